@@ -1,0 +1,138 @@
+package com.anmeismart.server;
+
+import com.anmeismart.server.accounts.AdminBootstrap;
+import com.anmeismart.server.api.HttpApiVerticle;
+import com.anmeismart.server.automation.AutomationVerticle;
+import com.anmeismart.server.bus.BusCodecs;
+import com.anmeismart.server.config.AppConfig;
+import com.anmeismart.server.config.ConfigLoader;
+import com.anmeismart.server.config.LocalSecrets;
+import com.anmeismart.server.db.Database;
+import com.anmeismart.server.dify.DifyGatewayVerticle;
+import com.anmeismart.server.mcp.McpVerticle;
+import com.anmeismart.server.notify.NotificationVerticle;
+import com.anmeismart.server.ops.ManagementVerticle;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+
+/**
+ * One running server: Vert.x with Micrometer metrics, the database (migrated), and the verticles, deployed so that
+ * the parts others depend on listen first and the public API opens last. Any failure stops what was started and
+ * fails the returned future with the reason.
+ */
+public final class App {
+
+  private static final Logger LOG = LoggerFactory.getLogger(App.class);
+
+  private final Vertx vertx;
+  private final AppContext context;
+
+  private App(Vertx vertx, AppContext context) {
+    this.vertx = vertx;
+    this.context = context;
+  }
+
+  /**
+   * @param confFile  the JSON config file, or null for {@code conf/config.json} when present
+   * @param overrides values above env and file (tests), or null
+   */
+  public static Future<App> start(Path confFile, JsonObject overrides) {
+    long t0 = System.nanoTime();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            .setJvmMetricsEnabled(true).addLabels(Label.HTTP_ROUTE, Label.EB_FAILURE)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    List<Database> opened = new ArrayList<>(1);
+    Future<App> started = ConfigLoader.load(vertx, confFile, overrides)
+        .compose(config -> vertx.executeBlocking(() -> {
+          AppConfig resolved = LocalSecrets.resolve(config);
+          LOG.info("configuration: {}", resolved.describe());
+          Database database = Database.open(resolved);
+          opened.add(database);
+          database.migrate();
+          return new AppContext(resolved, database, registry);
+        }))
+        .compose(ctx -> {
+          BusCodecs.register(vertx);
+          App app = new App(vertx, ctx);
+          return AdminBootstrap.ensure(vertx, ctx).compose(v -> app.deployAll()).map(app);
+        })
+        .onSuccess(app -> LOG.info("ready in {} ms, ports {}", (System.nanoTime() - t0) / 1_000_000, app.ports()));
+    // The clean-up runs off Vert.x: callbacks bound to an event loop would never run once Vert.x is closed.
+    return Future.fromCompletionStage(started.toCompletionStage().toCompletableFuture()
+        .exceptionallyCompose(t -> CompletableFuture.runAsync(() -> {
+          vertx.close().toCompletionStage().toCompletableFuture().join();
+          opened.forEach(Database::close);
+        }).handle((v, closeFailure) -> {
+          throw new CompletionException(t);
+        })))
+        .recover(t -> Future.failedFuture(t instanceof CompletionException && t.getCause() != null ? t.getCause() : t));
+  }
+
+  private Future<Void> deployAll() {
+    int httpInstances = context.config().httpInstances();
+    return deploy("NotificationVerticle", () -> new NotificationVerticle(context), 1)
+        .compose(v -> deploy("McpVerticle", () -> new McpVerticle(context), 1))
+        .compose(v -> deploy("DifyGatewayVerticle", () -> new DifyGatewayVerticle(context), 1))
+        .compose(v -> deploy("AutomationVerticle", () -> new AutomationVerticle(context), 1))
+        .compose(v -> deploy("HttpApiVerticle", () -> new HttpApiVerticle(context), httpInstances))
+        .compose(v -> deploy("ManagementVerticle", () -> new ManagementVerticle(context), 1));
+  }
+
+  private Future<Void> deploy(String name, Supplier<Deployable> verticle, int instances) {
+    return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances))
+        .recover(t -> Future.failedFuture(new IllegalStateException(name + " failed to start: " + t.getMessage(), t)))
+        .mapEmpty();
+  }
+
+  /** The ports actually bound, by setting name ({@code HTTP_PORT}, …). */
+  public Map<String, Integer> ports() {
+    return Map.copyOf(Servers.ports(vertx));
+  }
+
+  public int port(String key) {
+    Integer port = Servers.ports(vertx).get(key);
+    if (port == null) {
+      throw new IllegalStateException(key + " is not bound");
+    }
+    return port;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public AppContext context() {
+    return context;
+  }
+
+  /** Undeploys everything, closes Vert.x, then stops the embedded database. */
+  public Future<Void> stop() {
+    // a plain thread: stopping the embedded server blocks, and no Vert.x thread is left to call back on
+    return Future.fromCompletionStage(CompletableFuture.runAsync(() -> {
+      vertx.close().toCompletionStage().toCompletableFuture().join();
+      context.database().close();
+    }));
+  }
+}

@@ -1,0 +1,165 @@
+package com.anmeismart.server.accounts;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/** All SQL on users, in one place. Rows leave as {@link JsonObject}s in the API's shape (never the hash). */
+public final class UserStore {
+
+  static final String COLUMNS = "id, username, email, role, full_name, phone, gender, birth_date, interests, source, "
+      + "is_active, created_at, updated_at";
+
+  private static final String INSERT = "INSERT INTO users (username, email, password_hash, role, full_name, phone, "
+      + "gender, birth_date, interests, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " + COLUMNS;
+  private static final String FIND_FOR_LOGIN = "SELECT " + COLUMNS + ", password_hash FROM users "
+      + "WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1";
+  private static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM users WHERE id = $1";
+  private static final String EXISTS_USERNAME = "SELECT 1 FROM users WHERE lower(username) = lower($1)";
+  private static final String LIST = "SELECT " + COLUMNS + ", count(*) OVER () AS total FROM users "
+      + "WHERE ($1::text IS NULL OR role = $1) AND ($2::boolean IS NULL OR is_active = $2) "
+      + "AND ($3::boolean OR role <> 'customer') ORDER BY created_at DESC, id LIMIT $4 OFFSET $5";
+  private static final String UPDATE = "UPDATE users SET role = coalesce($2, role), is_active = coalesce($3, is_active), "
+      + "full_name = coalesce($4, full_name), phone = coalesce($5, phone), email = coalesce($6, email), "
+      + "password_hash = coalesce($7, password_hash), updated_at = now() WHERE id = $1 RETURNING " + COLUMNS;
+
+  /** What a new account needs; optional fields may be null. */
+  public record NewUser(String username, String email, String passwordHash, String role, String fullName,
+                        String phone, String gender, LocalDate birthDate, List<String> interests, String source) {
+  }
+
+  /** A login candidate: the public row and the stored hash. */
+  public record Credentials(JsonObject user, String passwordHash) {
+  }
+
+  /** Fields an admin may change; null leaves a field as it is. */
+  public record StaffUpdate(String role, Boolean active, String fullName, String phone, String email,
+                            String passwordHash) {
+  }
+
+  private final Pool pool;
+
+  public UserStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Inserts on {@code client} (a pool, or a connection inside a caller's transaction).
+   * A duplicate username or email fails with {@link DuplicateException} naming the field.
+   */
+  public static Future<JsonObject> insert(SqlClient client, NewUser u) {
+    Tuple params = Tuple.tuple()
+        .addString(u.username()).addString(u.email()).addString(u.passwordHash()).addString(u.role())
+        .addString(u.fullName()).addString(u.phone()).addString(u.gender()).addLocalDate(u.birthDate())
+        .addArrayOfString(u.interests() == null ? new String[0] : u.interests().toArray(String[]::new))
+        .addString(u.source());
+    return client.preparedQuery(INSERT).execute(params)
+        .recover(UserStore::mapDuplicate)
+        .map(rows -> toJson(rows.iterator().next()));
+  }
+
+  public Future<JsonObject> insert(NewUser u) {
+    return insert(pool, u);
+  }
+
+  public Future<Optional<Credentials>> findForLogin(String usernameOrEmail) {
+    return pool.preparedQuery(FIND_FOR_LOGIN).execute(Tuple.of(usernameOrEmail)).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.empty();
+      }
+      Row row = rows.iterator().next();
+      return Optional.of(new Credentials(toJson(row), row.getString("password_hash")));
+    });
+  }
+
+  public Future<Optional<JsonObject>> findById(UUID id) {
+    return pool.preparedQuery(FIND_BY_ID).execute(Tuple.of(id)).map(UserStore::first);
+  }
+
+  public Future<Boolean> usernameExists(String username) {
+    return pool.preparedQuery(EXISTS_USERNAME).execute(Tuple.of(username)).map(rows -> rows.size() > 0);
+  }
+
+  /** A page of users, newest first, with the total; customers only when {@code includeCustomers}. */
+  public Future<JsonObject> list(String role, Boolean active, boolean includeCustomers, int limit, int offset) {
+    return pool.preparedQuery(LIST).execute(Tuple.of(role, active, includeCustomers, limit, offset)).map(rows -> {
+      JsonArray items = new JsonArray();
+      long total = 0;
+      for (Row row : rows) {
+        items.add(toJson(row));
+        total = row.getLong("total");
+      }
+      if (rows.size() == 0 && offset > 0) {
+        total = -1; // unknown past the end; the caller asked beyond the last page
+      }
+      return new JsonObject().put("items", items).put("total", total).put("limit", limit).put("offset", offset);
+    });
+  }
+
+  public Future<Optional<JsonObject>> update(UUID id, StaffUpdate u) {
+    return pool.preparedQuery(UPDATE)
+        .execute(Tuple.of(id, u.role(), u.active(), u.fullName(), u.phone(), u.email(), u.passwordHash()))
+        .recover(UserStore::mapDuplicate)
+        .map(UserStore::first);
+  }
+
+  private static Optional<JsonObject> first(RowSet<Row> rows) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(toJson(rows.iterator().next()));
+  }
+
+  private static <T> Future<T> mapDuplicate(Throwable t) {
+    if (t instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+      String constraint = pg.getConstraint() != null ? pg.getConstraint() : String.valueOf(pg.getErrorMessage());
+      String field = constraint.contains("email") ? "email" : "username";
+      return Future.failedFuture(new DuplicateException(field));
+    }
+    return Future.failedFuture(t);
+  }
+
+  /** The API shape of a user row. */
+  static JsonObject toJson(Row row) {
+    String[] interests = row.getArrayOfStrings("interests");
+    List<String> list = interests == null ? List.of() : new ArrayList<>(List.of(interests));
+    LocalDate birth = row.getLocalDate("birth_date");
+    return new JsonObject()
+        .put("id", row.getUUID("id").toString())
+        .put("username", row.getString("username"))
+        .put("email", row.getString("email"))
+        .put("role", row.getString("role"))
+        .put("full_name", row.getString("full_name"))
+        .put("phone", row.getString("phone"))
+        .put("gender", row.getString("gender"))
+        .put("birth_date", birth == null ? null : birth.toString())
+        .put("interests", new JsonArray(list))
+        .put("source", row.getString("source"))
+        .put("is_active", row.getBoolean("is_active"))
+        .put("created_at", row.getOffsetDateTime("created_at").toInstant().toString())
+        .put("updated_at", row.getOffsetDateTime("updated_at").toInstant().toString());
+  }
+
+  /** A unique username or email is taken (compared case-insensitively). */
+  public static final class DuplicateException extends RuntimeException {
+    private final String field;
+
+    DuplicateException(String field) {
+      super(field + " already registered", null, false, false);
+      this.field = field;
+    }
+
+    public String field() {
+      return field;
+    }
+  }
+}

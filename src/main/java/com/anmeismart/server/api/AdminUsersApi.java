@@ -1,0 +1,70 @@
+package com.anmeismart.server.api;
+
+import com.anmeismart.server.accounts.PasswordHasher;
+import com.anmeismart.server.accounts.Roles;
+import com.anmeismart.server.accounts.UserStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.UUID;
+
+/** {@code /admin/users}: staff accounts (consultant, doctor, operator, admin), their roles and active flag. */
+final class AdminUsersApi {
+
+  private static final JsonBodies CREATE = JsonBodies.schema("staff-create");
+  private static final JsonBodies UPDATE = JsonBodies.schema("staff-update");
+
+  private final UserStore users;
+  private final PasswordHasher hasher;
+
+  AdminUsersApi(UserStore users, PasswordHasher hasher) {
+    this.users = users;
+    this.hasher = hasher;
+  }
+
+  /** GET /admin/users?role=&active=&limit=&offset= → staff by default; {@code role=customer} lists customers. */
+  void list(RoutingContext ctx) {
+    String role = Params.oneOf(ctx, "role", Roles.ALL);
+    Boolean active = Params.bool(ctx, "active");
+    int limit = Params.integer(ctx, "limit", 50, 1, 200);
+    int offset = Params.integer(ctx, "offset", 0, 0, 1_000_000);
+    users.list(role, active, role != null, limit, offset)
+        .onSuccess(page -> Responses.json(ctx, 200, page))
+        .onFailure(ctx::fail);
+  }
+
+  /** POST /admin/users → 201 staff account. */
+  void create(RoutingContext ctx) {
+    JsonObject body = CREATE.validBody(ctx);
+    hasher.hash(body.getString("password"))
+        .compose(hash -> users.insert(new UserStore.NewUser(body.getString("username"), body.getString("email").strip(),
+            hash, body.getString("role"), body.getString("full_name"), body.getString("phone"), null, null, null,
+            null)))
+        .onSuccess(user -> Responses.json(ctx, 201, user))
+        .onFailure(t -> ctx.fail(Responses.duplicateToConflict(t)));
+  }
+
+  /** PUT /admin/users/{id} → the updated account. An admin can't demote or disable their own account. */
+  void update(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    JsonObject body = UPDATE.validBody(ctx);
+    String role = body.getString("role");
+    Boolean active = body.getBoolean("is_active");
+    if (id.equals(Access.userId(ctx)) && ((role != null && !Roles.ADMIN.equals(role)) || Boolean.FALSE.equals(active))) {
+      throw ApiException.conflict("self_lockout", "You can't remove your own admin role or disable yourself", null);
+    }
+    String password = body.getString("password");
+    Future<String> hash = password == null ? Future.succeededFuture() : hasher.hash(password);
+    hash.compose(h -> users.update(id, new UserStore.StaffUpdate(role, active, body.getString("full_name"),
+            body.getString("phone"), body.getString("email") == null ? null : body.getString("email").strip(), h)))
+        .onSuccess(user -> {
+          if (user.isEmpty()) {
+            ctx.fail(ApiException.notFound("User"));
+          } else {
+            Responses.json(ctx, 200, user.get());
+          }
+        })
+        .onFailure(t -> ctx.fail(Responses.duplicateToConflict(t)));
+  }
+}

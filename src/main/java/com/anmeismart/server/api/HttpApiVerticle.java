@@ -1,0 +1,78 @@
+package com.anmeismart.server.api;
+
+import com.anmeismart.server.AppContext;
+import com.anmeismart.server.Servers;
+import com.anmeismart.server.accounts.PasswordHasher;
+import com.anmeismart.server.accounts.Roles;
+import com.anmeismart.server.accounts.Tokens;
+import com.anmeismart.server.accounts.UserStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.JWTAuthHandler;
+import io.vertx.sqlclient.Pool;
+
+import java.util.Set;
+
+/**
+ * The REST API on {@code HTTP_PORT} ({@code /api/v1}). Handlers live in one class per resource; this verticle is
+ * the route table, the body limit, authentication and the error mapper.
+ */
+public final class HttpApiVerticle extends VerticleBase {
+
+  /** Bodies above this are refused with 413 before any handler runs. */
+  static final long BODY_LIMIT = 64 * 1024;
+  private static final String JSON = "application/json";
+
+  private final AppContext app;
+  private PasswordHasher hasher;
+
+  public HttpApiVerticle(AppContext app) {
+    this.app = app;
+  }
+
+  @Override
+  public Future<?> start() {
+    Pool pool = app.database().pool(vertx);
+    UserStore users = new UserStore(pool);
+    hasher = PasswordHasher.create(vertx, app.config().passwordHashThreads());
+    Tokens tokens = new Tokens(vertx, app.config().jwtSecret(), app.config().jwtTtlSeconds());
+    AuthApi auth = new AuthApi(users, hasher, tokens, new Registrations(users));
+    AdminUsersApi adminUsers = new AdminUsersApi(users, hasher);
+    RateLimit registerLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
+    RateLimit loginLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
+    var jwt = Access.bearer(JWTAuthHandler.create(tokens.auth()));
+
+    Router api = Router.router(vertx);
+    api.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    api.route().failureHandler(ApiErrors::handle);
+
+    api.post("/auth/register").consumes(JSON).handler(registerLimit).handler(auth::register);
+    api.post("/auth/login").consumes(JSON).handler(loginLimit).handler(auth::login);
+    api.get("/auth/me").handler(jwt).handler(auth::me);
+
+    api.route("/admin/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));
+    api.get("/admin/users").handler(adminUsers::list);
+    api.post("/admin/users").consumes(JSON).handler(adminUsers::create);
+    api.put("/admin/users/:id").consumes(JSON).handler(adminUsers::update);
+
+    Router root = Router.router(vertx);
+    root.route("/api/v1/*").subRouter(api);
+    for (int status : new int[] {400, 404, 405, 406, 413, 415, 500}) {
+      root.errorHandler(status, ApiErrors::handleStatus);
+    }
+
+    return Servers.listen(vertx, vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
+        .requestHandler(root), "HTTP_PORT", app.config().httpPort());
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (hasher != null) {
+      hasher.close();
+    }
+    return Future.succeededFuture();
+  }
+}

@@ -1,0 +1,117 @@
+package com.anmeismart.server.api;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.json.schema.Draft;
+import io.vertx.json.schema.JsonSchema;
+import io.vertx.json.schema.JsonSchemaOptions;
+import io.vertx.json.schema.OutputFormat;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.Validator;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A request body checked against a JSON Schema in {@code resources/schemas}. Errors come back per field: a
+ * property's {@code x-error} text when the schema has one (written for people), else the validator's message.
+ * Unknown fields are ignored (schemas don't forbid them) and never reach the database.
+ */
+public final class JsonBodies {
+
+  private final JsonObject schema;
+  private final Validator validator;
+
+  private JsonBodies(JsonObject schema) {
+    this.schema = schema;
+    this.validator = Validator.create(JsonSchema.of(schema),
+        new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("app:///").setOutputFormat(OutputFormat.Basic));
+  }
+
+  /** Loads {@code schemas/<name>.json} from the classpath (at class or verticle set-up, not per request). */
+  public static JsonBodies schema(String name) {
+    try (InputStream in = JsonBodies.class.getResourceAsStream("/schemas/" + name + ".json")) {
+      if (in == null) {
+        throw new IllegalStateException("missing schema " + name);
+      }
+      return new JsonBodies(new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The body as a JSON object, or 400 {@code invalid_json}. */
+  public static JsonObject object(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      throw ApiException.badRequest("invalid_json", "A JSON object body is required", null);
+    }
+    Object value;
+    try {
+      value = Json.decodeValue(body);
+    } catch (DecodeException e) {
+      throw ApiException.badRequest("invalid_json", "Body is not valid JSON", null);
+    }
+    if (value instanceof JsonObject o) {
+      return o;
+    }
+    throw ApiException.badRequest("invalid_json", "Body must be a JSON object", null);
+  }
+
+  /** The request's JSON object body, validated; 400 naming every wrong field otherwise. */
+  public JsonObject validBody(RoutingContext ctx) {
+    return valid(object(ctx));
+  }
+
+  public JsonObject valid(JsonObject body) {
+    JsonObject fields = new JsonObject();
+    JsonArray required = schema.getJsonArray("required", new JsonArray());
+    for (Object name : required) {
+      if (body.getValue((String) name) == null) {
+        fields.put((String) name, "is required");
+      }
+    }
+    OutputUnit out = validator.validate(body);
+    if (!Boolean.TRUE.equals(out.getValid()) && out.getErrors() != null) {
+      for (OutputUnit e : out.getErrors()) {
+        String field = field(e.getInstanceLocation());
+        if (field.isEmpty() || fields.containsKey(field)) {
+          continue;
+        }
+        if (body.getValue(field) == null) {
+          continue; // a missing optional field: reported by "required" if it had to be there
+        }
+        fields.put(field, message(field, e.getError()));
+      }
+    }
+    if (!fields.isEmpty()) {
+      throw ApiException.invalid(fields);
+    }
+    return body;
+  }
+
+  private String message(String field, String fallback) {
+    JsonObject prop = schema.getJsonObject("properties", new JsonObject()).getJsonObject(field);
+    String custom = prop == null ? null : prop.getString("x-error");
+    return custom != null ? custom : fallback;
+  }
+
+  /** "#/interests/3" or "/interests" → "interests": details name the top-level field. */
+  private static String field(String instanceLocation) {
+    if (instanceLocation == null) {
+      return "";
+    }
+    String s = instanceLocation.startsWith("#") ? instanceLocation.substring(1) : instanceLocation;
+    if (s.startsWith("/")) {
+      s = s.substring(1);
+    }
+    int slash = s.indexOf('/');
+    return (slash >= 0 ? s.substring(0, slash) : s).replace("~1", "/").replace("~0", "~");
+  }
+}

@@ -1,0 +1,36 @@
+package com.anmeismart.server.bus;
+
+/**
+ * Every event-bus address of the server: the only contract between verticles besides the payload records in this
+ * package. Addresses starting with {@code client.} are the ones the SockJS bridge may carry to browsers.
+ */
+public final class Addresses {
+
+  /** Nudge (publish, no body): automation jobs are due; every engine claims what it can. */
+  public static final String AUTOMATION_WAKE = "automation.wake";
+  /** Request {@link WelcomeRequest} → reply {@link WelcomeResult}: write the welcome for a new customer. */
+  public static final String WELCOME_GENERATE = "dify.welcome.generate";
+  /** Request {@link NewCustomer} → reply {@link NotifyResult}: put a new customer in front of the consultants. */
+  public static final String NOTIFY_NEW_CUSTOMER = "notify.new-customer";
+  /** Publish {@link AdminAlert}: something needs an administrator (a dead job, no consultant at all, …). */
+  public static final String ADMIN_ALERTS = "admin.alerts";
+
+  /** Broadcast to every consultant page (e.g. "claimed"). */
+  public static final String CLIENT_CONSULTANTS = "client.consultants";
+
+  private static final String CLIENT_CONVERSATION_PREFIX = "client.conversation.";
+  private static final String CLIENT_CONSULTANT_PREFIX = "client.consultant.";
+
+  private Addresses() {
+  }
+
+  /** Where a customer's page hears about its conversation: the welcome (streamed and whole) and chat messages. */
+  public static String clientConversation(Object conversationId) {
+    return CLIENT_CONVERSATION_PREFIX + conversationId;
+  }
+
+  /** One consultant's own address: new-customer notifications, inbox updates. */
+  public static String clientConsultant(Object consultantId) {
+    return CLIENT_CONSULTANT_PREFIX + consultantId;
+  }
+}

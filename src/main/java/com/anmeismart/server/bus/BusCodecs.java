@@ -1,0 +1,27 @@
+package com.anmeismart.server.bus;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+
+import java.util.function.Function;
+
+/** Registers the payload records' codecs as defaults, once per Vert.x instance, before any verticle is deployed. */
+public final class BusCodecs {
+
+  private BusCodecs() {
+  }
+
+  public static void register(Vertx vertx) {
+    EventBus bus = vertx.eventBus();
+    add(bus, WelcomeRequest.class, WelcomeRequest::toJson, WelcomeRequest::fromJson);
+    add(bus, WelcomeResult.class, WelcomeResult::toJson, WelcomeResult::fromJson);
+    add(bus, NewCustomer.class, NewCustomer::toJson, NewCustomer::fromJson);
+    add(bus, NotifyResult.class, NotifyResult::toJson, NotifyResult::fromJson);
+    add(bus, AdminAlert.class, AdminAlert::toJson, AdminAlert::fromJson);
+  }
+
+  private static <T> void add(EventBus bus, Class<T> type, Function<T, JsonObject> to, Function<JsonObject, T> from) {
+    bus.registerDefaultCodec(type, new RecordCodec<>(type, to, from));
+  }
+}

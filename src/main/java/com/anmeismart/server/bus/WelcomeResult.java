@@ -1,0 +1,48 @@
+package com.anmeismart.server.bus;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The welcome text and where it came from.
+ *
+ * @param source         {@code dify}, {@code local-agent} or {@code fallback}
+ * @param configId       the Dify config used, or null
+ * @param configVersion  that config's version, or null
+ * @param latencyMs      time spent producing the text
+ * @param fallbackReason why the template was used, or null
+ */
+public record WelcomeResult(String content, String source, String configId, String configVersion, long latencyMs,
+                            String fallbackReason) {
+
+  public static final String SOURCE_DIFY = "dify";
+  public static final String SOURCE_LOCAL_AGENT = "local-agent";
+  public static final String SOURCE_FALLBACK = "fallback";
+
+  public static WelcomeResult fallback(String content, long latencyMs, String reason) {
+    return new WelcomeResult(content, SOURCE_FALLBACK, null, null, latencyMs, reason);
+  }
+
+  /** The message metadata stored with the welcome. */
+  public JsonObject metadata() {
+    JsonObject m = new JsonObject().put("source", source).put("latency_ms", latencyMs);
+    if (configId != null) {
+      m.put("config_id", configId);
+    }
+    if (configVersion != null) {
+      m.put("config_version", configVersion);
+    }
+    if (fallbackReason != null) {
+      m.put("fallback_reason", fallbackReason);
+    }
+    return m;
+  }
+
+  public JsonObject toJson() {
+    return metadata().put("content", content);
+  }
+
+  public static WelcomeResult fromJson(JsonObject j) {
+    return new WelcomeResult(j.getString("content"), j.getString("source"), j.getString("config_id"),
+        j.getString("config_version"), j.getLong("latency_ms", 0L), j.getString("fallback_reason"));
+  }
+}

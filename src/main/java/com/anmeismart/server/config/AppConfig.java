@@ -1,0 +1,155 @@
+package com.anmeismart.server.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one typed configuration of the server, built once at start from {@code conf/*.json} and the environment
+ * (env beats file). Keys are the environment variable names, in the file too, so one name means one setting
+ * everywhere. {@link #toString()} hides secrets: it is what gets logged.
+ */
+public record AppConfig(
+    int httpPort,
+    int mcpPort,
+    int managementPort,
+    int localAgentPort,
+    Path dataDir,
+    String pgUrl,
+    int pgPoolSize,
+    String adminUsername,
+    String adminPassword,
+    String adminEmail,
+    String jwtSecret,
+    String secretsKey,
+    int jwtTtlSeconds,
+    int authRateLimitPerMinute,
+    int passwordHashThreads,
+    int httpInstances,
+    String publicBaseUrl) {
+
+  /** Every key the server reads, in the order they are documented; the env store only looks at these. */
+  public static final List<String> KEYS = List.of(
+      "HTTP_PORT", "MCP_PORT", "MANAGEMENT_PORT", "LOCAL_AGENT_PORT", "DATA_DIR", "PG_URL", "PG_POOL_SIZE",
+      "ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_EMAIL", "JWT_SECRET", "SECRETS_KEY", "JWT_TTL_SECONDS",
+      "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "HTTP_INSTANCES", "PUBLIC_BASE_URL");
+
+
+  /**
+   * Builds the config from merged key/values; values may be strings (env) or JSON numbers (file).
+   *
+   * @throws IllegalArgumentException naming every bad key, so a misconfigured start fails with one clear message
+   */
+  public static AppConfig from(JsonObject json) {
+    List<String> problems = new ArrayList<>();
+    int cores = Runtime.getRuntime().availableProcessors();
+    AppConfig config = new AppConfig(
+        port(json, "HTTP_PORT", 8080, problems),
+        port(json, "MCP_PORT", 8000, problems),
+        port(json, "MANAGEMENT_PORT", 9090, problems),
+        port(json, "LOCAL_AGENT_PORT", 8001, problems),
+        Path.of(string(json, "DATA_DIR", "./data")),
+        string(json, "PG_URL", null),
+        integer(json, "PG_POOL_SIZE", 16, 1, 500, problems),
+        string(json, "ADMIN_USERNAME", null),
+        string(json, "ADMIN_PASSWORD", null),
+        string(json, "ADMIN_EMAIL", null),
+        string(json, "JWT_SECRET", null),
+        string(json, "SECRETS_KEY", null),
+        integer(json, "JWT_TTL_SECONDS", 28_800, 60, 30 * 86_400, problems),
+        integer(json, "AUTH_RATE_LIMIT_PER_MINUTE", 30, 1, 1_000_000, problems),
+        integer(json, "PASSWORD_HASH_THREADS", cores, 1, 64, problems),
+        integer(json, "HTTP_INSTANCES", cores, 1, 64, problems),
+        string(json, "PUBLIC_BASE_URL", null));
+    if (config.adminUsername() != null && config.adminPassword() == null) {
+      problems.add("ADMIN_PASSWORD must be set when ADMIN_USERNAME is");
+    }
+    if (config.adminPassword() != null && config.adminPassword().length() < 8) {
+      problems.add("ADMIN_PASSWORD must have at least 8 characters");
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
+    }
+    return config;
+  }
+
+  /** A copy with the generated or loaded local secrets filled in. */
+  public AppConfig withSecrets(String jwtSecret, String secretsKey) {
+    return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
+        adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
+        passwordHashThreads, httpInstances, publicBaseUrl);
+  }
+
+  /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
+  public Map<String, Object> describe() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("HTTP_PORT", httpPort);
+    m.put("MCP_PORT", mcpPort);
+    m.put("MANAGEMENT_PORT", managementPort);
+    m.put("LOCAL_AGENT_PORT", localAgentPort);
+    m.put("DATA_DIR", dataDir.toString());
+    m.put("PG_URL", pgUrl == null ? "(embedded)" : redactUrl(pgUrl));
+    m.put("PG_POOL_SIZE", pgPoolSize);
+    m.put("ADMIN_USERNAME", adminUsername);
+    m.put("ADMIN_PASSWORD", hidden(adminPassword));
+    m.put("ADMIN_EMAIL", adminEmail);
+    m.put("JWT_SECRET", hidden(jwtSecret));
+    m.put("SECRETS_KEY", hidden(secretsKey));
+    m.put("JWT_TTL_SECONDS", jwtTtlSeconds);
+    m.put("AUTH_RATE_LIMIT_PER_MINUTE", authRateLimitPerMinute);
+    m.put("PASSWORD_HASH_THREADS", passwordHashThreads);
+    m.put("HTTP_INSTANCES", httpInstances);
+    m.put("PUBLIC_BASE_URL", publicBaseUrl);
+    return m;
+  }
+
+  @Override
+  public String toString() {
+    return "AppConfig" + describe();
+  }
+
+
+  private static String hidden(String secret) {
+    return secret == null ? null : "******";
+  }
+
+  /** Keeps scheme, host and database of a PostgreSQL URL, hides the password. */
+  static String redactUrl(String url) {
+    return url.replaceAll("(://[^:/@]+):[^@]*@", "$1:******@");
+  }
+
+  private static String string(JsonObject json, String key, String def) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    String s = v.toString().trim();
+    return s.isEmpty() ? def : s;
+  }
+
+  private static int port(JsonObject json, String key, int def, List<String> problems) {
+    return integer(json, key, def, 0, 65_535, problems);
+  }
+
+  private static int integer(JsonObject json, String key, int def, int min, int max, List<String> problems) {
+    String s = string(json, key, null);
+    if (s == null) {
+      return def;
+    }
+    try {
+      int v = Integer.parseInt(s);
+      if (v < min || v > max) {
+        problems.add(key + " must be between " + min + " and " + max + " (was " + v + ")");
+        return def;
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      problems.add(key + " must be an integer (was '" + s + "')");
+      return def;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package com.anmeismart.server.db;
+
+import com.anmeismart.server.config.AppConfig;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+
+/**
+ * Where the data lives: an external PostgreSQL from {@code PG_URL}, or the embedded one in {@code DATA_DIR}.
+ * {@link #open} and {@link #migrate} block (process start, JDBC): call them off the event loop, once, at start.
+ * Runtime access goes through the reactive {@link #pool}.
+ */
+public final class Database implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+  /** Name of the shared reactive pool: every verticle instance that asks for it gets the same connections. */
+  private static final String POOL_NAME = "anmeismart-pg";
+
+  private final PgConnectOptions connectOptions;
+  private final EmbeddedPg embedded;
+  private final int poolSize;
+
+  private Database(PgConnectOptions connectOptions, EmbeddedPg embedded, int poolSize) {
+    this.connectOptions = connectOptions;
+    this.embedded = embedded;
+    this.poolSize = poolSize;
+  }
+
+  /** Connects to {@code PG_URL}, or starts the embedded server when it is unset. */
+  public static Database open(AppConfig config) throws IOException {
+    if (config.pgUrl() != null) {
+      PgConnectOptions options = PgConnectOptions.fromUri(config.pgUrl());
+      LOG.info("database: external PostgreSQL at {}:{}/{}", options.getHost(), options.getPort(), options.getDatabase());
+      return new Database(options, null, config.pgPoolSize());
+    }
+    EmbeddedPg pg = EmbeddedPg.start(config.dataDir());
+    PgConnectOptions options = new PgConnectOptions()
+        .setHost("localhost").setPort(pg.port()).setDatabase("postgres").setUser("postgres");
+    return new Database(options, pg, config.pgPoolSize());
+  }
+
+  /** Applies the versioned migrations in {@code db/migration} (Flyway over JDBC). */
+  public void migrate() {
+    String url = "jdbc:postgresql://" + connectOptions.getHost() + ":" + connectOptions.getPort() + "/"
+        + connectOptions.getDatabase();
+    var result = Flyway.configure()
+        .dataSource(url, connectOptions.getUser(), connectOptions.getPassword())
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
+    LOG.info("database: schema at version {} ({} migration(s) applied now)",
+        result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion,
+        result.migrationsExecuted);
+  }
+
+  /** The shared reactive pool for {@code vertx}; each verticle asks for it in {@code start()}. */
+  public Pool pool(Vertx vertx) {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(poolSize).setShared(true).setName(POOL_NAME))
+        .connectingTo(connectOptions)
+        .using(vertx)
+        .build();
+  }
+
+  public PgConnectOptions connectOptions() {
+    return new PgConnectOptions(connectOptions);
+  }
+
+  public boolean isEmbedded() {
+    return embedded != null;
+  }
+
+  @Override
+  public void close() {
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+}

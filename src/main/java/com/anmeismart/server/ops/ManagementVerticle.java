@@ -1,0 +1,47 @@
+package com.anmeismart.server.ops;
+
+import com.anmeismart.server.AppContext;
+import com.anmeismart.server.Servers;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.sqlclient.Pool;
+
+/**
+ * The management port ({@code MANAGEMENT_PORT}): {@code /health} (the process answers), {@code /ready} (it can do
+ * its job: PostgreSQL reachable, and whatever the other parts report), {@code /metrics} (Prometheus text).
+ * Kept off the public API port so it can stay firewalled.
+ */
+public final class ManagementVerticle extends VerticleBase {
+
+  private static final long CHECK_TIMEOUT_MS = 2_000;
+
+  private final AppContext app;
+
+  public ManagementVerticle(AppContext app) {
+    this.app = app;
+  }
+
+  @Override
+  public Future<?> start() {
+    Pool pool = app.database().pool(vertx);
+    HealthChecks ready = HealthChecks.create(vertx);
+    ready.register("database", CHECK_TIMEOUT_MS, promise -> pool.query("SELECT 1").execute()
+        .onSuccess(rows -> promise.complete(Status.OK(new JsonObject().put("embedded", app.database().isEmbedded()))))
+        .onFailure(t -> promise.complete(Status.KO(new JsonObject().put("error", t.getMessage())))));
+
+    Router router = Router.router(vertx);
+    router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
+    router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create((PrometheusMeterRegistry) app.metrics()));
+
+    return Servers.listen(vertx, vertx.createHttpServer().requestHandler(router), "MANAGEMENT_PORT",
+        app.config().managementPort());
+  }
+}
