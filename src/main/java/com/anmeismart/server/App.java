@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -45,6 +46,19 @@ public final class App {
 
   private final Vertx vertx;
   private final AppContext context;
+  /** Name → how to deploy it and its current deployment id, in deployment order. */
+  private final Map<String, Part> parts = new LinkedHashMap<>();
+
+  private static final class Part {
+    final Supplier<Deployable> verticle;
+    final int instances;
+    String deploymentId;
+
+    Part(Supplier<Deployable> verticle, int instances) {
+      this.verticle = verticle;
+      this.instances = instances;
+    }
+  }
 
   private App(Vertx vertx, AppContext context) {
     this.vertx = vertx;
@@ -91,19 +105,50 @@ public final class App {
   }
 
   private Future<Void> deployAll() {
-    int httpInstances = context.config().httpInstances();
-    return deploy("NotificationVerticle", () -> new NotificationVerticle(context), 1)
-        .compose(v -> deploy("McpVerticle", () -> new McpVerticle(context), 1))
-        .compose(v -> deploy("DifyGatewayVerticle", () -> new DifyGatewayVerticle(context), 1))
-        .compose(v -> deploy("AutomationVerticle", () -> new AutomationVerticle(context), 1))
-        .compose(v -> deploy("HttpApiVerticle", () -> new HttpApiVerticle(context), httpInstances))
-        .compose(v -> deploy("ManagementVerticle", () -> new ManagementVerticle(context), 1));
+    parts.put("NotificationVerticle", new Part(() -> new NotificationVerticle(context), 1));
+    parts.put("McpVerticle", new Part(() -> new McpVerticle(context), 1));
+    parts.put("DifyGatewayVerticle", new Part(() -> new DifyGatewayVerticle(context), 1));
+    parts.put("AutomationVerticle", new Part(() -> new AutomationVerticle(context), 1));
+    parts.put("HttpApiVerticle", new Part(() -> new HttpApiVerticle(context), context.config().httpInstances()));
+    parts.put("ManagementVerticle", new Part(() -> new ManagementVerticle(context), 1));
+    Future<Void> chain = Future.succeededFuture();
+    for (String name : parts.keySet()) {
+      chain = chain.compose(v -> deploy(name));
+    }
+    return chain;
   }
 
-  private Future<Void> deploy(String name, Supplier<Deployable> verticle, int instances) {
-    return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances))
+  /** Deploys one part (again) after {@link #undeploy}; a part that is running stays as it is. */
+  public Future<Void> deploy(String name) {
+    Part part = part(name);
+    if (part.deploymentId != null) {
+      return Future.succeededFuture();
+    }
+    return vertx.deployVerticle(part.verticle, new DeploymentOptions().setInstances(part.instances))
         .recover(t -> Future.failedFuture(new IllegalStateException(name + " failed to start: " + t.getMessage(), t)))
-        .mapEmpty();
+        .map(id -> {
+          part.deploymentId = id;
+          return null;
+        });
+  }
+
+  /** Stops one part (gracefully: its {@code stop()} runs), leaving the rest running. */
+  public Future<Void> undeploy(String name) {
+    Part part = part(name);
+    if (part.deploymentId == null) {
+      return Future.succeededFuture();
+    }
+    String id = part.deploymentId;
+    part.deploymentId = null;
+    return vertx.undeploy(id);
+  }
+
+  private Part part(String name) {
+    Part part = parts.get(name);
+    if (part == null) {
+      throw new IllegalArgumentException("no part named " + name + "; parts are " + parts.keySet());
+    }
+    return part;
   }
 
   /** The ports actually bound, by setting name ({@code HTTP_PORT}, …). */

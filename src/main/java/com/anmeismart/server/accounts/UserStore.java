@@ -7,7 +7,6 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.LocalDate;
@@ -24,6 +23,15 @@ public final class UserStore {
 
   private static final String INSERT = "INSERT INTO users (username, email, password_hash, role, full_name, phone, "
       + "gender, birth_date, interests, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " + COLUMNS;
+  /**
+   * A customer registration: the user and its automation job in one statement, so both exist or neither does
+   * (the job's own SQL lives with the automation; this is the one place that creates jobs).
+   */
+  private static final String INSERT_CUSTOMER_WITH_JOB = "WITH u AS (INSERT INTO users (username, email, password_hash, "
+      + "role, full_name, phone, gender, birth_date, interests, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+      + "RETURNING " + COLUMNS + "), "
+      + "j AS (INSERT INTO automation_jobs (user_id, registered_at) SELECT id, created_at FROM u RETURNING id) "
+      + "SELECT u.*, j.id AS job_id FROM u, j";
   private static final String FIND_FOR_LOGIN = "SELECT " + COLUMNS + ", password_hash FROM users "
       + "WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1";
   private static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM users WHERE id = $1";
@@ -55,23 +63,33 @@ public final class UserStore {
     this.pool = pool;
   }
 
-  /**
-   * Inserts on {@code client} (a pool, or a connection inside a caller's transaction).
-   * A duplicate username or email fails with {@link DuplicateException} naming the field.
-   */
-  public static Future<JsonObject> insert(SqlClient client, NewUser u) {
-    Tuple params = Tuple.tuple()
-        .addString(u.username()).addString(u.email()).addString(u.passwordHash()).addString(u.role())
-        .addString(u.fullName()).addString(u.phone()).addString(u.gender()).addLocalDate(u.birthDate())
-        .addArrayOfString(u.interests() == null ? new String[0] : u.interests().toArray(String[]::new))
-        .addString(u.source());
-    return client.preparedQuery(INSERT).execute(params)
+  /** Inserts a user; a duplicate username or email fails with {@link DuplicateException} naming the field. */
+  public Future<JsonObject> insert(NewUser u) {
+    return pool.preparedQuery(INSERT).execute(params(u))
         .recover(UserStore::mapDuplicate)
         .map(rows -> toJson(rows.iterator().next()));
   }
 
-  public Future<JsonObject> insert(NewUser u) {
-    return insert(pool, u);
+  /** Inserts a customer and its automation job together; returns the user and the job id. */
+  public Future<Registered> insertCustomerWithJob(NewUser u) {
+    return pool.preparedQuery(INSERT_CUSTOMER_WITH_JOB).execute(params(u))
+        .recover(UserStore::mapDuplicate)
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          return new Registered(toJson(row), row.getUUID("job_id"));
+        });
+  }
+
+  /** A registered customer and the automation job written with it. */
+  public record Registered(JsonObject user, UUID jobId) {
+  }
+
+  private static Tuple params(NewUser u) {
+    return Tuple.tuple()
+        .addString(u.username()).addString(u.email()).addString(u.passwordHash()).addString(u.role())
+        .addString(u.fullName()).addString(u.phone()).addString(u.gender()).addLocalDate(u.birthDate())
+        .addArrayOfString(u.interests() == null ? new String[0] : u.interests().toArray(String[]::new))
+        .addString(u.source());
   }
 
   public Future<Optional<Credentials>> findForLogin(String usernameOrEmail) {

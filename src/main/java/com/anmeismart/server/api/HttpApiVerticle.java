@@ -6,6 +6,8 @@ import com.anmeismart.server.accounts.PasswordHasher;
 import com.anmeismart.server.accounts.Roles;
 import com.anmeismart.server.accounts.Tokens;
 import com.anmeismart.server.accounts.UserStore;
+import com.anmeismart.server.automation.JobStore;
+import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServerOptions;
@@ -39,8 +41,10 @@ public final class HttpApiVerticle extends VerticleBase {
     UserStore users = new UserStore(pool);
     hasher = PasswordHasher.create(vertx, app.config().passwordHashThreads());
     Tokens tokens = new Tokens(vertx, app.config().jwtSecret(), app.config().jwtTtlSeconds());
-    AuthApi auth = new AuthApi(users, hasher, tokens, new Registrations(users));
+    AuthApi auth = new AuthApi(users, hasher, tokens, new Registrations(users, vertx.eventBus()));
     AdminUsersApi adminUsers = new AdminUsersApi(users, hasher);
+    AutomationAdminApi automation = new AutomationAdminApi(new SettingsStore(pool), new JobStore(pool),
+        vertx.eventBus());
     RateLimit registerLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     RateLimit loginLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     var jwt = Access.bearer(JWTAuthHandler.create(tokens.auth()));
@@ -57,6 +61,11 @@ public final class HttpApiVerticle extends VerticleBase {
     api.get("/admin/users").handler(adminUsers::list);
     api.post("/admin/users").consumes(JSON).handler(adminUsers::create);
     api.put("/admin/users/:id").consumes(JSON).handler(adminUsers::update);
+    api.get("/admin/registration-automation/settings").handler(automation::getSettings);
+    api.put("/admin/registration-automation/settings").consumes(JSON).handler(automation::putSettings);
+    api.get("/admin/registration-automation/jobs").handler(automation::listJobs);
+    api.get("/admin/registration-automation/jobs/:id").handler(automation::getJob);
+    api.post("/admin/registration-automation/jobs/:id/retry").handler(automation::retryJob);
 
     Router root = Router.router(vertx);
     root.route("/api/v1/*").subRouter(api);

@@ -1,19 +1,30 @@
 package com.anmeismart.server.api;
 
 import com.anmeismart.server.accounts.UserStore;
+import com.anmeismart.server.bus.Addresses;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 
-/** A customer registration: the new user row. */
+/**
+ * A customer registration: the user and its automation job, written together, then a nudge to the automation
+ * engines. The response never waits for the job: the row is durable, and a lost nudge only delays the job to
+ * the next sweep.
+ */
 final class Registrations {
 
   private final UserStore users;
+  private final EventBus bus;
 
-  Registrations(UserStore users) {
+  Registrations(UserStore users, EventBus bus) {
     this.users = users;
+    this.bus = bus;
   }
 
   Future<JsonObject> register(UserStore.NewUser user) {
-    return users.insert(user);
+    return users.insertCustomerWithJob(user).map(registered -> {
+      bus.publish(Addresses.AUTOMATION_WAKE, null);
+      return registered.user();
+    });
   }
 }

@@ -2,13 +2,50 @@ package com.anmeismart.server.automation;
 
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.config.AppConfig;
+import com.anmeismart.server.settings.AutomationSettings;
+import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Runs the registration automation jobs. */
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The registration-automation engine. Jobs are rows; this verticle claims due ones ({@code FOR UPDATE SKIP LOCKED},
+ * a lease per claim) when the bus wakes it and on a periodic sweep, and runs up to {@code AUTOMATION_CONCURRENCY}
+ * at once. Any number of engines (verticles, processes) can share one database: a job runs in one place at a time,
+ * and a crashed engine's jobs are claimed again when their lease ends.
+ */
 public final class AutomationVerticle extends VerticleBase {
 
+  private static final Logger LOG = LoggerFactory.getLogger(AutomationVerticle.class);
+  private static final long SETTINGS_TTL_MS = 5_000;
+  private static final long STATUS_REFRESH_MS = 5_000;
+  private static final long DRAIN_MS = 5_000;
+
   private final AppContext app;
+  private final Map<UUID, UUID> inflight = new ConcurrentHashMap<>(); // job id → lease token
+  private final AtomicInteger inflightCount = new AtomicInteger();
+  private JobStore store;
+  private SettingsStore settingsStore;
+  private JobRunner runner;
+  private AutomationMetrics metrics;
+  private String owner;
+  private Future<AutomationSettings> settings;
+  private long settingsLoadedAt;
+  private boolean claiming;
+  private boolean moreDue;
+  private boolean stopping;
+  private Promise<Void> drained;
 
   public AutomationVerticle(AppContext app) {
     this.app = app;
@@ -16,6 +53,95 @@ public final class AutomationVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().consumer(Addresses.AUTOMATION_WAKE, msg -> { }).completion();
+    var pool = app.database().pool(vertx);
+    store = new JobStore(pool);
+    settingsStore = new SettingsStore(pool);
+    metrics = new AutomationMetrics(app.metrics(), inflightCount);
+    runner = new JobRunner(vertx.eventBus(), store, metrics);
+    owner = ManagementFactory.getRuntimeMXBean().getName() + "/" + deploymentID();
+    AppConfig config = app.config();
+
+    MessageConsumer<Void> wake = vertx.eventBus().consumer(Addresses.AUTOMATION_WAKE, msg -> claim());
+    MessageConsumer<String> changed = vertx.eventBus().consumer(Addresses.SETTINGS_CHANGED, msg -> settings = null);
+    vertx.setPeriodic(config.automationSweepMs(), id -> claim());
+    vertx.setPeriodic(0, STATUS_REFRESH_MS, id -> store.countByStatus().onSuccess(metrics::statusCounts));
+    return Future.join(wake.completion(), changed.completion()).onSuccess(v -> claim());
+  }
+
+  /** Claims as many due jobs as there are free slots, and starts them. Never two claims at once. */
+  private void claim() {
+    int free = app.config().automationConcurrency() - inflight.size();
+    if (stopping || free <= 0 || claiming) {
+      moreDue = true;
+      return;
+    }
+    claiming = true;
+    moreDue = false;
+    currentSettings()
+        .compose(s -> store.claim(owner, app.config().automationLeaseSeconds(), free).map(jobs -> {
+          jobs.forEach(job -> start(job, s));
+          if (jobs.size() == free) {
+            moreDue = true; // a full batch: probably more are due
+          }
+          return null;
+        }))
+        .onFailure(t -> LOG.warn("claiming jobs failed (the sweep tries again): {}", t.getMessage()))
+        .onComplete(ar -> {
+          claiming = false;
+          if (moreDue && !stopping && inflight.size() <= app.config().automationConcurrency() / 2) {
+            claim();
+          }
+        });
+  }
+
+  private void start(ClaimedJob job, AutomationSettings s) {
+    inflight.put(job.id(), job.leaseToken());
+    inflightCount.set(inflight.size());
+    runner.run(job, s)
+        .onFailure(t -> LOG.error("job {} could not record its outcome (its lease will expire): {}", job.id(),
+            t.getMessage()))
+        .onComplete(ar -> {
+          inflight.remove(job.id());
+          inflightCount.set(inflight.size());
+          if (stopping && inflight.isEmpty() && drained != null) {
+            drained.tryComplete();
+          } else if (moreDue && inflight.size() <= app.config().automationConcurrency() / 2) {
+            claim();
+          }
+        });
+  }
+
+  /** The settings, re-read at most every few seconds and at once after an admin changes them. */
+  private Future<AutomationSettings> currentSettings() {
+    long now = System.currentTimeMillis();
+    if (settings == null || now - settingsLoadedAt > SETTINGS_TTL_MS || settings.failed()) {
+      settingsLoadedAt = now;
+      settings = settingsStore.automation();
+    }
+    return settings;
+  }
+
+  /**
+   * A graceful stop: no new claims, running jobs get a few seconds to finish, the rest are handed back at once
+   * so another engine (or this one, restarted) picks them up without waiting for the lease to end.
+   */
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    metrics.close();
+    if (inflight.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    drained = Promise.promise();
+    long timer = vertx.setTimer(DRAIN_MS, id -> drained.tryComplete());
+    return drained.future().compose(v -> {
+      vertx.cancelTimer(timer);
+      List<UUID> tokens = List.copyOf(inflight.values());
+      return store.release(tokens).onSuccess(n -> {
+        if (n > 0) {
+          LOG.info("handed back {} unfinished job(s) at stop", n);
+        }
+      });
+    }).recover(t -> Future.succeededFuture());
   }
 }

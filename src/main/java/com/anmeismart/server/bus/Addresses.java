@@ -15,6 +15,9 @@ public final class Addresses {
   /** Publish {@link AdminAlert}: something needs an administrator (a dead job, no consultant at all, …). */
   public static final String ADMIN_ALERTS = "admin.alerts";
 
+  /** Publish, body = the settings key: a settings document changed; caches drop it. */
+  public static final String SETTINGS_CHANGED = "settings.changed";
+
   /** Broadcast to every consultant page (e.g. "claimed"). */
   public static final String CLIENT_CONSULTANTS = "client.consultants";
 

@@ -30,13 +30,17 @@ public record AppConfig(
     int authRateLimitPerMinute,
     int passwordHashThreads,
     int httpInstances,
-    String publicBaseUrl) {
+    String publicBaseUrl,
+    int automationConcurrency,
+    int automationLeaseSeconds,
+    int automationSweepMs) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
       "HTTP_PORT", "MCP_PORT", "MANAGEMENT_PORT", "LOCAL_AGENT_PORT", "DATA_DIR", "PG_URL", "PG_POOL_SIZE",
       "ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_EMAIL", "JWT_SECRET", "SECRETS_KEY", "JWT_TTL_SECONDS",
-      "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "HTTP_INSTANCES", "PUBLIC_BASE_URL");
+      "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "HTTP_INSTANCES", "PUBLIC_BASE_URL",
+      "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS");
 
 
   /**
@@ -64,7 +68,10 @@ public record AppConfig(
         integer(json, "AUTH_RATE_LIMIT_PER_MINUTE", 30, 1, 1_000_000, problems),
         integer(json, "PASSWORD_HASH_THREADS", cores, 1, 64, problems),
         integer(json, "HTTP_INSTANCES", cores, 1, 64, problems),
-        string(json, "PUBLIC_BASE_URL", null));
+        string(json, "PUBLIC_BASE_URL", null),
+        integer(json, "AUTOMATION_CONCURRENCY", 64, 1, 10_000, problems),
+        integer(json, "AUTOMATION_LEASE_SECONDS", 60, 1, 3_600, problems),
+        integer(json, "AUTOMATION_SWEEP_MS", 1_000, 10, 600_000, problems));
     if (config.adminUsername() != null && config.adminPassword() == null) {
       problems.add("ADMIN_PASSWORD must be set when ADMIN_USERNAME is");
     }
@@ -81,7 +88,8 @@ public record AppConfig(
   public AppConfig withSecrets(String jwtSecret, String secretsKey) {
     return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
-        passwordHashThreads, httpInstances, publicBaseUrl);
+        passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
+        automationSweepMs);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -104,6 +112,9 @@ public record AppConfig(
     m.put("PASSWORD_HASH_THREADS", passwordHashThreads);
     m.put("HTTP_INSTANCES", httpInstances);
     m.put("PUBLIC_BASE_URL", publicBaseUrl);
+    m.put("AUTOMATION_CONCURRENCY", automationConcurrency);
+    m.put("AUTOMATION_LEASE_SECONDS", automationLeaseSeconds);
+    m.put("AUTOMATION_SWEEP_MS", automationSweepMs);
     return m;
   }
 

@@ -7,7 +7,10 @@ import com.anmeismart.server.bus.WelcomeResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
-/** Writes welcome messages. */
+/**
+ * Writes welcome messages. Until an agent is wired in, the answer is the configured template, flagged
+ * {@code source: "fallback"}: the same answer every agent failure will fall back to.
+ */
 public final class DifyGatewayVerticle extends VerticleBase {
 
   private final AppContext app;
@@ -19,6 +22,6 @@ public final class DifyGatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     return vertx.eventBus().<WelcomeRequest>consumer(Addresses.WELCOME_GENERATE,
-        msg -> msg.reply(WelcomeResult.fallback("", 0, "not_configured"))).completion();
+        msg -> msg.reply(WelcomeResult.fallback(msg.body().template(), 0, "no_agent_configured"))).completion();
   }
 }

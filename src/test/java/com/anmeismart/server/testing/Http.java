@@ -14,7 +14,8 @@ import java.time.Duration;
 /** A small synchronous HTTP client for tests (JDK HttpClient: real sockets, raw control over headers and bodies). */
 public final class Http {
 
-  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
 
   public Http(String base) {

@@ -59,7 +59,8 @@ public final class TestApp implements AutoCloseable {
         .put("SECRETS_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
         .put("ADMIN_USERNAME", ADMIN).put("ADMIN_PASSWORD", ADMIN_PASSWORD)
         .put("AUTH_RATE_LIMIT_PER_MINUTE", "100000")
-        .put("PASSWORD_HASH_THREADS", "2").put("HTTP_INSTANCES", "2");
+        .put("PASSWORD_HASH_THREADS", "2").put("HTTP_INSTANCES", "2")
+        .put("AUTOMATION_SWEEP_MS", "200");
   }
 
   public int port(String key) {
@@ -70,8 +71,26 @@ public final class TestApp implements AutoCloseable {
     return new Http("http://127.0.0.1:" + app.port("MANAGEMENT_PORT"));
   }
 
+  public Db db() {
+    return new Db(pgUrl);
+  }
+
   public Connection jdbc() throws SQLException {
     return TestPg.jdbc(pgUrl);
+  }
+
+  /** Registers a customer with the given username (email derived); returns the user JSON. */
+  public io.vertx.core.json.JsonObject register(String username, io.vertx.core.json.JsonObject extra) {
+    JsonObject body = new JsonObject().put("username", username).put("email", username + "@example.com")
+        .put("password", "correct-horse");
+    if (extra != null) {
+      body.mergeIn(extra);
+    }
+    var res = http.post("/api/v1/auth/register", body, null);
+    if (res.status() != 201) {
+      throw new IllegalStateException("register failed: " + res.status() + " " + res.body());
+    }
+    return res.json();
   }
 
   /** Logs in and returns the bearer token. */

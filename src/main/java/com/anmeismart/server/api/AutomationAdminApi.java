@@ -1,0 +1,91 @@
+package com.anmeismart.server.api;
+
+import com.anmeismart.server.automation.JobStore;
+import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.settings.AutomationSettings;
+import com.anmeismart.server.settings.SettingsStore;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.Set;
+import java.util.UUID;
+
+/** {@code /admin/registration-automation}: settings, jobs, manual retry. */
+final class AutomationAdminApi {
+
+  private static final JsonBodies SETTINGS = JsonBodies.schema("automation-settings");
+  private static final Set<String> STATUSES = Set.of("pending", "running", "failed", "dead", "succeeded", "skipped");
+
+  private final SettingsStore settings;
+  private final JobStore jobs;
+  private final EventBus bus;
+
+  AutomationAdminApi(SettingsStore settings, JobStore jobs, EventBus bus) {
+    this.settings = settings;
+    this.jobs = jobs;
+    this.bus = bus;
+  }
+
+  /** GET …/settings → the settings in force. */
+  void getSettings(RoutingContext ctx) {
+    settings.automation().onSuccess(s -> Responses.json(ctx, 200, s.toJson())).onFailure(ctx::fail);
+  }
+
+  /**
+   * PUT …/settings → the new settings. The body may name any subset of the fields: they replace the current values
+   * ({@code notifications} switch by switch); the rest stay. Engines apply them to their next job.
+   */
+  void putSettings(RoutingContext ctx) {
+    JsonObject body = SETTINGS.validBody(ctx);
+    settings.automation()
+        .compose(current -> {
+          JsonObject merged = current.toJson().mergeIn(body, true);
+          return settings.saveAutomation(AutomationSettings.fromJson(merged), Access.userId(ctx));
+        })
+        .onSuccess(saved -> {
+          bus.publish(Addresses.SETTINGS_CHANGED, SettingsStore.AUTOMATION_KEY);
+          Responses.json(ctx, 200, saved.toJson());
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** GET …/jobs?status=&limit=&offset= → newest activity first. */
+  void listJobs(RoutingContext ctx) {
+    String status = Params.oneOf(ctx, "status", STATUSES);
+    int limit = Params.integer(ctx, "limit", 50, 1, 200);
+    int offset = Params.integer(ctx, "offset", 0, 0, 1_000_000);
+    jobs.list(status, limit, offset).onSuccess(page -> Responses.json(ctx, 200, page)).onFailure(ctx::fail);
+  }
+
+  /** GET …/jobs/{id} → the job and its step log. */
+  void getJob(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    jobs.get(id).onSuccess(job -> {
+      if (job.isEmpty()) {
+        ctx.fail(ApiException.notFound("Job"));
+      } else {
+        Responses.json(ctx, 200, job.get());
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  /** POST …/jobs/{id}/retry → 202 and the job, due now; 409 unless it is failed or dead. */
+  void retryJob(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    jobs.retry(id)
+        .compose(retried -> jobs.get(id).map(job -> {
+          if (job.isEmpty()) {
+            throw ApiException.notFound("Job");
+          }
+          if (!retried) {
+            throw ApiException.conflict("job_not_retryable", "Only failed or dead jobs can be retried (this one is "
+                + job.get().getString("status") + ")", new JsonObject().put("status", job.get().getString("status")));
+          }
+          bus.publish(Addresses.AUTOMATION_WAKE, null);
+          return job.get();
+        }))
+        .onSuccess(job -> Responses.json(ctx, 202, job))
+        .onFailure(ctx::fail);
+  }
+}

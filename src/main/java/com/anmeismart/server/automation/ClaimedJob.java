@@ -1,0 +1,33 @@
+package com.anmeismart.server.automation;
+
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * A job this engine holds a lease on, with the progress earlier attempts left (a step whose result is here is
+ * not run again).
+ *
+ * @param attempt    this claim's number (1 = first run)
+ * @param leaseToken the fencing token every write of this claim must name
+ * @param welcome    the generated welcome ({@link com.anmeismart.server.bus.WelcomeResult} JSON), or null
+ */
+record ClaimedJob(UUID id, UUID userId, String username, int attempt, UUID leaseToken, Instant registeredAt,
+                  UUID conversationId, JsonObject welcome, UUID welcomeMessageId) {
+
+  ClaimedJob withConversation(UUID conversation) {
+    return new ClaimedJob(id, userId, username, attempt, leaseToken, registeredAt, conversation, welcome,
+        welcomeMessageId);
+  }
+
+  ClaimedJob withWelcome(JsonObject generated) {
+    return new ClaimedJob(id, userId, username, attempt, leaseToken, registeredAt, conversationId, generated,
+        welcomeMessageId);
+  }
+
+  /** Ids for log lines (PRD §6.2). */
+  String ids() {
+    return "job_id=" + id + ", user_id=" + userId + ", conversation_id=" + conversationId;
+  }
+}

@@ -1,0 +1,262 @@
+package com.anmeismart.server.automation;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * All SQL of the automation jobs. Each step is one statement: its effect (idempotent through a unique index),
+ * the job's progress and the step-log row commit together, and every write of a running job names its lease
+ * token, so an engine that lost its lease changes nothing.
+ */
+public final class JobStore {
+
+  /** Milliseconds the statement itself took, on the server's clock, added to what the caller measured before. */
+  private static final String DURATION = "($%d::int + (extract(epoch FROM clock_timestamp() - statement_timestamp())"
+      + " * 1000)::int)";
+  private static final String SINCE_REGISTRATION =
+      "(extract(epoch FROM clock_timestamp() - registered_at) * 1000)::bigint AS since_registration_ms";
+
+  private static final String CLAIM = "UPDATE automation_jobs j SET status = 'running', attempts = j.attempts + 1, "
+      + "lease_token = gen_random_uuid(), lease_owner = $1, next_run_at = now() + make_interval(secs => $2), "
+      + "updated_at = now() "
+      + "FROM (SELECT id FROM automation_jobs WHERE status IN ('pending', 'running', 'failed') AND next_run_at <= now() "
+      + "      ORDER BY next_run_at LIMIT $3 FOR UPDATE SKIP LOCKED) due "
+      + "WHERE j.id = due.id "
+      + "RETURNING j.id, j.user_id, (SELECT username FROM users WHERE id = j.user_id) AS username, j.attempts, "
+      + "j.lease_token, j.registered_at, j.conversation_id, j.welcome, j.welcome_message_id";
+
+  private static final String LOG_STEP = "INSERT INTO automation_job_steps (job_id, step, attempt, success, duration_ms, "
+      + "error, detail) SELECT id, '%s', attempts, %s, " + DURATION + ", %s, %s FROM job";
+
+  private static final String CREATE_CONVERSATION = "WITH ins AS ("
+      + "  INSERT INTO conversations (customer_id, title, assistant_id, assistant_name, is_ai_controlled, status, is_default) "
+      + "  VALUES ($3, $4, $5, $6, true, 'open', true) ON CONFLICT (customer_id) WHERE is_default DO NOTHING RETURNING id), "
+      + "conv AS (SELECT id FROM ins UNION ALL SELECT id FROM conversations WHERE customer_id = $3 AND is_default), "
+      + "job AS (UPDATE automation_jobs SET conversation_id = (SELECT id FROM conv LIMIT 1), "
+      + "  last_step = 'conversation_created', updated_at = now() WHERE id = $1 AND lease_token = $2 "
+      + "  RETURNING id, attempts, conversation_id, registered_at), "
+      + "log AS (" + LOG_STEP.formatted("conversation_created", "true", 7, "NULL",
+      "jsonb_build_object('conversation_id', conversation_id, 'created', (SELECT count(*) FROM ins) > 0)") + ") "
+      + "SELECT conversation_id, " + SINCE_REGISTRATION + " FROM job";
+
+  private static final String SAVE_WELCOME = "WITH job AS (UPDATE automation_jobs SET welcome = $3, "
+      + "  last_step = 'welcome_generated', updated_at = now() WHERE id = $1 AND lease_token = $2 RETURNING id, attempts), "
+      + "log AS (" + LOG_STEP.formatted("welcome_generated", "true", 4, "NULL", "$5") + ") "
+      + "SELECT id FROM job";
+
+  private static final String SEND_WELCOME = "WITH ins AS ("
+      + "  INSERT INTO messages (conversation_id, sender_type, kind, content, metadata) VALUES ($3, 'ai', 'welcome', $4, $5) "
+      + "  ON CONFLICT (conversation_id) WHERE kind = 'welcome' DO NOTHING RETURNING id, created_at), "
+      + "msg AS (SELECT id, created_at FROM ins UNION ALL "
+      + "  SELECT id, created_at FROM messages WHERE conversation_id = $3 AND kind = 'welcome'), "
+      + "job AS (UPDATE automation_jobs SET welcome_message_id = (SELECT id FROM msg LIMIT 1), last_step = 'welcome_sent', "
+      + "  updated_at = now() WHERE id = $1 AND lease_token = $2 RETURNING id, attempts, registered_at, welcome_message_id), "
+      + "log AS (" + LOG_STEP.formatted("welcome_sent", "true", 6, "NULL",
+      "jsonb_build_object('message_id', welcome_message_id, 'stored', (SELECT count(*) FROM ins) > 0)") + ") "
+      + "SELECT msg.id, msg.created_at, (SELECT count(*) FROM ins) AS inserted, " + SINCE_REGISTRATION
+      + " FROM job, msg LIMIT 1";
+
+  private static final String FINISH = "WITH job AS (UPDATE automation_jobs SET status = 'succeeded', notify_result = $3, "
+      + "  lease_token = NULL, lease_owner = NULL, last_step = 'consultants_notified', last_error = NULL, "
+      + "  finished_at = now(), updated_at = now() WHERE id = $1 AND lease_token = $2 RETURNING id, attempts), "
+      + "log AS (" + LOG_STEP.formatted("consultants_notified", "true", 4, "NULL", "$3") + ") "
+      + "SELECT id FROM job";
+
+  private static final String FAIL = "WITH job AS (UPDATE automation_jobs SET status = $3, "
+      + "  next_run_at = now() + make_interval(secs => $4), lease_token = NULL, lease_owner = NULL, last_error = $5, "
+      + "  finished_at = CASE WHEN $3 = 'dead' THEN now() END, updated_at = now() "
+      + "  WHERE id = $1 AND lease_token = $2 RETURNING id, attempts), "
+      + "log AS (INSERT INTO automation_job_steps (job_id, step, attempt, success, duration_ms, error) "
+      + "  SELECT id, $6, attempts, false, $7, $5 FROM job) "
+      + "SELECT id FROM job";
+
+  private static final String SKIP = "UPDATE automation_jobs SET status = 'skipped', lease_token = NULL, "
+      + "lease_owner = NULL, last_error = $3, finished_at = now(), updated_at = now() "
+      + "WHERE id = $1 AND lease_token = $2 RETURNING id";
+
+  private static final String RELEASE = "UPDATE automation_jobs SET status = 'pending', next_run_at = now(), "
+      + "attempts = greatest(attempts - 1, 0), lease_token = NULL, lease_owner = NULL, updated_at = now() "
+      + "WHERE lease_token = ANY($1)";
+
+  private static final String RETRY = "UPDATE automation_jobs SET status = 'pending', attempts = 0, next_run_at = now(), "
+      + "last_error = NULL, finished_at = NULL, updated_at = now() WHERE id = $1 AND status IN ('failed', 'dead') "
+      + "RETURNING id";
+
+  private static final String JOB_COLUMNS = "j.id, j.user_id, u.username, j.status, j.attempts, j.next_run_at, "
+      + "j.conversation_id, j.welcome_message_id, j.welcome, j.notify_result, j.last_step, j.last_error, j.registered_at, "
+      + "j.created_at, j.updated_at, j.finished_at";
+  private static final String LIST = "SELECT " + JOB_COLUMNS + ", count(*) OVER () AS total FROM automation_jobs j "
+      + "JOIN users u ON u.id = j.user_id WHERE ($1::text IS NULL OR j.status = $1) "
+      + "ORDER BY j.updated_at DESC, j.id LIMIT $2 OFFSET $3";
+  private static final String GET = "SELECT " + JOB_COLUMNS + " FROM automation_jobs j JOIN users u ON u.id = j.user_id "
+      + "WHERE j.id = $1";
+  private static final String STEPS = "SELECT step, attempt, success, duration_ms, error, detail, created_at "
+      + "FROM automation_job_steps WHERE job_id = $1 ORDER BY id";
+  private static final String COUNT_BY_STATUS = "SELECT status, count(*) AS n FROM automation_jobs GROUP BY status";
+
+  /** What sending the welcome did. */
+  record SentWelcome(UUID messageId, Instant createdAt, boolean inserted, long sinceRegistrationMs) {
+  }
+
+  /** The conversation, and how long after registration it existed. */
+  record Conversation(UUID id, long sinceRegistrationMs) {
+  }
+
+  private final Pool pool;
+
+  public JobStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  Future<List<ClaimedJob>> claim(String owner, int leaseSeconds, int limit) {
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(owner, leaseSeconds, limit)).map(rows -> {
+      List<ClaimedJob> jobs = new ArrayList<>(rows.size());
+      for (Row r : rows) {
+        jobs.add(new ClaimedJob(r.getUUID("id"), r.getUUID("user_id"), r.getString("username"),
+            r.getInteger("attempts"), r.getUUID("lease_token"), r.getOffsetDateTime("registered_at").toInstant(),
+            r.getUUID("conversation_id"), (JsonObject) r.getValue("welcome"), r.getUUID("welcome_message_id")));
+      }
+      return jobs;
+    });
+  }
+
+  /** Empty when the lease was lost. */
+  Future<Optional<Conversation>> createConversation(ClaimedJob job, String title, String assistantId,
+                                                    String assistantName, int preMs) {
+    return pool.preparedQuery(CREATE_CONVERSATION)
+        .execute(Tuple.of(job.id(), job.leaseToken(), job.userId(), title, assistantId, assistantName, preMs))
+        .map(rows -> first(rows).map(r -> new Conversation(r.getUUID("conversation_id"),
+            r.getLong("since_registration_ms"))));
+  }
+
+  /** False when the lease was lost. */
+  Future<Boolean> saveWelcome(ClaimedJob job, JsonObject welcome, int durationMs, JsonObject detail) {
+    return pool.preparedQuery(SAVE_WELCOME).execute(Tuple.of(job.id(), job.leaseToken(), welcome, durationMs, detail))
+        .map(rows -> rows.size() > 0);
+  }
+
+  /** Stores the welcome as the conversation's one AI welcome message. Empty when the lease was lost. */
+  Future<Optional<SentWelcome>> sendWelcome(ClaimedJob job, String content, JsonObject metadata, int preMs) {
+    return pool.preparedQuery(SEND_WELCOME)
+        .execute(Tuple.of(job.id(), job.leaseToken(), job.conversationId(), content, metadata, preMs))
+        .map(rows -> first(rows).map(r -> new SentWelcome(r.getUUID("id"),
+            r.getOffsetDateTime("created_at").toInstant(), r.getLong("inserted") > 0, r.getLong("since_registration_ms"))));
+  }
+
+  Future<Boolean> finish(ClaimedJob job, JsonObject notifyResult, int durationMs) {
+    return pool.preparedQuery(FINISH).execute(Tuple.of(job.id(), job.leaseToken(), notifyResult, durationMs))
+        .map(rows -> rows.size() > 0);
+  }
+
+  /** Records a failed step: the job waits {@code delaySeconds} (status failed) or is dead. */
+  Future<Boolean> fail(ClaimedJob job, Step step, String error, boolean dead, double delaySeconds, int durationMs) {
+    return pool.preparedQuery(FAIL).execute(Tuple.of(job.id(), job.leaseToken(), dead ? "dead" : "failed",
+            delaySeconds, error, step.id, durationMs))
+        .map(rows -> rows.size() > 0);
+  }
+
+  Future<Boolean> skip(ClaimedJob job, String reason) {
+    return pool.preparedQuery(SKIP).execute(Tuple.of(job.id(), job.leaseToken(), reason)).map(rows -> rows.size() > 0);
+  }
+
+  /** Hands leased jobs back at once (a graceful stop), so another engine needn't wait for the leases to end. */
+  Future<Integer> release(List<UUID> leaseTokens) {
+    if (leaseTokens.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return pool.preparedQuery(RELEASE).execute(Tuple.of(leaseTokens.toArray(UUID[]::new))).map(RowSet::rowCount);
+  }
+
+  /** An admin's retry of a failed or dead job: due now, attempts from zero. False when no such retryable job. */
+  public Future<Boolean> retry(UUID jobId) {
+    return pool.preparedQuery(RETRY).execute(Tuple.of(jobId)).map(rows -> rows.size() > 0);
+  }
+
+  public Future<JsonObject> list(String status, int limit, int offset) {
+    return pool.preparedQuery(LIST).execute(Tuple.of(status, limit, offset)).map(rows -> {
+      JsonArray items = new JsonArray();
+      long total = 0;
+      for (Row r : rows) {
+        items.add(toJson(r));
+        total = r.getLong("total");
+      }
+      return new JsonObject().put("items", items).put("total", total).put("limit", limit).put("offset", offset);
+    });
+  }
+
+  /** A job with its step log, oldest step first. */
+  public Future<Optional<JsonObject>> get(UUID jobId) {
+    return pool.preparedQuery(GET).execute(Tuple.of(jobId)).compose(rows -> {
+      Optional<Row> row = first(rows);
+      if (row.isEmpty()) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      JsonObject job = toJson(row.get());
+      return pool.preparedQuery(STEPS).execute(Tuple.of(jobId)).map(steps -> {
+        JsonArray log = new JsonArray();
+        for (Row s : steps) {
+          log.add(new JsonObject().put("step", s.getString("step")).put("attempt", s.getInteger("attempt"))
+              .put("success", s.getBoolean("success")).put("duration_ms", s.getInteger("duration_ms"))
+              .put("error", s.getString("error")).put("detail", s.getValue("detail"))
+              .put("created_at", s.getOffsetDateTime("created_at").toInstant().toString()));
+        }
+        return Optional.of(job.put("steps", log));
+      });
+    });
+  }
+
+  Future<Map<String, Long>> countByStatus() {
+    return pool.query(COUNT_BY_STATUS).execute().map(rows -> {
+      Map<String, Long> counts = new HashMap<>();
+      rows.forEach(r -> counts.put(r.getString("status"), r.getLong("n")));
+      return counts;
+    });
+  }
+
+  private static Optional<Row> first(RowSet<Row> rows) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next());
+  }
+
+  private static JsonObject toJson(Row r) {
+    JsonObject welcome = (JsonObject) r.getValue("welcome");
+    return new JsonObject()
+        .put("id", r.getUUID("id").toString())
+        .put("user_id", r.getUUID("user_id").toString())
+        .put("username", r.getString("username"))
+        .put("status", r.getString("status"))
+        .put("attempts", r.getInteger("attempts"))
+        .put("next_run_at", iso(r, "next_run_at"))
+        .put("conversation_id", str(r.getUUID("conversation_id")))
+        .put("welcome_message_id", str(r.getUUID("welcome_message_id")))
+        .put("welcome_source", welcome == null ? null : welcome.getString("source"))
+        .put("notify_result", r.getValue("notify_result"))
+        .put("last_step", r.getString("last_step"))
+        .put("last_error", r.getString("last_error"))
+        .put("registered_at", iso(r, "registered_at"))
+        .put("created_at", iso(r, "created_at"))
+        .put("updated_at", iso(r, "updated_at"))
+        .put("finished_at", iso(r, "finished_at"));
+  }
+
+  private static String str(Object o) {
+    return o == null ? null : o.toString();
+  }
+
+  private static String iso(Row r, String column) {
+    var t = r.getOffsetDateTime(column);
+    return t == null ? null : t.toInstant().toString();
+  }
+}

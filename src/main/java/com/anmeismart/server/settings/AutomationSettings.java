@@ -1,0 +1,83 @@
+package com.anmeismart.server.settings;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The registration-automation settings an admin edits ({@code /admin/registration-automation/settings}), stored
+ * in {@code system_settings} and read by the engines for every job: a change applies to the next job.
+ *
+ * @param enabled                 whether registrations get the automation at all
+ * @param rolloutPercent          0–100: the share of registrations that get it, decided by user id (see {@link #inRollout})
+ * @param retryDelaysSeconds      delay before retry n (the last one repeats); ±20 % jitter is added
+ * @param maxRetries              retries after the first attempt before the job is dead
+ * @param notifyConsultants       run the consultants_notified step
+ * @param notifyWebPush           offline consultants also get a Web Push message
+ * @param notifyAdmins            admins are told about dead jobs, no consultants, escalations
+ * @param expectedResponseMinutes promised to the customer and shown to consultants
+ * @param welcomeTemplate         the fallback welcome (and the welcome until an agent answers)
+ * @param escalationMinutes       unclaimed this long → re-notify and tell admins
+ * @param assistantId             the general AI assistant of the default conversation
+ * @param assistantName           its display name
+ * @param welcomeDeadlineSeconds  how long the welcome step waits for the Dify gateway's answer
+ */
+public record AutomationSettings(boolean enabled, int rolloutPercent, List<Double> retryDelaysSeconds, int maxRetries,
+                                 boolean notifyConsultants, boolean notifyWebPush, boolean notifyAdmins,
+                                 int expectedResponseMinutes, String welcomeTemplate, int escalationMinutes,
+                                 String assistantId, String assistantName, int welcomeDeadlineSeconds) {
+
+  /** PRD §4.3.2. */
+  public static final String DEFAULT_WELCOME = "欢迎来到安美智享！🌟\n\n我是您的专属AI咨询助手，很高兴为您服务。\n"
+      + "您可以随时向我咨询医美相关问题，获得个性化的美容建议。";
+
+  public static final AutomationSettings DEFAULTS = new AutomationSettings(true, 100, List.of(5.0, 15.0, 60.0), 3,
+      true, true, true, 5, DEFAULT_WELCOME, 10, "general_ai_assistant", "安美智能助手", 35);
+
+  /**
+   * Whether this user's registration is in the rollout: the low 64 bits of the (random) user id, mod 100, below
+   * the percent. Deterministic, so a user is in or out for good at a given percent, and raising the percent only
+   * adds users.
+   */
+  public boolean inRollout(UUID userId) {
+    return Long.remainderUnsigned(userId.getLeastSignificantBits(), 100) < rolloutPercent;
+  }
+
+  /** Seconds before retry {@code retry} (1-based), before jitter. */
+  public double retryDelaySeconds(int retry) {
+    if (retryDelaysSeconds.isEmpty()) {
+      return 0;
+    }
+    return retryDelaysSeconds.get(Math.min(retry, retryDelaysSeconds.size()) - 1);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("enabled", enabled)
+        .put("rollout_percent", rolloutPercent)
+        .put("retry_delays_seconds", new JsonArray(List.copyOf(retryDelaysSeconds)))
+        .put("max_retries", maxRetries)
+        .put("notifications", new JsonObject().put("consultants", notifyConsultants).put("web_push", notifyWebPush)
+            .put("admins", notifyAdmins))
+        .put("expected_response_minutes", expectedResponseMinutes)
+        .put("welcome_template", welcomeTemplate)
+        .put("escalation_minutes", escalationMinutes)
+        .put("assistant_id", assistantId)
+        .put("assistant_name", assistantName)
+        .put("welcome_deadline_seconds", welcomeDeadlineSeconds);
+  }
+
+  /** Reads stored (or merged) JSON; missing keys take the defaults. The JSON was validated before it was stored. */
+  public static AutomationSettings fromJson(JsonObject j) {
+    JsonObject d = DEFAULTS.toJson().mergeIn(j, true);
+    JsonObject n = d.getJsonObject("notifications");
+    List<Double> delays = d.getJsonArray("retry_delays_seconds").stream()
+        .map(o -> ((Number) o).doubleValue()).toList();
+    return new AutomationSettings(d.getBoolean("enabled"), d.getInteger("rollout_percent"), delays,
+        d.getInteger("max_retries"), n.getBoolean("consultants"), n.getBoolean("web_push"), n.getBoolean("admins"),
+        d.getInteger("expected_response_minutes"), d.getString("welcome_template"), d.getInteger("escalation_minutes"),
+        d.getString("assistant_id"), d.getString("assistant_name"), d.getInteger("welcome_deadline_seconds"));
+  }
+}
