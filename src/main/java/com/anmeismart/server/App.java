@@ -9,6 +9,7 @@ import com.anmeismart.server.config.ConfigLoader;
 import com.anmeismart.server.config.LocalSecrets;
 import com.anmeismart.server.db.Database;
 import com.anmeismart.server.dify.DifyGatewayVerticle;
+import com.anmeismart.server.dify.LocalAgentVerticle;
 import com.anmeismart.server.mcp.McpVerticle;
 import com.anmeismart.server.notify.NotificationVerticle;
 import com.anmeismart.server.ops.ManagementVerticle;
@@ -107,6 +108,7 @@ public final class App {
   private Future<Void> deployAll() {
     parts.put("NotificationVerticle", new Part(() -> new NotificationVerticle(context), 1));
     parts.put("McpVerticle", new Part(() -> new McpVerticle(context), 1));
+    parts.put("LocalAgentVerticle", new Part(() -> new LocalAgentVerticle(context), 1));
     parts.put("DifyGatewayVerticle", new Part(() -> new DifyGatewayVerticle(context), 1));
     parts.put("AutomationVerticle", new Part(() -> new AutomationVerticle(context), 1));
     parts.put("HttpApiVerticle", new Part(() -> new HttpApiVerticle(context), context.config().httpInstances()));

@@ -23,8 +23,13 @@ public final class Servers {
    * random port (a negative value), so several instances of one verticle still share one port.
    */
   public static Future<HttpServer> listen(Vertx vertx, HttpServer server, String key, int port) {
+    return listen(vertx, server, key, port, "0.0.0.0");
+  }
+
+  /** As {@link #listen(Vertx, HttpServer, String, int)}, on one interface (e.g. loopback for in-process peers). */
+  public static Future<HttpServer> listen(Vertx vertx, HttpServer server, String key, int port, String host) {
     int bindPort = port == 0 ? -(1 + Math.abs(key.hashCode() % 1000)) : port;
-    return server.listen(bindPort, "0.0.0.0")
+    return server.listen(bindPort, host)
         .recover(t -> Future.failedFuture(bindFailure(key, port, t)))
         .onSuccess(s -> ports(vertx).put(key, s.actualPort()));
   }

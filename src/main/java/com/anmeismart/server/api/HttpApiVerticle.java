@@ -7,6 +7,8 @@ import com.anmeismart.server.accounts.Roles;
 import com.anmeismart.server.accounts.Tokens;
 import com.anmeismart.server.accounts.UserStore;
 import com.anmeismart.server.automation.JobStore;
+import com.anmeismart.server.dify.DifyConfigStore;
+import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -45,6 +47,8 @@ public final class HttpApiVerticle extends VerticleBase {
     AdminUsersApi adminUsers = new AdminUsersApi(users, hasher);
     AutomationAdminApi automation = new AutomationAdminApi(new SettingsStore(pool), new JobStore(pool),
         vertx.eventBus());
+    DifyConfigsApi dify = new DifyConfigsApi(new DifyConfigStore(pool, new SecretBox(app.config().secretsKey())),
+        vertx.eventBus());
     RateLimit registerLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     RateLimit loginLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     var jwt = Access.bearer(JWTAuthHandler.create(tokens.auth()));
@@ -66,6 +70,13 @@ public final class HttpApiVerticle extends VerticleBase {
     api.get("/admin/registration-automation/jobs").handler(automation::listJobs);
     api.get("/admin/registration-automation/jobs/:id").handler(automation::getJob);
     api.post("/admin/registration-automation/jobs/:id/retry").handler(automation::retryJob);
+
+    api.route("/dify/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));
+    api.get("/dify/configs").handler(dify::list);
+    api.post("/dify/configs").consumes(JSON).handler(dify::create);
+    api.put("/dify/configs/:id").consumes(JSON).handler(dify::update);
+    api.delete("/dify/configs/:id").handler(dify::delete);
+    api.get("/dify/configs/:id/health").handler(dify::health);
 
     Router root = Router.router(vertx);
     root.route("/api/v1/*").subRouter(api);

@@ -26,6 +26,8 @@ final class JobRunner {
 
   private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
   static final long NOTIFY_TIMEOUT_MS = 10_000;
+  /** The gateway answers by the completion deadline (with the template at worst); this covers its last steps. */
+  static final long WELCOME_GRACE_MS = 5_000;
 
   /** The lease was lost (another engine owns the job now): stop without writing anything. */
   private static final class LeaseLost extends RuntimeException {
@@ -99,10 +101,17 @@ final class JobRunner {
       return Future.succeededFuture(job);
     }
     current.begin(Step.WELCOME_GENERATED);
+    // deadlines count from registration; a job that starts later than that (a retry, an engine that was down)
+    // gets the full windows from now instead of an instant fallback
+    long firstTextMs = (long) (s.welcomeFirstTextSeconds() * 1000);
+    Instant base = Instant.now().isAfter(job.registeredAt().plusMillis(firstTextMs)) ? Instant.now() : job.registeredAt();
+    Instant firstTextBy = base.plusMillis(firstTextMs);
+    Instant completeBy = base.plusMillis((long) (s.welcomeCompletionSeconds() * 1000));
     WelcomeRequest request = new WelcomeRequest(job.userId(), job.conversationId(), job.id(), job.registeredAt(),
-        s.welcomeTemplate());
+        s.welcomeTemplate(), firstTextBy, completeBy);
+    long waitMs = Math.max(0, completeBy.toEpochMilli() - System.currentTimeMillis()) + WELCOME_GRACE_MS;
     return bus.<WelcomeResult>request(Addresses.WELCOME_GENERATE, request,
-            new DeliveryOptions().setSendTimeout(s.welcomeDeadlineSeconds() * 1000L))
+            new DeliveryOptions().setSendTimeout(waitMs))
         .compose(reply -> {
           WelcomeResult result = reply.body();
           JsonObject detail = new JsonObject().put("source", result.source()).put("config_id", result.configId())

@@ -15,6 +15,15 @@ public final class Addresses {
   /** Publish {@link AdminAlert}: something needs an administrator (a dead job, no consultant at all, …). */
   public static final String ADMIN_ALERTS = "admin.alerts";
 
+  /** Request {@link ChatRequest} → reply {@link ChatResult}: one chat turn with the Dify app of a purpose. */
+  public static final String DIFY_CHAT = "dify.chat";
+  /** Request (no body) → reply JSON {@code {breakers: {name: state}}}: the gateway's health, for /ready. */
+  public static final String DIFY_STATUS = "dify.status";
+  /** Request (config id as a string) → reply JSON {@code {ok, status, latency_ms, info | error}}: GET /v1/info. */
+  public static final String DIFY_PROBE = "dify.probe";
+  /** Publish (no body): Dify configs changed; the gateway reloads them. */
+  public static final String DIFY_CONFIGS_CHANGED = "dify.configs.changed";
+
   /** Publish, body = the settings key: a settings document changed; caches drop it. */
   public static final String SETTINGS_CHANGED = "settings.changed";
 

@@ -19,6 +19,8 @@ public final class BusCodecs {
     add(bus, NewCustomer.class, NewCustomer::toJson, NewCustomer::fromJson);
     add(bus, NotifyResult.class, NotifyResult::toJson, NotifyResult::fromJson);
     add(bus, AdminAlert.class, AdminAlert::toJson, AdminAlert::fromJson);
+    add(bus, ChatRequest.class, ChatRequest::toJson, ChatRequest::fromJson);
+    add(bus, ChatResult.class, ChatResult::toJson, ChatResult::fromJson);
   }
 
   private static <T> void add(EventBus bus, Class<T> type, Function<T, JsonObject> to, Function<JsonObject, T> from) {

@@ -8,18 +8,22 @@ import java.util.UUID;
 /**
  * Ask the DifyGatewayVerticle for a new customer's welcome.
  *
- * @param registeredAt when the customer registered: the welcome's deadlines count from here
- * @param template     the configured template: the answer whenever no agent can give one
+ * @param template      the configured template: the answer whenever no agent can give one
+ * @param firstTextBy   the agent's first visible text must arrive by then, or the template is used
+ * @param completeBy    the agent's welcome must be complete by then
  */
-public record WelcomeRequest(UUID userId, UUID conversationId, UUID jobId, Instant registeredAt, String template) {
+public record WelcomeRequest(UUID userId, UUID conversationId, UUID jobId, Instant registeredAt, String template,
+                             Instant firstTextBy, Instant completeBy) {
 
   public JsonObject toJson() {
     return new JsonObject().put("user_id", userId.toString()).put("conversation_id", conversationId.toString())
-        .put("job_id", jobId.toString()).put("registered_at", registeredAt.toString()).put("template", template);
+        .put("job_id", jobId.toString()).put("registered_at", registeredAt.toString()).put("template", template)
+        .put("first_text_by", firstTextBy.toString()).put("complete_by", completeBy.toString());
   }
 
   public static WelcomeRequest fromJson(JsonObject j) {
     return new WelcomeRequest(UUID.fromString(j.getString("user_id")), UUID.fromString(j.getString("conversation_id")),
-        UUID.fromString(j.getString("job_id")), Instant.parse(j.getString("registered_at")), j.getString("template"));
+        UUID.fromString(j.getString("job_id")), Instant.parse(j.getString("registered_at")), j.getString("template"),
+        Instant.parse(j.getString("first_text_by")), Instant.parse(j.getString("complete_by")));
   }
 }

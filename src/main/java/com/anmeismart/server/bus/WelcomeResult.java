@@ -6,20 +6,22 @@ import io.vertx.core.json.JsonObject;
  * The welcome text and where it came from.
  *
  * @param source         {@code dify}, {@code local-agent} or {@code fallback}
- * @param configId       the Dify config used, or null
+ * @param configId       the Dify config used (or {@code local-agent}), null for the template
  * @param configVersion  that config's version, or null
  * @param latencyMs      time spent producing the text
- * @param fallbackReason why the template was used, or null
+ * @param fallbackReason why the template was used (or why an agent's text was cut), or null
+ * @param truncated      the agent missed the completion deadline: the text is what arrived, cut after its last
+ *                       whole sentence
  */
 public record WelcomeResult(String content, String source, String configId, String configVersion, long latencyMs,
-                            String fallbackReason) {
+                            String fallbackReason, boolean truncated) {
 
   public static final String SOURCE_DIFY = "dify";
   public static final String SOURCE_LOCAL_AGENT = "local-agent";
   public static final String SOURCE_FALLBACK = "fallback";
 
   public static WelcomeResult fallback(String content, long latencyMs, String reason) {
-    return new WelcomeResult(content, SOURCE_FALLBACK, null, null, latencyMs, reason);
+    return new WelcomeResult(content, SOURCE_FALLBACK, null, null, latencyMs, reason, false);
   }
 
   /** The message metadata stored with the welcome. */
@@ -34,6 +36,9 @@ public record WelcomeResult(String content, String source, String configId, Stri
     if (fallbackReason != null) {
       m.put("fallback_reason", fallbackReason);
     }
+    if (truncated) {
+      m.put("truncated", true);
+    }
     return m;
   }
 
@@ -43,6 +48,7 @@ public record WelcomeResult(String content, String source, String configId, Stri
 
   public static WelcomeResult fromJson(JsonObject j) {
     return new WelcomeResult(j.getString("content"), j.getString("source"), j.getString("config_id"),
-        j.getString("config_version"), j.getLong("latency_ms", 0L), j.getString("fallback_reason"));
+        j.getString("config_version"), j.getLong("latency_ms", 0L), j.getString("fallback_reason"),
+        j.getBoolean("truncated", false));
   }
 }

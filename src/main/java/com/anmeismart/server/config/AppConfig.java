@@ -33,14 +33,17 @@ public record AppConfig(
     String publicBaseUrl,
     int automationConcurrency,
     int automationLeaseSeconds,
-    int automationSweepMs) {
+    int automationSweepMs,
+    int difyBreakerMaxFailures,
+    int difyBreakerResetMs) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
       "HTTP_PORT", "MCP_PORT", "MANAGEMENT_PORT", "LOCAL_AGENT_PORT", "DATA_DIR", "PG_URL", "PG_POOL_SIZE",
       "ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_EMAIL", "JWT_SECRET", "SECRETS_KEY", "JWT_TTL_SECONDS",
       "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "HTTP_INSTANCES", "PUBLIC_BASE_URL",
-      "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS");
+      "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
+      "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS");
 
 
   /**
@@ -71,7 +74,9 @@ public record AppConfig(
         string(json, "PUBLIC_BASE_URL", null),
         integer(json, "AUTOMATION_CONCURRENCY", 64, 1, 10_000, problems),
         integer(json, "AUTOMATION_LEASE_SECONDS", 60, 1, 3_600, problems),
-        integer(json, "AUTOMATION_SWEEP_MS", 1_000, 10, 600_000, problems));
+        integer(json, "AUTOMATION_SWEEP_MS", 1_000, 10, 600_000, problems),
+        integer(json, "DIFY_BREAKER_MAX_FAILURES", 5, 1, 1_000, problems),
+        integer(json, "DIFY_BREAKER_RESET_MS", 30_000, 100, 3_600_000, problems));
     if (config.adminUsername() != null && config.adminPassword() == null) {
       problems.add("ADMIN_PASSWORD must be set when ADMIN_USERNAME is");
     }
@@ -89,7 +94,7 @@ public record AppConfig(
     return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
-        automationSweepMs);
+        automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -115,6 +120,8 @@ public record AppConfig(
     m.put("AUTOMATION_CONCURRENCY", automationConcurrency);
     m.put("AUTOMATION_LEASE_SECONDS", automationLeaseSeconds);
     m.put("AUTOMATION_SWEEP_MS", automationSweepMs);
+    m.put("DIFY_BREAKER_MAX_FAILURES", difyBreakerMaxFailures);
+    m.put("DIFY_BREAKER_RESET_MS", difyBreakerResetMs);
     return m;
   }
 

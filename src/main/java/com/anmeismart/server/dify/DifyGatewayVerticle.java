@@ -1,19 +1,49 @@
 package com.anmeismart.server.dify;
 
 import com.anmeismart.server.AppContext;
+import com.anmeismart.server.Servers;
 import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.bus.ChatRequest;
+import com.anmeismart.server.bus.ChatResult;
 import com.anmeismart.server.bus.WelcomeRequest;
 import com.anmeismart.server.bus.WelcomeResult;
+import com.anmeismart.server.security.ContextTokens;
+import com.anmeismart.server.security.SecretBox;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Writes welcome messages. Until an agent is wired in, the answer is the configured template, flagged
- * {@code source: "fallback"}: the same answer every agent failure will fall back to.
+ * Welcomes (and general chat turns) from Dify. Picks the user's config (A/B by weight, sticky), or the built-in
+ * local agent when none is enabled; calls it behind one named circuit breaker per config; answers with the
+ * configured template, flagged {@code source: "fallback"} and the reason, whenever the agent can't — so the bus
+ * request always gets a welcome.
  */
 public final class DifyGatewayVerticle extends VerticleBase {
 
+  private static final Logger LOG = LoggerFactory.getLogger(DifyGatewayVerticle.class);
+  static final String WELCOME = "welcome";
+
   private final AppContext app;
+  private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
+  private DifyConfigStore store;
+  private ConfigChooser chooser;
+  private DifyClient client;
+  private DifyMetrics metrics;
+  private ContextTokens contextTokens;
+  private String localAgentKey;
+  private Future<List<DifyConfig>> welcomeConfigs;
 
   public DifyGatewayVerticle(AppContext app) {
     this.app = app;
@@ -21,7 +51,151 @@ public final class DifyGatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().<WelcomeRequest>consumer(Addresses.WELCOME_GENERATE,
-        msg -> msg.reply(WelcomeResult.fallback(msg.body().template(), 0, "no_agent_configured"))).completion();
+    SecretBox box = new SecretBox(app.config().secretsKey());
+    store = new DifyConfigStore(app.database().pool(vertx), box);
+    chooser = new ConfigChooser(store);
+    client = new DifyClient(vertx);
+    metrics = new DifyMetrics(app.metrics());
+    contextTokens = new ContextTokens(vertx, box);
+    localAgentKey = LocalAgentVerticle.apiKey(box);
+    var bus = vertx.eventBus();
+    return Future.join(
+        bus.<WelcomeRequest>consumer(Addresses.WELCOME_GENERATE, this::welcome).completion(),
+        bus.<ChatRequest>consumer(Addresses.DIFY_CHAT, this::chat).completion(),
+        bus.consumer(Addresses.DIFY_STATUS, msg -> msg.reply(status())).completion(),
+        bus.<String>consumer(Addresses.DIFY_PROBE, this::probe).completion(),
+        bus.consumer(Addresses.DIFY_CONFIGS_CHANGED, msg -> welcomeConfigs = null).completion());
+  }
+
+  private void welcome(Message<WelcomeRequest> msg) {
+    WelcomeRequest req = msg.body();
+    long t0 = System.currentTimeMillis();
+    configs()
+        .compose(configs -> chooser.choose(req.userId(), WELCOME, configs))
+        .compose(chosen -> store.profile(req.userId()).compose(profile -> {
+          DifyConfig config = chosen.orElseGet(this::localAgent);
+          String source = chosen.isPresent() ? WelcomeResult.SOURCE_DIFY : WelcomeResult.SOURCE_LOCAL_AGENT;
+          String configId = chosen.isPresent() ? config.id().toString() : DifyConfig.LOCAL_AGENT_ID;
+          String token = contextTokens.issue(req.userId(), ContextTokens.DEFAULT_TTL);
+          return breaker(configId, config.name())
+              .<WelcomeCall.Answer>execute(() -> new WelcomeCall(vertx, client, metrics, config, req, profile, token).run())
+              .map(answer -> {
+                metrics.welcome(config.name(), source, answer.truncated() ? "truncated" : "answered");
+                return new WelcomeResult(answer.text(), source, configId, config.version(),
+                    System.currentTimeMillis() - t0, answer.truncated() ? "completion_deadline" : null,
+                    answer.truncated());
+              })
+              .recover(t -> {
+                metrics.welcome(config.name(), source, "fallback");
+                return Future.failedFuture(t);
+              });
+        }))
+        .recover(t -> {
+          String reason = reason(t);
+          metrics.fallback(reason);
+          LOG.warn("Dify Agent不可用，使用默认欢迎消息 (agent unavailable, template used): user_id={}, job_id={}, "
+              + "reason={}", req.userId(), req.jobId(), reason);
+          return Future.succeededFuture(WelcomeResult.fallback(req.template(), System.currentTimeMillis() - t0, reason));
+        })
+        .onSuccess(msg::reply);
+  }
+
+  private void chat(Message<ChatRequest> msg) {
+    ChatRequest req = msg.body();
+    long t0 = System.currentTimeMillis();
+    store.enabled(req.purpose())
+        .compose(configs -> chooser.choose(req.userId(), req.purpose(), configs))
+        .compose(chosen -> {
+          if (chosen.isEmpty()) {
+            return Future.failedFuture(new DifyException(DifyException.Kind.HTTP, 503, "no_config",
+                "no enabled Dify config for purpose " + req.purpose()));
+          }
+          DifyConfig config = chosen.get();
+          JsonObject body = new JsonObject().put("inputs", req.inputs()).put("query", req.query())
+              .put("user", "anmei-" + req.userId()).put("auto_generate_name", false)
+              .put("conversation_id", req.difyConversationId() == null ? "" : req.difyConversationId());
+          return breaker(config.id().toString(), config.name()).execute(() -> new ChatCall(client, config, body)
+                  .run(vertx, req.timeoutMs()))
+              .map(answer -> new ChatResult(answer.getString("answer"), WelcomeResult.SOURCE_DIFY,
+                  config.id().toString(), answer.getString("conversation_id"), System.currentTimeMillis() - t0));
+        })
+        .onSuccess(msg::reply)
+        .onFailure(t -> msg.fail(503, reason(t)));
+  }
+
+  /** {@code GET /v1/info} with the config's key: is the app there, and does the key work? */
+  private void probe(Message<String> msg) {
+    long t0 = System.currentTimeMillis();
+    store.get(java.util.UUID.fromString(msg.body()))
+        .compose(c -> c.isEmpty() ? Future.failedFuture(new IllegalArgumentException("no such config"))
+            : client.info(c.get()))
+        .onSuccess(info -> msg.reply(new JsonObject().put("ok", true).put("status", 200)
+            .put("latency_ms", System.currentTimeMillis() - t0).put("info", info)))
+        .onFailure(t -> msg.reply(new JsonObject().put("ok", false)
+            .put("status", t instanceof DifyException d ? d.status() : 0)
+            .put("latency_ms", System.currentTimeMillis() - t0)
+            .put("error", t instanceof DifyException d ? d.reason() + ": " + d.getMessage() : t.getMessage())));
+  }
+
+  private Future<List<DifyConfig>> configs() {
+    if (welcomeConfigs == null || welcomeConfigs.failed()) {
+      welcomeConfigs = store.enabled(WELCOME);
+    }
+    return welcomeConfigs;
+  }
+
+  /** The built-in agent, reached over HTTP like any Dify app (so the default run crosses the real protocols). */
+  private DifyConfig localAgent() {
+    Integer port = Servers.ports(vertx).get("LOCAL_AGENT_PORT");
+    return new DifyConfig(null, DifyConfig.LOCAL_AGENT_ID, WELCOME, "http://127.0.0.1:" + port + "/v1", null,
+        localAgentKey, "agent", "streaming", LocalAgentVerticle.VERSION, 0, true, 30_000, null, null);
+  }
+
+  private CircuitBreaker breaker(String key, String name) {
+    return breakers.computeIfAbsent(key, k -> {
+      CircuitBreaker b = CircuitBreaker.create("dify-" + name, vertx, new CircuitBreakerOptions()
+          .setMaxFailures(app.config().difyBreakerMaxFailures()).setResetTimeout(app.config().difyBreakerResetMs())
+          .setTimeout(-1).setNotificationAddress(null));
+      // only Dify being unwell counts (not our 4xx config errors); a late but truncated answer is still an answer
+      // (the breaker would turn a success it counts as a failure into a failed call, losing the text)
+      b.failurePolicy(ar -> ar.failed() && unavailable(ar.cause()));
+      b.openHandler(v -> LOG.warn("circuit breaker {} OPEN: Dify calls fail fast, welcomes use the template",
+          b.name()));
+      b.halfOpenHandler(v -> LOG.info("circuit breaker {} HALF-OPEN: trying one call", b.name()));
+      b.closeHandler(v -> LOG.info("circuit breaker {} CLOSED", b.name()));
+      metrics.breaker(b);
+      return b;
+    });
+  }
+
+  private JsonObject status() {
+    JsonObject states = new JsonObject();
+    breakers.values().forEach(b -> states.put(b.name(), b.state().name()));
+    return new JsonObject().put("breakers", states);
+  }
+
+  private static boolean unavailable(Throwable t) {
+    return t instanceof WelcomeCall.DeadlineException
+        || t instanceof DifyException d && d.unavailable();
+  }
+
+  private static String reason(Throwable t) {
+    if (t instanceof OpenCircuitException) {
+      return "breaker_open";
+    }
+    if (t instanceof WelcomeCall.DeadlineException d) {
+      return d.reason;
+    }
+    if (t instanceof DifyException d) {
+      return d.reason();
+    }
+    return "gateway_error:" + t.getClass().getSimpleName();
+  }
+
+  @Override
+  public Future<?> stop() {
+    metrics.close();
+    breakers.values().forEach(CircuitBreaker::close);
+    return Future.succeededFuture();
   }
 }

@@ -2,6 +2,7 @@ package com.anmeismart.server.ops;
 
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.Servers;
+import com.anmeismart.server.bus.Addresses;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -34,6 +35,11 @@ public final class ManagementVerticle extends VerticleBase {
     HealthChecks ready = HealthChecks.create(vertx);
     ready.register("database", CHECK_TIMEOUT_MS, promise -> pool.query("SELECT 1").execute()
         .onSuccess(rows -> promise.complete(Status.OK(new JsonObject().put("embedded", app.database().isEmbedded()))))
+        .onFailure(t -> promise.complete(Status.KO(new JsonObject().put("error", t.getMessage())))));
+
+    // the Dify gateway's breakers: reported, not a reason to be unready (welcomes fall back to the template)
+    ready.register("dify", CHECK_TIMEOUT_MS, promise -> vertx.eventBus().<JsonObject>request(Addresses.DIFY_STATUS, null)
+        .onSuccess(reply -> promise.complete(Status.OK(reply.body())))
         .onFailure(t -> promise.complete(Status.KO(new JsonObject().put("error", t.getMessage())))));
 
     Router router = Router.router(vertx);

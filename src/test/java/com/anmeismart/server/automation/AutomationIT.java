@@ -78,7 +78,8 @@ class AutomationIT {
 
   @Test
   void registrationGetsItsConversationAndWelcomeExactlyOnce() {
-    UUID userId = UUID.fromString(server.register(unique("journey_"), null).getString("id"));
+    String username = unique("journey_");
+    UUID userId = UUID.fromString(server.register(username, null).getString("id"));
     Map<String, Object> job = awaitJob(userId, "succeeded");
 
     List<Map<String, Object>> conversations = db.rows("SELECT * FROM conversations WHERE customer_id = ?", userId);
@@ -96,9 +97,10 @@ class AutomationIT {
     Map<String, Object> welcome = messages.get(0);
     assertThat(welcome.get("kind")).isEqualTo("welcome");
     assertThat(welcome.get("sender_type")).isEqualTo("ai");
-    assertThat(welcome.get("content")).isEqualTo(AutomationSettings.DEFAULT_WELCOME);
+    // no Dify config: the built-in local agent writes it
+    assertThat((String) welcome.get("content")).contains(username).contains("欢迎来到安美智享");
     JsonObject metadata = new JsonObject(welcome.get("metadata").toString());
-    assertThat(metadata.getString("source")).isEqualTo("fallback");
+    assertThat(metadata.getString("source")).isEqualTo("local-agent");
     assertThat(metadata.getString("job_id")).isEqualTo(job.get("id").toString());
 
     List<Map<String, Object>> steps = db.rows("SELECT step, success, duration_ms FROM automation_job_steps "
@@ -112,10 +114,11 @@ class AutomationIT {
 
     String address = Addresses.clientConversation(conv.get("id"));
     JsonObject push = Poll.until(Duration.ofSeconds(5), "welcome pushed", () -> pushed.stream()
-        .filter(p -> p.getString("address").equals(address)).findFirst().orElse(null));
+        .filter(p -> p.getString("address").equals(address))
+        .filter(p -> "message".equals(p.getJsonObject("body").getString("type"))).findFirst().orElse(null));
     JsonObject message = push.getJsonObject("body").getJsonObject("message");
     assertThat(message.getString("id")).isEqualTo(welcome.get("id").toString());
-    assertThat(message.getString("content")).isEqualTo(AutomationSettings.DEFAULT_WELCOME);
+    assertThat(message.getString("content")).isEqualTo(welcome.get("content"));
 
     Http.Res viaApi = server.http.get("/api/v1/admin/registration-automation/jobs/" + job.get("id"), admin);
     assertThat(viaApi.status()).isEqualTo(200);
@@ -164,6 +167,10 @@ class AutomationIT {
 
   @Test
   void aPartialUpdateKeepsTheRestAndAppliesToTheNextJob() {
+    // an agent that can't be reached: the welcome is the template
+    Http.Res dify = server.http.post("/api/v1/dify/configs", new JsonObject().put("name", unique("unreachable_"))
+        .put("base_url", "http://127.0.0.1:1/v1").put("api_key", "k"), admin);
+    assertThat(dify.status()).isEqualTo(201);
     String template = "欢迎您！这是测试模板。";
     putSettings(new JsonObject().put("welcome_template", template).put("assistant_name", "小美")
         .put("notifications", new JsonObject().put("consultants", false)));
@@ -180,6 +187,7 @@ class AutomationIT {
     assertThat(db.one("SELECT assistant_name FROM conversations WHERE id = ?", job.get("conversation_id"))
         .get("assistant_name")).isEqualTo("小美");
     assertThat(job.get("notify_result").toString()).contains("switched off");
+    server.http.delete("/api/v1/dify/configs/" + dify.json().getString("id"), admin);
   }
 
   @Test

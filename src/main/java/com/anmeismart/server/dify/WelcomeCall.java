@@ -1,0 +1,224 @@
+package com.anmeismart.server.dify;
+
+import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.bus.WelcomeRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+
+/**
+ * One welcome from one Dify app (or the local agent): the request, the stream pushed to the customer chunk by
+ * chunk, and the two deadlines. Missing the first-text deadline fails the call (the template is used); missing the
+ * completion deadline keeps what arrived up to its last whole sentence (nothing half-baked), or fails when no
+ * sentence is whole. Either way the stream is cancelled and Dify's stop endpoint called. A failed call is retried
+ * once only when the request never reached Dify or Dify refused it before starting (reference/dify.md §5b), and
+ * only while the first-text deadline leaves room.
+ */
+final class WelcomeCall {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WelcomeCall.class);
+  private static final long RETRY_BACKOFF_MS = 200;
+  private static final long RETRY_MIN_ROOM_MS = 500;
+  private static final String SENTENCE_ENDS = "。！？!?.…\n";
+
+  /** What the agent wrote. */
+  record Answer(String text, boolean truncated, long firstTextMs, long totalMs) {
+  }
+
+  /** A deadline passed: counts against the breaker like any unavailability. */
+  static final class DeadlineException extends RuntimeException {
+    final String reason;
+
+    DeadlineException(String reason) {
+      super(reason, null, false, false);
+      this.reason = reason;
+    }
+  }
+
+  private final Vertx vertx;
+  private final DifyClient client;
+  private final DifyMetrics metrics;
+  private final DifyConfig config;
+  private final WelcomeRequest request;
+  private final JsonObject body;
+  private final Map<String, String> headers;
+  private final String user;
+  private final long startMs = System.currentTimeMillis();
+
+  WelcomeCall(Vertx vertx, DifyClient client, DifyMetrics metrics, DifyConfig config, WelcomeRequest request,
+              JsonObject profile, String contextToken) {
+    this.vertx = vertx;
+    this.client = client;
+    this.metrics = metrics;
+    this.config = config;
+    this.request = request;
+    this.user = "anmei-" + request.userId();
+    String name = profile.getString("full_name") != null ? profile.getString("full_name") : profile.getString("username");
+    this.body = new JsonObject()
+        .put("inputs", new JsonObject()
+            .put("user_id", request.userId().toString())
+            .put("context_token", contextToken)
+            .put("username", profile.getString("username"))
+            .put("full_name", profile.getString("full_name"))
+            .put("interests", String.join("、", profile.getJsonArray("interests").getList()))
+            .put("source", profile.getString("source")))
+        .put("query", "新用户 " + name + " 刚刚注册，请生成个性化欢迎消息")
+        .put("user", user)
+        .put("response_mode", config.streaming() ? "streaming" : "blocking")
+        .put("auto_generate_name", false);
+    this.headers = Map.of("X-Context-Token", contextToken, "X-Trace-Id", request.jobId().toString());
+  }
+
+  Future<Answer> run() {
+    return attempt(1);
+  }
+
+  private Future<Answer> attempt(int n) {
+    Future<Answer> answer = config.streaming() ? streamed() : blocking();
+    return answer.recover(t -> {
+      long room = request.firstTextBy().toEpochMilli() - System.currentTimeMillis();
+      if (n == 1 && t instanceof DifyException d && d.retryable() && room > RETRY_MIN_ROOM_MS + RETRY_BACKOFF_MS) {
+        LOG.info("dify call to {} failed before starting ({}), retrying once: job_id={}", config.name(), d.reason(),
+            request.jobId());
+        return Future.<Void>future(p -> vertx.setTimer(RETRY_BACKOFF_MS, id -> p.complete()))
+            .compose(v -> attempt(2));
+      }
+      return Future.failedFuture(t);
+    });
+  }
+
+  private Future<Answer> streamed() {
+    Promise<Answer> result = Promise.promise();
+    StringBuilder text = new StringBuilder();
+    long[] firstTextAt = {0};
+    String[] taskId = {null};
+    int[] seq = {0};
+    String address = Addresses.clientConversation(request.conversationId());
+
+    DifyClient.Stream stream = client.stream(config, body, headers, event -> {
+      JsonObject data = event.data();
+      if (taskId[0] == null && data.getString("task_id") != null) {
+        taskId[0] = data.getString("task_id");
+      }
+      switch (event.name()) {
+        case "agent_message", "message" -> {
+          String delta = data.getString("answer", "");
+          if (delta.isEmpty()) {
+            return;
+          }
+          if (firstTextAt[0] == 0) {
+            firstTextAt[0] = System.currentTimeMillis();
+            metrics.firstText(config.name(), firstTextAt[0] - startMs);
+          }
+          text.append(delta);
+          vertx.eventBus().publish(address, new JsonObject().put("type", "welcome_chunk")
+              .put("conversation_id", request.conversationId().toString()).put("seq", seq[0]++).put("delta", delta));
+        }
+        case "message_replace" -> {
+          text.setLength(0);
+          text.append(data.getString("answer", ""));
+          vertx.eventBus().publish(address, new JsonObject().put("type", "welcome_replace")
+              .put("conversation_id", request.conversationId().toString()).put("text", text.toString()));
+        }
+        case "agent_thought" -> checkObservation(data);
+        default -> {
+          // ping, message_file, tts…: nothing for a text welcome
+        }
+      }
+    });
+
+    long firstTimer = vertx.setTimer(Math.max(1, request.firstTextBy().toEpochMilli() - System.currentTimeMillis()),
+        id -> {
+          if (firstTextAt[0] == 0 && result.tryFail(new DeadlineException("first_text_deadline"))) {
+            abandon(stream, taskId[0]);
+          }
+        });
+    long completeTimer = vertx.setTimer(Math.max(1, request.completeBy().toEpochMilli() - System.currentTimeMillis()),
+        id -> {
+          // settle the result first: abandoning the stream fails it, and that must not be the outcome
+          String whole = wholeSentences(text.toString());
+          boolean settled = whole.isEmpty()
+              ? result.tryFail(new DeadlineException("completion_deadline"))
+              : result.tryComplete(new Answer(whole, true, firstTextAt[0] - startMs,
+                  System.currentTimeMillis() - startMs));
+          if (settled) {
+            abandon(stream, taskId[0]);
+          }
+        });
+    stream.done().onComplete(ar -> {
+      vertx.cancelTimer(firstTimer);
+      vertx.cancelTimer(completeTimer);
+      if (ar.succeeded()) {
+        long total = System.currentTimeMillis() - startMs;
+        metrics.completed(config.name(), total);
+        String answer = text.toString().strip();
+        if (answer.isEmpty()) {
+          result.tryFail(new DifyException(DifyException.Kind.PROTOCOL, 200, "empty", "message_end without text"));
+        } else {
+          result.tryComplete(new Answer(answer, false, firstTextAt[0] - startMs, total));
+        }
+      } else {
+        result.tryFail(ar.cause());
+      }
+    });
+    return result.future();
+  }
+
+  private Future<Answer> blocking() {
+    Promise<Answer> result = Promise.promise();
+    long timer = vertx.setTimer(Math.max(1, request.firstTextBy().toEpochMilli() - System.currentTimeMillis()),
+        id -> result.tryFail(new DeadlineException("first_text_deadline")));
+    client.blocking(config, body, headers).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.failed()) {
+        result.tryFail(ar.cause());
+        return;
+      }
+      String answer = ar.result().getString("answer", "").strip();
+      long total = System.currentTimeMillis() - startMs;
+      if (answer.isEmpty()) {
+        result.tryFail(new DifyException(DifyException.Kind.PROTOCOL, 200, "empty", "blocking answer without text"));
+      } else {
+        metrics.firstText(config.name(), total);
+        metrics.completed(config.name(), total);
+        result.tryComplete(new Answer(answer, false, total, total));
+      }
+    });
+    return result.future();
+  }
+
+  /** Dify turns MCP failures into observation text and carries on: count and log them, the HTTP call succeeds. */
+  private void checkObservation(JsonObject thought) {
+    String observation = thought.getString("observation", "");
+    if (observation.contains("tool invoke error") || observation.contains("unknown error")
+        || observation.contains("there is not a tool named")) {
+      metrics.toolError(config.name());
+      LOG.warn("dify agent {} reports MCP trouble: job_id={}, user_id={}, tool={}, observation={}", config.name(),
+          request.jobId(), request.userId(), thought.getString("tool"),
+          observation.length() > 300 ? observation.substring(0, 300) + "…" : observation);
+    }
+  }
+
+  private void abandon(DifyClient.Stream stream, String taskId) {
+    stream.cancel();
+    if (taskId != null) {
+      client.stop(config, taskId, user).onFailure(t -> LOG.debug("dify stop of task {} failed: {}", taskId,
+          t.getMessage()));
+    }
+  }
+
+  /** The text up to and including its last sentence end; empty when no sentence is whole. */
+  static String wholeSentences(String text) {
+    for (int i = text.length() - 1; i >= 0; i--) {
+      if (SENTENCE_ENDS.indexOf(text.charAt(i)) >= 0) {
+        return text.substring(0, i + 1).strip();
+      }
+    }
+    return "";
+  }
+}
