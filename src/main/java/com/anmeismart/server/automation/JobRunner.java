@@ -108,7 +108,7 @@ final class JobRunner {
     Instant firstTextBy = base.plusMillis(firstTextMs);
     Instant completeBy = base.plusMillis((long) (s.welcomeCompletionSeconds() * 1000));
     WelcomeRequest request = new WelcomeRequest(job.userId(), job.conversationId(), job.id(), job.registeredAt(),
-        s.welcomeTemplate(), firstTextBy, completeBy);
+        s.welcomeTemplate(), firstTextBy, completeBy, s.welcomeUseAgent());
     long waitMs = Math.max(0, completeBy.toEpochMilli() - System.currentTimeMillis()) + WELCOME_GRACE_MS;
     return bus.<WelcomeResult>request(Addresses.WELCOME_GENERATE, request,
             new DeliveryOptions().setSendTimeout(waitMs))

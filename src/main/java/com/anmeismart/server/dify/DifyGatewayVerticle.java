@@ -70,6 +70,11 @@ public final class DifyGatewayVerticle extends VerticleBase {
   private void welcome(Message<WelcomeRequest> msg) {
     WelcomeRequest req = msg.body();
     long t0 = System.currentTimeMillis();
+    if (!req.useAgent()) {
+      metrics.fallback("agent_disabled");
+      msg.reply(WelcomeResult.fallback(req.template(), 0, "agent_disabled"));
+      return;
+    }
     configs()
         .compose(configs -> chooser.choose(req.userId(), WELCOME, configs))
         .compose(chosen -> store.profile(req.userId()).compose(profile -> {

@@ -25,19 +25,20 @@ import java.util.UUID;
  * @param welcomeFirstTextSeconds the agent's first visible text must arrive this long after registration, or the
  *                                template is used (PRD: the welcome within 3 s)
  * @param welcomeCompletionSeconds the agent's whole welcome must be complete this long after registration
+ * @param welcomeUseAgent         false: every welcome is the template (a kill switch for the agent)
  */
 public record AutomationSettings(boolean enabled, int rolloutPercent, List<Double> retryDelaysSeconds, int maxRetries,
                                  boolean notifyConsultants, boolean notifyWebPush, boolean notifyAdmins,
                                  int expectedResponseMinutes, String welcomeTemplate, int escalationMinutes,
                                  String assistantId, String assistantName, double welcomeFirstTextSeconds,
-                                 double welcomeCompletionSeconds) {
+                                 double welcomeCompletionSeconds, boolean welcomeUseAgent) {
 
   /** PRD §4.3.2. */
   public static final String DEFAULT_WELCOME = "欢迎来到安美智享！🌟\n\n我是您的专属AI咨询助手，很高兴为您服务。\n"
       + "您可以随时向我咨询医美相关问题，获得个性化的美容建议。";
 
   public static final AutomationSettings DEFAULTS = new AutomationSettings(true, 100, List.of(5.0, 15.0, 60.0), 3,
-      true, true, true, 5, DEFAULT_WELCOME, 10, "general_ai_assistant", "安美智能助手", 3.0, 30.0);
+      true, true, true, 5, DEFAULT_WELCOME, 10, "general_ai_assistant", "安美智能助手", 3.0, 30.0, true);
 
   /**
    * Whether this user's registration is in the rollout: the low 64 bits of the (random) user id, mod 100, below
@@ -70,7 +71,8 @@ public record AutomationSettings(boolean enabled, int rolloutPercent, List<Doubl
         .put("assistant_id", assistantId)
         .put("assistant_name", assistantName)
         .put("welcome_first_text_seconds", welcomeFirstTextSeconds)
-        .put("welcome_completion_seconds", welcomeCompletionSeconds);
+        .put("welcome_completion_seconds", welcomeCompletionSeconds)
+        .put("welcome_use_agent", welcomeUseAgent);
   }
 
   /** Reads stored (or merged) JSON; missing keys take the defaults. The JSON was validated before it was stored. */
@@ -83,6 +85,6 @@ public record AutomationSettings(boolean enabled, int rolloutPercent, List<Doubl
         d.getInteger("max_retries"), n.getBoolean("consultants"), n.getBoolean("web_push"), n.getBoolean("admins"),
         d.getInteger("expected_response_minutes"), d.getString("welcome_template"), d.getInteger("escalation_minutes"),
         d.getString("assistant_id"), d.getString("assistant_name"), d.getDouble("welcome_first_text_seconds"),
-        d.getDouble("welcome_completion_seconds"));
+        d.getDouble("welcome_completion_seconds"), d.getBoolean("welcome_use_agent"));
   }
 }

@@ -191,6 +191,19 @@ class AutomationIT {
   }
 
   @Test
+  void theAgentSwitchMakesEveryWelcomeTheTemplate() {
+    putSettings(new JsonObject().put("welcome_use_agent", false));
+    UUID userId = UUID.fromString(server.register(unique("noagent_"), null).getString("id"));
+    Map<String, Object> job = awaitJob(userId, "succeeded");
+    Map<String, Object> welcome = db.one("SELECT content, metadata::text AS metadata FROM messages "
+        + "WHERE conversation_id = ?", job.get("conversation_id"));
+    assertThat(welcome.get("content")).isEqualTo(AutomationSettings.DEFAULT_WELCOME);
+    JsonObject metadata = new JsonObject((String) welcome.get("metadata"));
+    assertThat(metadata.getString("source")).isEqualTo("fallback");
+    assertThat(metadata.getString("fallback_reason")).isEqualTo("agent_disabled");
+  }
+
+  @Test
   void theEnabledSwitchAndTheRolloutDecide() {
     putSettings(new JsonObject().put("enabled", false));
     UUID off = UUID.fromString(server.register(unique("off_"), null).getString("id"));

@@ -279,7 +279,7 @@ class DifyGatewayIT {
     for (UUID user : users) {
       Instant now = Instant.now();
       WelcomeRequest req = new WelcomeRequest(user, UUID.randomUUID(), UUID.randomUUID(), now, "template",
-          now.plusSeconds(5), now.plusSeconds(10));
+          now.plusSeconds(5), now.plusSeconds(10), true);
       WelcomeResult result = server.app.vertx().eventBus().<WelcomeResult>request(Addresses.WELCOME_GENERATE, req,
               new DeliveryOptions().setSendTimeout(15_000))
           .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS).body();

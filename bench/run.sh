@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs one benchmark main from src/test/java/com/anmeismart/server/bench against a real in-process server
+# (embedded PostgreSQL in a temporary DATA_DIR, or PG_URL when set), loopback only.
+#   bench/run.sh HashRateBench [seconds]
+#   bench/run.sh RegistrationBench [agent|template] [registrations/s] [seconds]
+#   bench/run.sh EngineBench [jobs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+main=${1:?usage: bench/run.sh <BenchClass> [args…]}; shift
+mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt \
+  -Dmdep.includeScope=test >/dev/null
+exec java -cp "target/classes:target/test-classes:$(cat target/bench-classpath.txt)" \
+  "com.anmeismart.server.bench.$main" "$@" 2>&1 | grep -vE '^[0-9:.]+ (INFO|DEBUG) '
