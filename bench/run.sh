@@ -4,10 +4,11 @@
 #   bench/run.sh HashRateBench [seconds]
 #   bench/run.sh RegistrationBench [agent|template] [registrations/s] [seconds]
 #   bench/run.sh EngineBench [jobs]
+#   bench/run.sh com.anmeismart.server.dify.GatewayBench [registrations/s] [seconds] [double ms]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 main=${1:?usage: bench/run.sh <BenchClass> [args…]}; shift
 mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt \
   -Dmdep.includeScope=test >/dev/null
-exec java -cp "target/classes:target/test-classes:$(cat target/bench-classpath.txt)" \
-  "com.anmeismart.server.bench.$main" "$@" 2>&1 | grep -vE '^[0-9:.]+ (INFO|DEBUG) '
+case "$main" in *.*) ;; *) main="com.anmeismart.server.bench.$main" ;; esac
+java -cp "target/classes:target/test-classes:$(cat target/bench-classpath.txt)" "$main" "$@" 2>&1 | grep -vE '^[0-9:.]+ (INFO|DEBUG) '

@@ -53,9 +53,8 @@ public final class AutomationVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    var pool = app.database().pool(vertx);
-    store = new JobStore(pool);
-    settingsStore = new SettingsStore(pool);
+    store = new JobStore(app.database().redoablePool(vertx));
+    settingsStore = new SettingsStore(app.database().pool(vertx));
     metrics = new AutomationMetrics(app.metrics(), inflightCount);
     runner = new JobRunner(vertx.eventBus(), store, metrics);
     owner = ManagementFactory.getRuntimeMXBean().getName() + "/" + deploymentID();

@@ -69,6 +69,21 @@ public final class Database implements AutoCloseable {
         .build();
   }
 
+  /**
+   * A pool whose commits don't wait for the WAL flush ({@code synchronous_commit=off}), for writes that are safe to
+   * lose in a database crash because they can be redone: the automation's steps, each of which commits its effect
+   * together with its progress marker, so a lost commit loses both and the step simply runs again. (Never for the
+   * registration itself: the job row is written with the user, synchronously.)
+   */
+  public Pool redoablePool(Vertx vertx) {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(poolSize).setShared(true).setName(POOL_NAME + "-redoable"))
+        .connectingTo(connectOptions().addProperty("synchronous_commit", "off"))
+        .using(vertx)
+        .build();
+  }
+
+  /** A copy: changing it leaves the pools' options alone. */
   public PgConnectOptions connectOptions() {
     return new PgConnectOptions(connectOptions);
   }

@@ -313,6 +313,18 @@ class AutomationIT {
   }
 
   @Test
+  void theEnginesWritesSkipTheFlushWaitButRegistrationsDoNot() throws Exception {
+    var database = server.app.context().database();
+    var vertx = server.app.vertx();
+    String redoable = database.redoablePool(vertx).query("SHOW synchronous_commit").execute()
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).iterator().next().getString(0);
+    String main = database.pool(vertx).query("SHOW synchronous_commit").execute()
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).iterator().next().getString(0);
+    assertThat(redoable).isEqualTo("off");
+    assertThat(main).isEqualTo("on");
+  }
+
+  @Test
   void adminJobListIsValidated() {
     assertThat(server.http.get("/api/v1/admin/registration-automation/jobs?status=weird", admin).status())
         .isEqualTo(400);

@@ -14,7 +14,7 @@ public final class EngineBench {
 
   public static void main(String[] args) throws Exception {
     int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 5000;
-    try (BenchServer server = new BenchServer(new JsonObject().put("AUTOMATION_SWEEP_MS", "20"))) {
+    try (BenchSupport.Server server = new BenchSupport.Server(new JsonObject().put("AUTOMATION_SWEEP_MS", "20"))) {
       server.settings(new JsonObject().put("welcome_use_agent", false));
       try (Connection c = server.jdbc()) {
         // keep the engine off the jobs until they are all in: insert as 'pending' but due in the future

@@ -25,7 +25,9 @@ final class DifyDouble implements AutoCloseable {
   /** What an app (an API key) does. */
   enum Scenario {
     AGENT_OK, CHAT_BLOCKING_OK, TOOL_ERROR_THEN_OK, ERROR_EVENT, HTTP_400, HTTP_401, HTTP_429, HTTP_500, PINGS_ONLY,
-    SENTENCES_THEN_STALL, DROP_MID_STREAM, SLOW_HEADERS, MESSAGE_REPLACE
+    SENTENCES_THEN_STALL, DROP_MID_STREAM, SLOW_HEADERS, MESSAGE_REPLACE,
+    /** the whole agent run, sent after {@link #fixedDelayMs} (for measuring the gateway's own overhead) */
+    FIXED_DELAY
   }
 
   static final List<String> CHUNKS = List.of("您好，", "欢迎来到", "安美智享！", "我是您的", "专属顾问小美。");
@@ -39,6 +41,7 @@ final class DifyDouble implements AutoCloseable {
   final List<String> stops = new CopyOnWriteArrayList<>();
   volatile long pingEveryMs = 100;
   volatile long slowHeadersMs = 3_000;
+  volatile long fixedDelayMs = 200;
 
   DifyDouble() throws Exception {
     server = vertx.createHttpServer().requestHandler(this::handle);
@@ -135,6 +138,7 @@ final class DifyDouble implements AutoCloseable {
         }
       }
       case SLOW_HEADERS -> vertx.setTimer(slowHeadersMs, id -> new Stream(res).agentRun(false).end());
+      case FIXED_DELAY -> vertx.setTimer(fixedDelayMs, id -> new Stream(res).agentRun(false).end());
       default -> stream(res, scenario);
     }
   }

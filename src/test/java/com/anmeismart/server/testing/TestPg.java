@@ -28,6 +28,8 @@ public final class TestPg {
             .setDataDirectory(Files.createTempDirectory("anmei-test-pg"))
             .setCleanDataDirectory(true)
             .setServerConfig("max_connections", "500")
+            // as in production; zonky turns it off (fsync stays off: test data needs no durability)
+            .setServerConfig("synchronous_commit", "on")
             .start();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
