@@ -59,7 +59,7 @@ public final class McpKeys {
   }
 
   /** A new key, encrypted and hashed, ready to store. */
-  Sealed seal(String key) {
+  public Sealed seal(String key) {
     return new Sealed(key, box.encrypt(key), hash(key));
   }
 
@@ -67,11 +67,12 @@ public final class McpKeys {
     return seal(generate());
   }
 
-  String decrypt(String enc) {
+  /** The plain key of a stored ciphertext (admin view endpoint). */
+  public String decrypt(String enc) {
     return box.decrypt(enc);
   }
 
   /** A key in its three forms: plain (shown once), encrypted and hashed (stored). */
-  record Sealed(String plain, String enc, String hash) {
+  public record Sealed(String plain, String enc, String hash) {
   }
 }
