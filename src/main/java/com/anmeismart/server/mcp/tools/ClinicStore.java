@@ -213,7 +213,7 @@ public final class ClinicStore {
 
   /** The configuration as JSON; secrets (MCP keys, Dify API keys) are not part of it. */
   public Future<JsonObject> exportConfig() {
-    return Future.all(pool.query(SETTINGS.replace("$1::text", "NULL::text")).execute(), pool.query(EXPORT_GROUPS).execute(),
+    return Future.all(pool.preparedQuery(SETTINGS).execute(Tuple.tuple().addString(null)), pool.query(EXPORT_GROUPS).execute(),
         pool.query(EXPORT_TOOLS).execute(), pool.query(EXPORT_DIFY).execute()).map(all -> {
           JsonObject out = new JsonObject().put("format", "anmeismart-config/1")
               .put("exported_at", OffsetDateTime.now(ZoneOffset.UTC).toInstant().toString());
