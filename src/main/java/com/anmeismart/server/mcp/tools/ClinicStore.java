@@ -35,12 +35,10 @@ public final class ClinicStore {
       + "FROM users u WHERE u.id = $1";
   private static final String SERVICE_COLUMNS = "id, name, name_en, category, description, price_min, price_max, "
       + "duration_minutes, sessions, recovery, keywords, contraindications, contraindication_notes";
-  /** Matches a word against name, keywords (either way round: 补水 finds 水光针's keyword 补水) and description. */
-  private static final String SERVICES = "SELECT " + SERVICE_COLUMNS + ", (SELECT count(*) FROM unnest($1::text[]) w "
-      + "WHERE name ILIKE '%' || w || '%' OR name_en ILIKE '%' || w || '%' OR description ILIKE '%' || w || '%' "
-      + "OR EXISTS (SELECT 1 FROM unnest(keywords) k WHERE k ILIKE '%' || w || '%' OR w ILIKE '%' || k || '%')) AS score "
-      + "FROM service_catalogue WHERE active AND ($2::text IS NULL OR id = $2) AND ($3::text IS NULL OR category = $3) "
-      + "ORDER BY score DESC, price_min LIMIT $4";
+  private static final String CATALOGUE = "SELECT " + SERVICE_COLUMNS + " FROM service_catalogue WHERE active "
+      + "ORDER BY price_min";
+  /** The catalogue is small and changes rarely: kept in memory for this long, so lookups cost no query. */
+  private static final long CATALOGUE_TTL_MS = 30_000;
   private static final String FAQ = "SELECT id, category, question, answer, (SELECT count(*) FROM unnest($1::text[]) w "
       + "WHERE question ILIKE '%' || w || '%' OR answer ILIKE '%' || w || '%' "
       + "OR EXISTS (SELECT 1 FROM unnest(keywords) k WHERE k ILIKE '%' || w || '%' OR w ILIKE '%' || k || '%')) AS score "
@@ -107,10 +105,46 @@ public final class ClinicStore {
       + "s.room, a.created_at FROM appointments a JOIN appointment_slots s ON s.id = a.slot_id "
       + "JOIN service_catalogue c ON c.id = a.service_id WHERE a.customer_id = $1 ORDER BY s.starts_at DESC LIMIT 50";
 
+  private record Service(JsonObject json, String id, String category, List<String> texts, List<String> keywords) {
+  }
+
   private final Pool pool;
+  private volatile List<Service> catalogue;
+  private volatile long catalogueAt;
 
   public ClinicStore(Pool pool) {
     this.pool = pool;
+  }
+
+  private Future<List<Service>> catalogue() {
+    List<Service> c = catalogue;
+    if (c != null && System.currentTimeMillis() - catalogueAt < CATALOGUE_TTL_MS) {
+      return Future.succeededFuture(c);
+    }
+    return pool.query(CATALOGUE).execute().map(rows -> {
+      List<Service> loaded = new java.util.ArrayList<>();
+      for (Row r : rows) {
+        loaded.add(new Service(service(r), r.getString("id"), r.getString("category"),
+            List.of(r.getString("name").toLowerCase(), r.getString("name_en").toLowerCase(),
+                r.getString("description").toLowerCase()),
+            java.util.Arrays.stream(r.getArrayOfStrings("keywords")).map(String::toLowerCase).toList()));
+      }
+      catalogue = List.copyOf(loaded);
+      catalogueAt = System.currentTimeMillis();
+      return catalogue;
+    });
+  }
+
+  /** How many of the words a service matches: in its name or description, or a keyword either way round. */
+  private static int score(Service s, List<String> words) {
+    int score = 0;
+    for (String w : words) {
+      if (s.texts().stream().anyMatch(t -> t.contains(w))
+          || s.keywords().stream().anyMatch(k -> k.contains(w) || w.contains(k))) {
+        score++;
+      }
+    }
+    return score;
   }
 
   public Future<Optional<JsonObject>> profile(UUID userId) {
@@ -137,18 +171,31 @@ public final class ClinicStore {
     });
   }
 
+  /**
+   * Catalogue entries by id and/or category, ranked by how many of {@code words} they match (entries matching none
+   * are left out when words are given), cheapest first among equals.
+   */
   public Future<JsonArray> services(JsonArray words, String serviceId, String category, int limit) {
-    return pool.preparedQuery(SERVICES).execute(Tuple.of(words.stream().map(String::valueOf).toArray(String[]::new),
-        serviceId, category, limit)).map(rows -> {
-          JsonArray out = new JsonArray();
-          for (Row r : rows) {
-            if (!words.isEmpty() && serviceId == null && r.getLong("score") == 0) {
-              continue;
-            }
-            out.add(service(r));
-          }
-          return out;
-        });
+    List<String> ws = words.stream().map(w -> String.valueOf(w).toLowerCase()).filter(w -> !w.isBlank()).toList();
+    return catalogue().map(all -> {
+      List<Service> picked = new java.util.ArrayList<>();
+      java.util.Map<Service, Integer> scores = new java.util.HashMap<>();
+      for (Service s : all) {
+        if ((serviceId != null && !serviceId.equals(s.id())) || (category != null && !category.equals(s.category()))) {
+          continue;
+        }
+        int score = ws.isEmpty() ? 0 : score(s, ws);
+        if (!ws.isEmpty() && serviceId == null && score == 0) {
+          continue;
+        }
+        scores.put(s, score);
+        picked.add(s);
+      }
+      picked.sort((a, b) -> Integer.compare(scores.get(b), scores.get(a))); // stable: price order among equals
+      JsonArray out = new JsonArray();
+      picked.stream().limit(limit).forEach(s -> out.add(s.json().copy()));
+      return out;
+    });
   }
 
   static JsonObject service(Row r) {
