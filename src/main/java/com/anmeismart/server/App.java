@@ -90,6 +90,10 @@ public final class App {
         }))
         .compose(ctx -> {
           BusCodecs.register(vertx);
+          // opened here, outside any verticle, the shared pools live as long as Vert.x: a part undeployed on its
+          // own (a graceful engine stop) can't close connections another part, or its own stop(), still uses
+          ctx.database().pool(vertx);
+          ctx.database().redoablePool(vertx);
           App app = new App(vertx, ctx);
           return AdminBootstrap.ensure(vertx, ctx).compose(v -> app.deployAll()).map(app);
         })

@@ -8,6 +8,8 @@ import com.anmeismart.server.accounts.Tokens;
 import com.anmeismart.server.accounts.UserStore;
 import com.anmeismart.server.automation.JobStore;
 import com.anmeismart.server.dify.DifyConfigStore;
+import com.anmeismart.server.mcp.McpKeys;
+import com.anmeismart.server.mcp.McpStore;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
@@ -49,6 +51,8 @@ public final class HttpApiVerticle extends VerticleBase {
         vertx.eventBus());
     DifyConfigsApi dify = new DifyConfigsApi(new DifyConfigStore(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus());
+    McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
+        vertx.eventBus());
     RateLimit registerLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     RateLimit loginLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     var jwt = Access.bearer(JWTAuthHandler.create(tokens.auth()));
@@ -70,6 +74,17 @@ public final class HttpApiVerticle extends VerticleBase {
     api.get("/admin/registration-automation/jobs").handler(automation::listJobs);
     api.get("/admin/registration-automation/jobs/:id").handler(automation::getJob);
     api.post("/admin/registration-automation/jobs/:id/retry").handler(automation::retryJob);
+    api.get("/admin/mcp/metrics").handler(mcp::metrics);
+
+    api.route("/mcp/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));
+    api.get("/mcp/groups").handler(mcp::listGroups);
+    api.post("/mcp/groups").consumes(JSON).handler(mcp::createGroup);
+    api.put("/mcp/groups/:id").consumes(JSON).handler(mcp::updateGroup);
+    api.delete("/mcp/groups/:id").handler(mcp::deleteGroup);
+    api.get("/mcp/groups/:id/api-key").handler(mcp::viewKey);
+    api.post("/mcp/groups/:id/regenerate-key").handler(mcp::rotateKey);
+    api.get("/mcp/tools").handler(mcp::listTools);
+    api.put("/mcp/tools/:id").consumes(JSON).handler(mcp::updateTool);
 
     api.route("/dify/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));
     api.get("/dify/configs").handler(dify::list);

@@ -27,6 +27,19 @@ public final class Addresses {
   /** Publish, body = the settings key: a settings document changed; caches drop it. */
   public static final String SETTINGS_CHANGED = "settings.changed";
 
+  /**
+   * Publish, no body: the MCP configuration (groups, keys, tools) changed in PostgreSQL; every MCP server reloads
+   * and tells the affected sessions {@code notifications/tools/list_changed}.
+   */
+  public static final String MCP_CONFIG_CHANGED = "mcp.config.changed";
+  /**
+   * Request (local only), no body → reply once this process's MCP server has reloaded its configuration: lets the
+   * admin API answer only when a change is in force ("applies to the next request").
+   */
+  public static final String MCP_CONFIG_SYNC = "mcp.config.sync";
+  /** Request, no body → reply {@code {groups, sessions}}: the MCP server is up (readiness). */
+  public static final String MCP_STATUS = "mcp.status";
+
   /** Broadcast to every consultant page (e.g. "claimed"). */
   public static final String CLIENT_CONSULTANTS = "client.consultants";
 

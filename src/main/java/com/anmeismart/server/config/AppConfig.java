@@ -35,7 +35,11 @@ public record AppConfig(
     int automationLeaseSeconds,
     int automationSweepMs,
     int difyBreakerMaxFailures,
-    int difyBreakerResetMs) {
+    int difyBreakerResetMs,
+    int mcpSessionIdleSeconds,
+    int mcpMaxBodyBytes,
+    String mcpAllowedOrigins,
+    int mcpSseKeepAliveSeconds) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -43,7 +47,8 @@ public record AppConfig(
       "ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_EMAIL", "JWT_SECRET", "SECRETS_KEY", "JWT_TTL_SECONDS",
       "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "HTTP_INSTANCES", "PUBLIC_BASE_URL",
       "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
-      "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS");
+      "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
+      "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS");
 
 
   /**
@@ -76,7 +81,11 @@ public record AppConfig(
         integer(json, "AUTOMATION_LEASE_SECONDS", 60, 1, 3_600, problems),
         integer(json, "AUTOMATION_SWEEP_MS", 1_000, 10, 600_000, problems),
         integer(json, "DIFY_BREAKER_MAX_FAILURES", 5, 1, 1_000, problems),
-        integer(json, "DIFY_BREAKER_RESET_MS", 30_000, 100, 3_600_000, problems));
+        integer(json, "DIFY_BREAKER_RESET_MS", 30_000, 100, 3_600_000, problems),
+        integer(json, "MCP_SESSION_IDLE_SECONDS", 1_800, 5, 86_400, problems),
+        integer(json, "MCP_MAX_BODY_BYTES", 1_048_576, 1_024, 64 * 1_048_576, problems),
+        string(json, "MCP_ALLOWED_ORIGINS", "http://localhost:*,http://127.0.0.1:*"),
+        integer(json, "MCP_SSE_KEEPALIVE_SECONDS", 15, 1, 3_600, problems));
     if (config.adminUsername() != null && config.adminPassword() == null) {
       problems.add("ADMIN_PASSWORD must be set when ADMIN_USERNAME is");
     }
@@ -94,7 +103,7 @@ public record AppConfig(
     return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
-        automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs);
+        automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes, mcpAllowedOrigins, mcpSseKeepAliveSeconds);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -122,6 +131,10 @@ public record AppConfig(
     m.put("AUTOMATION_SWEEP_MS", automationSweepMs);
     m.put("DIFY_BREAKER_MAX_FAILURES", difyBreakerMaxFailures);
     m.put("DIFY_BREAKER_RESET_MS", difyBreakerResetMs);
+    m.put("MCP_SESSION_IDLE_SECONDS", mcpSessionIdleSeconds);
+    m.put("MCP_MAX_BODY_BYTES", mcpMaxBodyBytes);
+    m.put("MCP_ALLOWED_ORIGINS", mcpAllowedOrigins);
+    m.put("MCP_SSE_KEEPALIVE_SECONDS", mcpSseKeepAliveSeconds);
     return m;
   }
 

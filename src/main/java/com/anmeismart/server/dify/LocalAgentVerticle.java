@@ -2,6 +2,7 @@ package com.anmeismart.server.dify;
 
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.Servers;
+import com.anmeismart.server.mcp.McpKeys;
 import com.anmeismart.server.security.SecretBox;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -11,8 +12,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 
 import java.time.ZonedDateTime;
 import java.util.List;
@@ -34,13 +33,11 @@ public final class LocalAgentVerticle extends VerticleBase {
 
   public static final String VERSION = "1";
   private static final String WELCOME_GROUP = "welcome_tools";
-  private static final String GROUP_KEY = "SELECT api_key_enc FROM mcp_tool_groups WHERE name = $1 AND enabled";
 
   private final AppContext app;
   private final Set<String> stopped = ConcurrentHashMap.newKeySet();
   private String apiKey;
-  private SecretBox box;
-  private Pool pool;
+  private McpKeys mcpKeys;
 
   public LocalAgentVerticle(AppContext app) {
     this.app = app;
@@ -53,9 +50,9 @@ public final class LocalAgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    box = new SecretBox(app.config().secretsKey());
+    SecretBox box = new SecretBox(app.config().secretsKey());
     apiKey = apiKey(box);
-    pool = app.database().pool(vertx);
+    mcpKeys = new McpKeys(app.database().pool(vertx), box);
     Router router = Router.router(vertx);
     router.route("/v1/*").handler(this::authenticate);
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(64 * 1024));
@@ -157,7 +154,8 @@ public final class LocalAgentVerticle extends VerticleBase {
     private Future<JsonObject> tool(String thoughtId, int position, String name, Map<String, Object> args) {
       send(thought("agent_thought", thoughtId, position, "查询" + name, name,
           new JsonObject().put(name, new JsonObject(args)).encode(), ""));
-      return groupKey()
+      // read per call, like Dify's stored header: a rotated key applies at once
+      return mcpKeys.keyOf(WELCOME_GROUP)
           .compose(key -> new McpToolClient("http://127.0.0.1:" + Servers.ports(vertx).get("MCP_PORT"))
               .call(vertx.getOrCreateContext(), key, contextToken, name, args))
           .map(result -> {
@@ -216,16 +214,6 @@ public final class LocalAgentVerticle extends VerticleBase {
           .put("created_at", createdAt);
       res.write("data: " + event.encode() + "\n\n");
     }
-  }
-
-  /** The welcome group's MCP key, decrypted (the agent is a client of this server's MCP endpoint like Dify). */
-  private Future<String> groupKey() {
-    return pool.preparedQuery(GROUP_KEY).execute(Tuple.of(WELCOME_GROUP)).map(rows -> {
-      if (rows.size() == 0 || rows.iterator().next().getString("api_key_enc") == null) {
-        throw new IllegalStateException("the " + WELCOME_GROUP + " MCP group has no key or is disabled");
-      }
-      return box.decrypt(rows.iterator().next().getString("api_key_enc"));
-    });
   }
 
   private static void difyError(RoutingContext ctx, int status, String code, String message) {

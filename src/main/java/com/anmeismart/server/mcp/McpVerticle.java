@@ -2,15 +2,48 @@ package com.anmeismart.server.mcp;
 
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.Servers;
+import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.mcp.tools.Tools;
+import com.anmeismart.server.mcp.transport.McpAuth;
+import com.anmeismart.server.mcp.transport.McpRoutes;
+import com.anmeismart.server.mcp.transport.RestToolApi;
+import com.anmeismart.server.mcp.transport.SseTransport;
+import com.anmeismart.server.mcp.transport.StreamableHttpTransport;
+import com.anmeismart.server.security.ContextTokens;
+import com.anmeismart.server.security.SecretBox;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.server.McpAsyncServer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The MCP server on {@code MCP_PORT}. */
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The MCP server on {@code MCP_PORT}: the official Java SDK over our Vert.x transports (Streamable HTTP on
+ * {@code /mcp}, legacy SSE on {@code /mcp/sse} and GET {@code /mcp}), the REST pair, API-key tool groups from
+ * PostgreSQL (kept in memory, reloaded when the admin API says so), the SPEC §6 tools.
+ */
 public final class McpVerticle extends VerticleBase {
 
+  private static final Logger LOG = LoggerFactory.getLogger(McpVerticle.class);
+  private static final long RELOAD_MS = 30_000;
+  private static final String LIST_CHANGED = "notifications/tools/list_changed";
+
   private final AppContext app;
+  private GroupRegistry registry;
+  private StreamableHttpTransport streamable;
+  private SseTransport sse;
+  private McpAsyncServer streamServer;
+  private McpAsyncServer sseServer;
+  private CallLog callLog;
+  private McpMetrics metrics;
 
   public McpVerticle(AppContext app) {
     this.app = app;
@@ -18,8 +51,68 @@ public final class McpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
-    router.get("/mcp/status").handler(ctx -> ctx.json(new JsonObject().put("status", "starting")));
-    return Servers.listen(vertx, vertx.createHttpServer().requestHandler(router), "MCP_PORT", app.config().mcpPort());
+    Pool pool = app.database().pool(vertx);
+    SecretBox box = new SecretBox(app.config().secretsKey());
+    McpKeys keys = new McpKeys(pool, box);
+    McpStore store = new McpStore(pool);
+    registry = new GroupRegistry(store, keys);
+    metrics = new McpMetrics(app.metrics());
+    callLog = new CallLog(vertx, store, metrics);
+    callLog.start();
+    ToolRunner runner = new ToolRunner(registry, Tools.all(pool), new ContextTokens(vertx, box), callLog, metrics);
+    McpJsonMapper mapper = McpJsonDefaults.getMapper();
+    long keepAliveMs = app.config().mcpSseKeepAliveSeconds() * 1000L;
+    streamable = new StreamableHttpTransport(vertx, mapper, registry, keepAliveMs);
+    sse = new SseTransport(vertx, mapper, registry, keepAliveMs);
+    streamServer = McpServers.streamable(streamable, runner, McpServers::groupFromContext);
+    sseServer = McpServers.sse(sse, runner, McpServers::groupFromContext);
+    metrics.sessions("streamable_http", streamable::sessionCount);
+    metrics.sessions("sse", sse::sessionCount);
+
+    Router router = McpRoutes.router(vertx, new McpAuth(registry, metrics, app.config().mcpAllowedOrigins()),
+        streamable, sse, new RestToolApi(runner, this::sessions), app.config().mcpMaxBodyBytes());
+    long idleMs = app.config().mcpSessionIdleSeconds() * 1000L;
+    vertx.setPeriodic(RELOAD_MS, id -> reload());
+    vertx.setPeriodic(Math.max(1_000, Math.min(idleMs / 4, 30_000)), id -> streamable.sweep(idleMs));
+
+    var changed = vertx.eventBus().consumer(Addresses.MCP_CONFIG_CHANGED, m -> reload());
+    var sync = vertx.eventBus().localConsumer(Addresses.MCP_CONFIG_SYNC,
+        m -> reload().onComplete(ar -> m.reply(null)));
+    var status = vertx.eventBus().localConsumer(Addresses.MCP_STATUS,
+        m -> m.reply(new JsonObject().put("groups", registry.all().size()).put("sessions", sessions())));
+    return store.ensureKeys(keys)
+        .onSuccess(n -> {
+          if (n > 0) {
+            LOG.info("generated keys for {} MCP tool group(s); an admin can read them with the admin API", n);
+          }
+        })
+        .compose(n -> registry.reload())
+        .compose(loaded -> Future.join(changed.completion(), sync.completion(), status.completion(),
+            Servers.listen(vertx, vertx.createHttpServer().requestHandler(router), "MCP_PORT",
+                app.config().mcpPort())));
+  }
+
+  /** Reloads the groups and tools; sessions of groups whose tools changed hear about it, stale keys lose theirs. */
+  private Future<Set<UUID>> reload() {
+    return registry.reload().onSuccess(changed -> {
+      if (!changed.isEmpty()) {
+        streamable.notifyGroups(changed, LIST_CHANGED);
+        sse.notifyGroups(changed, LIST_CHANGED);
+      }
+      streamable.sweep(app.config().mcpSessionIdleSeconds() * 1000L);
+      sse.sweep();
+    }).onFailure(t -> LOG.warn("could not reload the MCP configuration: {}", t.getMessage()));
+  }
+
+  private JsonObject sessions() {
+    return new JsonObject().put("streamable_http", streamable.sessionCount()).put("sse", sse.sessionCount());
+  }
+
+  @Override
+  public Future<?> stop() {
+    metrics.close();
+    streamServer.closeGracefully().subscribe(null, t -> { });
+    sseServer.closeGracefully().subscribe(null, t -> { });
+    return callLog.close();
   }
 }

@@ -6,6 +6,7 @@ import com.anmeismart.server.bus.Addresses;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
@@ -35,6 +36,11 @@ public final class ManagementVerticle extends VerticleBase {
     HealthChecks ready = HealthChecks.create(vertx);
     ready.register("database", CHECK_TIMEOUT_MS, promise -> pool.query("SELECT 1").execute()
         .onSuccess(rows -> promise.complete(Status.OK(new JsonObject().put("embedded", app.database().isEmbedded()))))
+        .onFailure(t -> promise.complete(Status.KO(new JsonObject().put("error", t.getMessage())))));
+    // The MCP server answers on the bus once its groups are loaded and its port is bound.
+    ready.register("mcp", CHECK_TIMEOUT_MS, promise -> vertx.eventBus().<JsonObject>request(Addresses.MCP_STATUS, null,
+            new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
+        .onSuccess(reply -> promise.complete(Status.OK(reply.body())))
         .onFailure(t -> promise.complete(Status.KO(new JsonObject().put("error", t.getMessage())))));
 
     // the Dify gateway's breakers: reported, not a reason to be unready (welcomes fall back to the template)

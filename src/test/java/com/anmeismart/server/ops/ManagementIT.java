@@ -31,7 +31,8 @@ class ManagementIT {
     assertThat(health.json().getString("status")).isEqualTo("UP");
     Http.Res ready = mgmt.get("/ready", null);
     assertThat(ready.status()).isEqualTo(200);
-    assertThat(ready.body()).contains("\"id\":\"database\"").contains("\"outcome\":\"UP\"");
+    assertThat(ready.body()).contains("\"id\":\"database\"").contains("\"outcome\":\"UP\"")
+        .contains("\"id\":\"mcp\"");
   }
 
   @Test

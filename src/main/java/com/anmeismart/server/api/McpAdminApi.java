@@ -1,0 +1,183 @@
+package com.anmeismart.server.api;
+
+import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.mcp.McpKeys;
+import com.anmeismart.server.mcp.McpStore;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * {@code /mcp/groups}, {@code /mcp/tools} and {@code /admin/mcp/metrics} (SPEC §3): tool groups, their keys (shown
+ * on creation, rotation and the audited view endpoint only), tool rows, call figures. Every change is audit-logged
+ * with it in one transaction, and answered only once this process's MCP server has reloaded, so it is in force for
+ * the next MCP request; other processes reload on the published event.
+ */
+final class McpAdminApi {
+
+  private static final JsonBodies CREATE = JsonBodies.schema("mcp-group-create");
+  private static final JsonBodies UPDATE = JsonBodies.schema("mcp-group-update");
+  private static final JsonBodies TOOL = JsonBodies.schema("mcp-tool-update");
+  private static final long SYNC_TIMEOUT_MS = 5_000;
+
+  private final McpStore store;
+  private final McpKeys keys;
+  private final EventBus bus;
+
+  McpAdminApi(McpStore store, McpKeys keys, EventBus bus) {
+    this.store = store;
+    this.keys = keys;
+    this.bus = bus;
+  }
+
+  /** GET /mcp/groups → every group with its tools (never a key). */
+  void listGroups(RoutingContext ctx) {
+    store.listGroups().onSuccess(groups -> Responses.json(ctx, 200, new JsonObject().put("items", groups)))
+        .onFailure(ctx::fail);
+  }
+
+  /** POST /mcp/groups → 201 the group and its new key (shown here and by the key endpoint only). */
+  void createGroup(RoutingContext ctx) {
+    JsonObject body = CREATE.validBody(ctx);
+    McpKeys.Sealed key = keys.seal(McpKeys.generate());
+    store.createGroup(change(body), key, Access.userId(ctx))
+        .compose(group -> applied().map(group.put("api_key", key.plain())))
+        .onSuccess(group -> Responses.json(ctx, 201, group))
+        .onFailure(t -> ctx.fail(mapped(t)));
+  }
+
+  /** PUT /mcp/groups/{id} → the group; disabling one refuses its key with 403 from the next request on. */
+  void updateGroup(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    JsonObject body = UPDATE.validBody(ctx);
+    store.updateGroup(id, change(body), Access.userId(ctx))
+        .compose(group -> applied().map(group))
+        .onSuccess(group -> Responses.json(ctx, 200, group.orElseThrow(() -> ApiException.notFound("MCP group"))))
+        .onFailure(t -> ctx.fail(mapped(t)));
+  }
+
+  /** DELETE /mcp/groups/{id} → 204; its tools go with it, its key stops working. */
+  void deleteGroup(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    store.deleteGroup(id, Access.userId(ctx))
+        .compose(deleted -> applied().map(deleted))
+        .onSuccess(deleted -> {
+          if (!deleted) {
+            ctx.fail(ApiException.notFound("MCP group"));
+          } else {
+            ctx.response().setStatusCode(204).end();
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** GET /mcp/groups/{id}/api-key → the decrypted key; audit-logged. */
+  void viewKey(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    store.viewKey(id, Access.userId(ctx)).onSuccess(enc -> {
+      if (enc.isEmpty()) {
+        ctx.fail(ApiException.notFound("MCP group key"));
+      } else {
+        Responses.json(ctx, 200, new JsonObject().put("group_id", id.toString())
+            .put("api_key", keys.decrypt(enc.get())));
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  /** POST /mcp/groups/{id}/regenerate-key → the new key; the old one is refused from the next request on. */
+  void rotateKey(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    McpKeys.Sealed key = keys.seal(McpKeys.generate());
+    store.rotateKey(id, key, Access.userId(ctx))
+        .compose(done -> applied().map(done))
+        .onSuccess(done -> {
+          if (!done) {
+            ctx.fail(ApiException.notFound("MCP group"));
+          } else {
+            Responses.json(ctx, 200, new JsonObject().put("group_id", id.toString()).put("api_key", key.plain())
+                .put("rotated_at", Instant.now().toString()));
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** GET /mcp/tools?group_id= → tool rows, of one group or all. */
+  void listTools(RoutingContext ctx) {
+    String group = ctx.queryParams().get("group_id");
+    UUID groupId = null;
+    if (group != null && !group.isEmpty()) {
+      try {
+        groupId = UUID.fromString(group);
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest("invalid_parameter", "Invalid query parameter group_id",
+            new JsonObject().put("group_id", "must be a UUID"));
+      }
+    }
+    store.listTools(groupId).onSuccess(tools -> Responses.json(ctx, 200, new JsonObject().put("items", tools)))
+        .onFailure(ctx::fail);
+  }
+
+  /** PUT /mcp/tools/{id} → the tool row: enabled, group (a move), timeout, description, config; in force at once. */
+  void updateTool(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    JsonObject body = TOOL.validBody(ctx);
+    String group = body.getString("group_id");
+    McpStore.ToolChange change = new McpStore.ToolChange(group == null ? null : UUID.fromString(group),
+        body.getBoolean("enabled"), body.getInteger("timeout_seconds"), body.getString("description"),
+        body.getJsonObject("config_data"));
+    store.updateTool(id, change, Access.userId(ctx))
+        .compose(tool -> applied().map(tool))
+        .onSuccess(tool -> Responses.json(ctx, 200, tool.orElseThrow(() -> ApiException.notFound("MCP tool"))))
+        .onFailure(t -> ctx.fail(mapped(t)));
+  }
+
+  /** GET /admin/mcp/metrics?hours=24 → per tool: calls, errors, error rate, average, p50, p95, max (from the log). */
+  void metrics(RoutingContext ctx) {
+    int hours = Params.integer(ctx, "hours", 24, 1, 24 * 90);
+    store.metrics(hours).onSuccess(tools -> {
+      long calls = 0;
+      long errors = 0;
+      for (Object o : tools) {
+        calls += ((JsonObject) o).getLong("calls");
+        errors += ((JsonObject) o).getLong("errors");
+      }
+      Responses.json(ctx, 200, new JsonObject().put("hours", hours).put("total_calls", calls)
+          .put("total_errors", errors).put("error_rate", calls == 0 ? 0.0 : (double) errors / calls)
+          .put("tools", tools));
+    }).onFailure(ctx::fail);
+  }
+
+  /**
+   * Tells every MCP server to reload, and waits until this process's has: then the change is in force for the next
+   * request. No MCP server here (another deployment shape) is fine: the published event reaches the others.
+   */
+  private Future<Void> applied() {
+    bus.publish(Addresses.MCP_CONFIG_CHANGED, null);
+    return bus.request(Addresses.MCP_CONFIG_SYNC, null, new DeliveryOptions().setSendTimeout(SYNC_TIMEOUT_MS)
+        .setLocalOnly(true)).<Void>mapEmpty().recover(t -> Future.succeededFuture());
+  }
+
+  private static McpStore.GroupChange change(JsonObject body) {
+    JsonArray roles = body.getJsonArray("allowed_roles");
+    List<String> list = roles == null ? null : roles.stream().map(String::valueOf).toList();
+    return new McpStore.GroupChange(body.getString("name"), body.getString("description"), body.getBoolean("enabled"),
+        body.getString("user_tier"), list, body.getBoolean("requires_context_token"));
+  }
+
+  private static Throwable mapped(Throwable t) {
+    if (t instanceof McpStore.ConflictException c) {
+      return ApiException.conflict("conflict", c.getMessage(), null);
+    }
+    if (t instanceof IllegalArgumentException) {
+      return ApiException.invalid(new JsonObject().put("group_id", "names no group"));
+    }
+    return t;
+  }
+}

@@ -1,0 +1,92 @@
+package com.anmeismart.server.mcp;
+
+import io.vertx.core.Future;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The groups in force, in memory, so a request costs a hash lookup instead of a query. Reloaded from PostgreSQL
+ * whenever the admin API changes something (over the event bus), and periodically as a safety net. A reload swaps
+ * one immutable snapshot, so readers on any thread see either the old or the new configuration, never a mix.
+ */
+public final class GroupRegistry {
+
+  private record Snapshot(Map<String, McpGroup> byKeyHash, Map<UUID, McpGroup> byId) {
+  }
+
+  private final McpStore store;
+  private final McpKeys keys;
+  private volatile Snapshot snapshot = new Snapshot(Map.of(), Map.of());
+
+  public GroupRegistry(McpStore store, McpKeys keys) {
+    this.store = store;
+    this.keys = keys;
+  }
+
+  /**
+   * Loads the configuration; returns the ids of the groups whose visible tools (or existence, or enabled flag)
+   * changed, so their open sessions can be told {@code notifications/tools/list_changed}.
+   */
+  public Future<Set<UUID>> reload() {
+    return store.loadGroups().map(this::swap);
+  }
+
+  private Set<UUID> swap(List<McpGroup> groups) {
+    Map<String, McpGroup> byKey = new HashMap<>();
+    Map<UUID, McpGroup> byId = new HashMap<>();
+    for (McpGroup g : groups) {
+      byId.put(g.id(), g);
+      if (g.keyHash() != null) {
+        byKey.put(g.keyHash(), g);
+      }
+    }
+    Snapshot old = snapshot;
+    snapshot = new Snapshot(Map.copyOf(byKey), Map.copyOf(byId));
+    Set<UUID> changed = new HashSet<>();
+    Set<UUID> all = new HashSet<>(old.byId().keySet());
+    all.addAll(byId.keySet());
+    for (UUID id : all) {
+      McpGroup before = old.byId().get(id);
+      McpGroup after = byId.get(id);
+      if (before == null || after == null || before.enabled() != after.enabled()
+          || !before.enabledToolNames().equals(after.enabledToolNames())) {
+        changed.add(id);
+      }
+    }
+    return changed;
+  }
+
+  /** The group of a presented key, or null (unknown key). */
+  public McpGroup byKey(String key) {
+    if (key == null || !key.startsWith(McpKeys.PREFIX) || key.length() > 200) {
+      return null;
+    }
+    return snapshot.byKeyHash().get(keys.hash(key));
+  }
+
+  /** The current state of a group, or null when it was deleted. */
+  public McpGroup byId(UUID id) {
+    return id == null ? null : snapshot.byId().get(id);
+  }
+
+  /** Every group, current. */
+  public List<McpGroup> all() {
+    return List.copyOf(snapshot.byId().values());
+  }
+
+  /** Whether the key that opened a session still maps to the same group (rotation or deletion ends that). */
+  public boolean stillValid(String keyHash, UUID groupId) {
+    McpGroup g = snapshot.byKeyHash().get(keyHash);
+    return g != null && Objects.equals(g.id(), groupId);
+  }
+
+  public String hash(String key) {
+    return keys.hash(key);
+  }
+}

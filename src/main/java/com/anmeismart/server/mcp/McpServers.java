@@ -1,0 +1,120 @@
+package com.anmeismart.server.mcp;
+
+import com.anmeismart.server.mcp.tools.ToolDef;
+import com.anmeismart.server.mcp.transport.JsonRpc;
+import com.anmeismart.server.mcp.transport.McpAuth;
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.server.McpAsyncServer;
+import io.modelcontextprotocol.server.McpAsyncServerExchange;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpServerFeatures;
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpServerTransportProvider;
+import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import reactor.core.publisher.Mono;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * Builds the SDK servers (one per transport provider) over the same tools. The SDK owns JSON-RPC, initialization
+ * and version negotiation; we give it the tools, a list filter (what a group sees) and, inside every call handler,
+ * the {@link ToolRunner} guard (the SDK's filter only hides tools from listings: a hidden tool called by name would
+ * still run). The SDK's own input validation is off because it would run before the guard and reveal, through its
+ * error, that a hidden tool exists; the runner validates after the guard instead.
+ */
+public final class McpServers {
+
+  public static final String SERVER_NAME = "anmeismart-mcp";
+  public static final String SERVER_VERSION = "1.0.0";
+  private static final String INSTRUCTIONS = "AnmeiSmart (安美智享) clinic tools. The tools you see depend on your "
+      + "API key's group. When the conversation gave you a context token, pass it as context_token (or the "
+      + "X-Context-Token header): calls are then limited to that customer.";
+
+  private McpServers() {
+  }
+
+  /** @param groupOf the caller's group for a request (from the transport context, or fixed for stdio) */
+  public static McpAsyncServer streamable(McpStreamableServerTransportProvider provider, ToolRunner runner,
+                                          Function<McpTransportContext, UUID> groupOf) {
+    return configure(McpServer.async(provider), runner, groupOf);
+  }
+
+  public static McpAsyncServer sse(McpServerTransportProvider provider, ToolRunner runner,
+                                   Function<McpTransportContext, UUID> groupOf) {
+    return configure(McpServer.async(provider), runner, groupOf);
+  }
+
+  /** The HTTP transports' group: put on the context by {@link McpAuth}. */
+  public static UUID groupFromContext(McpTransportContext ctx) {
+    Object id = ctx.get(McpAuth.CTX_GROUP_ID);
+    return id instanceof UUID u ? u : null;
+  }
+
+  private static McpAsyncServer configure(McpServer.AsyncSpecification<?> spec, ToolRunner runner,
+                                          Function<McpTransportContext, UUID> groupOf) {
+    List<McpServerFeatures.AsyncToolSpecification> tools = new ArrayList<>();
+    for (ToolDef def : runner.definitions()) {
+      McpSchema.Tool tool = McpSchema.Tool.builder().name(def.name()).title(def.title())
+          .description(def.description()).inputSchema(plain(def.inputSchema())).build();
+      tools.add(new McpServerFeatures.AsyncToolSpecification(tool, (exchange, request) ->
+          call(runner, groupOf, exchange, request)));
+    }
+    return spec.serverInfo(SERVER_NAME, SERVER_VERSION)
+        .instructions(INSTRUCTIONS)
+        .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build())
+        .validateToolInputs(false)
+        .requestTimeout(Duration.ofSeconds(60))
+        .addToolFilter((ctx, tool) -> Mono.just(runner.visible(groupOf.apply(ctx), tool.name())))
+        .tools(tools)
+        .build();
+  }
+
+  private static Mono<McpSchema.CallToolResult> call(ToolRunner runner, Function<McpTransportContext, UUID> groupOf,
+                                                     McpAsyncServerExchange exchange, McpSchema.CallToolRequest req) {
+    McpTransportContext ctx = exchange.transportContext();
+    Object token = ctx.get(McpAuth.CTX_CONTEXT_TOKEN);
+    Object callerHeader = ctx.get(McpAuth.CTX_CALLER);
+    String caller = callerHeader != null ? callerHeader.toString()
+        : exchange.getClientInfo() != null ? exchange.getClientInfo().name() : "unknown";
+    ToolRunner.Caller who = new ToolRunner.Caller(groupOf.apply(ctx), token == null ? null : token.toString(), caller);
+    JsonObject args = req.arguments() == null ? new JsonObject() : new JsonObject(req.arguments());
+    return Mono.fromCompletionStage(runner.call(who, req.name(), args).toCompletionStage()).flatMap(outcome -> {
+      if (outcome.unknown()) {
+        // Word for word what the SDK answers for a tool that does not exist: a hidden tool looks the same.
+        return Mono.error(McpError.builder(JsonRpc.INVALID_PARAMS).message("Unknown tool: invalid_tool_name")
+            .data("Tool not found: " + req.name()).build());
+      }
+      return Mono.just(McpSchema.CallToolResult.builder()
+          .content(List.of(McpSchema.TextContent.builder(outcome.text()).build()))
+          .isError(outcome.error()).build());
+    });
+  }
+
+  /** Vert.x JSON → plain maps and lists, which the SDK's Jackson 3 mapper serializes. */
+  static Map<String, Object> plain(JsonObject o) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    o.forEach(e -> out.put(e.getKey(), plainValue(e.getValue())));
+    return out;
+  }
+
+  private static Object plainValue(Object v) {
+    if (v instanceof JsonObject o) {
+      return plain(o);
+    }
+    if (v instanceof JsonArray a) {
+      List<Object> list = new ArrayList<>();
+      a.forEach(x -> list.add(plainValue(x)));
+      return list;
+    }
+    return v;
+  }
+}

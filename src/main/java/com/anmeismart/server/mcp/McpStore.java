@@ -1,0 +1,343 @@
+package com.anmeismart.server.mcp;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * All SQL on the MCP configuration: groups, their keys, tools, the audit log, the call log and its figures. Used by
+ * the MCP server (load, key generation, call log) and by the admin API. Admin changes and their audit row are
+ * written in one transaction.
+ */
+public final class McpStore {
+
+  private static final String LOAD = "SELECT g.id AS gid, g.name AS gname, g.enabled AS genabled, "
+      + "g.requires_context_token, g.api_key_hash, t.id AS tid, t.tool_name, t.enabled AS tenabled, t.timeout_seconds, "
+      + "t.config_data, t.description, t.updated_at FROM mcp_tool_groups g LEFT JOIN mcp_tools t ON t.group_id = g.id "
+      + "ORDER BY g.name, t.tool_name";
+  private static final String WITHOUT_KEY = "SELECT id FROM mcp_tool_groups WHERE api_key_enc IS NULL";
+  /** Only fills a missing key: when two processes start at once, the second one's update changes nothing. */
+  private static final String SET_KEY_IF_MISSING = "UPDATE mcp_tool_groups SET api_key_enc = $2, api_key_hash = $3, "
+      + "updated_at = now() WHERE id = $1 AND api_key_enc IS NULL";
+  private static final String GROUP_COLUMNS = "g.id, g.name, g.description, g.enabled, g.user_tier, g.allowed_roles, "
+      + "g.requires_context_token, g.api_key_enc IS NOT NULL AS has_key, g.key_rotated_at, g.created_by, g.created_at, "
+      + "g.updated_at, coalesce((SELECT array_agg(t.tool_name ORDER BY t.tool_name) FROM mcp_tools t "
+      + "WHERE t.group_id = g.id), '{}') AS tools, coalesce((SELECT array_agg(t.tool_name ORDER BY t.tool_name) "
+      + "FROM mcp_tools t WHERE t.group_id = g.id AND t.enabled), '{}') AS enabled_tools";
+  private static final String LIST_GROUPS = "SELECT " + GROUP_COLUMNS + " FROM mcp_tool_groups g ORDER BY g.name";
+  private static final String GET_GROUP = "SELECT " + GROUP_COLUMNS + " FROM mcp_tool_groups g WHERE g.id = $1";
+  private static final String INSERT_GROUP = "INSERT INTO mcp_tool_groups (name, description, enabled, user_tier, "
+      + "allowed_roles, requires_context_token, api_key_enc, api_key_hash, created_by) "
+      + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+  private static final String UPDATE_GROUP = "UPDATE mcp_tool_groups SET name = coalesce($2, name), "
+      + "description = coalesce($3, description), enabled = coalesce($4, enabled), user_tier = coalesce($5, user_tier), "
+      + "allowed_roles = coalesce($6, allowed_roles), requires_context_token = coalesce($7, requires_context_token), "
+      + "updated_at = now() WHERE id = $1 RETURNING id";
+  private static final String DELETE_GROUP = "DELETE FROM mcp_tool_groups WHERE id = $1 RETURNING name";
+  private static final String KEY_ENC = "SELECT api_key_enc FROM mcp_tool_groups WHERE id = $1";
+  private static final String ROTATE = "UPDATE mcp_tool_groups SET api_key_enc = $2, api_key_hash = $3, "
+      + "key_rotated_at = now(), updated_at = now() WHERE id = $1 RETURNING id";
+  private static final String TOOL_COLUMNS = "t.id, t.tool_name, t.group_id, g.name AS group_name, t.version, "
+      + "t.description, t.enabled, t.timeout_seconds, t.config_data, t.created_at, t.updated_at";
+  private static final String LIST_TOOLS = "SELECT " + TOOL_COLUMNS + " FROM mcp_tools t JOIN mcp_tool_groups g "
+      + "ON g.id = t.group_id WHERE ($1::uuid IS NULL OR t.group_id = $1) ORDER BY g.name, t.tool_name";
+  private static final String GET_TOOL = "SELECT " + TOOL_COLUMNS + " FROM mcp_tools t JOIN mcp_tool_groups g "
+      + "ON g.id = t.group_id WHERE t.id = $1";
+  private static final String UPDATE_TOOL = "UPDATE mcp_tools SET group_id = coalesce($2, group_id), "
+      + "enabled = coalesce($3, enabled), timeout_seconds = coalesce($4, timeout_seconds), "
+      + "description = coalesce($5, description), config_data = coalesce($6, config_data), updated_at = now() "
+      + "WHERE id = $1 RETURNING id";
+  private static final String AUDIT = "INSERT INTO mcp_audit_log (actor_id, action, group_id, tool_id, details) "
+      + "VALUES ($1, $2, $3, $4, $5)";
+  /** One statement per batch: arrays unnested into rows (far cheaper for PostgreSQL than one INSERT per row). */
+  private static final String INSERT_CALL_LOGS = "INSERT INTO mcp_call_logs (tool_name, group_id, caller_app_id, "
+      + "request_data, response_data, success, error_message, duration_ms) SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d "
+      + "FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::int4[]) "
+      + "AS x (t, g, c, r, s, ok, e, d)";
+  private static final String METRICS = "SELECT tool_name, count(*) AS calls, count(*) FILTER (WHERE NOT success) "
+      + "AS errors, avg(duration_ms)::float8 AS avg_ms, "
+      + "percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p50_ms, "
+      + "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p95_ms, "
+      + "max(duration_ms) AS max_ms, max(created_at) AS last_call_at "
+      + "FROM mcp_call_logs WHERE created_at > now() - make_interval(hours => $1) GROUP BY tool_name ORDER BY tool_name";
+
+  private final Pool pool;
+
+  public McpStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  // ---- the MCP server ------------------------------------------------------------------------------------------
+
+  /** Every group with its tool rows. */
+  public Future<List<McpGroup>> loadGroups() {
+    return pool.query(LOAD).execute().map(rows -> {
+      Map<UUID, McpGroup> groups = new LinkedHashMap<>();
+      for (Row r : rows) {
+        UUID gid = r.getUUID("gid");
+        McpGroup g = groups.computeIfAbsent(gid, id -> new McpGroup(id, r.getString("gname"),
+            r.getBoolean("genabled"), r.getBoolean("requires_context_token"), r.getString("api_key_hash"),
+            new LinkedHashMap<>()));
+        if (r.getUUID("tid") != null) {
+          Object config = r.getValue("config_data");
+          g.tools().put(r.getString("tool_name"), new McpGroup.Tool(r.getUUID("tid"), r.getString("tool_name"),
+              r.getBoolean("tenabled"), r.getInteger("timeout_seconds"),
+              config instanceof JsonObject o ? o : new JsonObject(), r.getString("description"),
+              r.getOffsetDateTime("updated_at").toInstant()));
+        }
+      }
+      List<McpGroup> out = new ArrayList<>();
+      groups.values().forEach(g -> out.add(new McpGroup(g.id(), g.name(), g.enabled(), g.requiresContextToken(),
+          g.keyHash(), Map.copyOf(g.tools()))));
+      return out;
+    });
+  }
+
+  /** Gives every group without a key a new one; returns how many this process generated. */
+  public Future<Integer> ensureKeys(McpKeys keys) {
+    return pool.query(WITHOUT_KEY).execute().compose(rows -> {
+      List<Future<Integer>> updates = new ArrayList<>();
+      for (Row r : rows) {
+        McpKeys.Sealed key = keys.newSealed();
+        updates.add(pool.preparedQuery(SET_KEY_IF_MISSING).execute(Tuple.of(r.getUUID("id"), key.enc(), key.hash()))
+            .map(RowSet::rowCount));
+      }
+      return Future.all(updates).map(all -> updates.stream().mapToInt(Future::result).sum());
+    });
+  }
+
+  /** Writes a batch of call-log rows in one statement; {@code columns} holds one array per column. */
+  public Future<Void> insertCallLogs(Tuple columns) {
+    return pool.preparedQuery(INSERT_CALL_LOGS).execute(columns).mapEmpty();
+  }
+
+  // ---- the admin API -------------------------------------------------------------------------------------------
+
+  /** What an admin may set on a group; null leaves a field as it is. */
+  public record GroupChange(String name, String description, Boolean enabled, String userTier, List<String> roles,
+                            Boolean requiresContextToken) {
+  }
+
+  /** What an admin may set on a tool row; null leaves a field as it is. */
+  public record ToolChange(UUID groupId, Boolean enabled, Integer timeoutSeconds, String description,
+                           JsonObject config) {
+  }
+
+  /** The name is taken (group) or the target group already holds a tool of that name (tool move). */
+  public static final class ConflictException extends RuntimeException {
+    ConflictException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  public Future<JsonArray> listGroups() {
+    return pool.query(LIST_GROUPS).execute().map(rows -> {
+      JsonArray out = new JsonArray();
+      rows.forEach(r -> out.add(groupJson(r)));
+      return out;
+    });
+  }
+
+  public Future<Optional<JsonObject>> group(UUID id) {
+    return group(pool, id);
+  }
+
+  public Future<JsonObject> createGroup(GroupChange c, McpKeys.Sealed key, UUID actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(INSERT_GROUP).execute(Tuple.tuple().addString(c.name())
+            .addString(c.description()).addBoolean(c.enabled() == null || c.enabled())
+            .addString(c.userTier() == null ? "internal" : c.userTier())
+            .addArrayOfString(c.roles() == null ? new String[0] : c.roles().toArray(String[]::new))
+            .addBoolean(Boolean.TRUE.equals(c.requiresContextToken())).addString(key.enc()).addString(key.hash())
+            .addUUID(actor))
+        .compose(rows -> {
+          UUID id = rows.iterator().next().getUUID("id");
+          return audit(tx, actor, "group_created", id, null, new JsonObject().put("name", c.name()))
+              .compose(v -> group(tx, id)).map(Optional::orElseThrow);
+        }))
+        .recover(McpStore::conflict);
+  }
+
+  public Future<Optional<JsonObject>> updateGroup(UUID id, GroupChange c, UUID actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(UPDATE_GROUP).execute(Tuple.tuple().addUUID(id)
+            .addString(c.name()).addString(c.description()).addBoolean(c.enabled()).addString(c.userTier())
+            .addArrayOfString(c.roles() == null ? null : c.roles().toArray(String[]::new))
+            .addBoolean(c.requiresContextToken()))
+        .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(Optional.<JsonObject>empty())
+            : audit(tx, actor, "group_updated", id, null, changeJson(c)).compose(v -> group(tx, id))))
+        .recover(McpStore::conflict);
+  }
+
+  public Future<Boolean> deleteGroup(UUID id, UUID actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(DELETE_GROUP).execute(Tuple.of(id))
+        .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(false)
+            : audit(tx, actor, "group_deleted", id, null,
+                new JsonObject().put("name", rows.iterator().next().getString("name"))).map(true)));
+  }
+
+  /** The encrypted key of a group, recording that an admin looked at it; empty when there is no such group. */
+  public Future<Optional<String>> viewKey(UUID id, UUID actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(KEY_ENC).execute(Tuple.of(id)).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.succeededFuture(Optional.<String>empty());
+      }
+      String enc = rows.iterator().next().getString("api_key_enc");
+      return audit(tx, actor, "key_viewed", id, null, new JsonObject()).map(Optional.ofNullable(enc));
+    }));
+  }
+
+  /** Replaces the key; the old one stops working as soon as the MCP server reloads (at once, see the admin API). */
+  public Future<Boolean> rotateKey(UUID id, McpKeys.Sealed key, UUID actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(ROTATE).execute(Tuple.of(id, key.enc(), key.hash()))
+        .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(false)
+            : audit(tx, actor, "key_rotated", id, null, new JsonObject()).map(true)));
+  }
+
+  public Future<JsonArray> listTools(UUID groupId) {
+    return pool.preparedQuery(LIST_TOOLS).execute(Tuple.of(groupId)).map(rows -> {
+      JsonArray out = new JsonArray();
+      rows.forEach(r -> out.add(toolJson(r)));
+      return out;
+    });
+  }
+
+  public Future<Optional<JsonObject>> updateTool(UUID id, ToolChange c, UUID actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(UPDATE_TOOL).execute(Tuple.tuple().addUUID(id)
+            .addUUID(c.groupId()).addBoolean(c.enabled()).addInteger(c.timeoutSeconds()).addString(c.description())
+            .addValue(c.config()))
+        .compose(rows -> {
+          if (rows.rowCount() == 0) {
+            return Future.succeededFuture(Optional.<JsonObject>empty());
+          }
+          return tx.preparedQuery(GET_TOOL).execute(Tuple.of(id)).compose(t -> {
+            JsonObject tool = toolJson(t.iterator().next());
+            JsonObject details = new JsonObject().put("tool_name", tool.getString("tool_name"));
+            if (c.groupId() != null) {
+              details.put("group_id", c.groupId().toString());
+            }
+            if (c.enabled() != null) {
+              details.put("enabled", c.enabled());
+            }
+            if (c.timeoutSeconds() != null) {
+              details.put("timeout_seconds", c.timeoutSeconds());
+            }
+            if (c.description() != null) {
+              details.put("description", c.description());
+            }
+            if (c.config() != null) {
+              details.put("config_data", c.config());
+            }
+            return audit(tx, actor, "tool_updated", UUID.fromString(tool.getString("group_id")), id, details)
+                .map(Optional.of(tool));
+          });
+        }))
+        .recover(t -> t instanceof PgException pg && "23503".equals(pg.getSqlState())
+            ? Future.failedFuture(new IllegalArgumentException("group_id names no group"))
+            : conflict(t));
+  }
+
+  /** Per tool over the last {@code hours}: calls, errors, error rate, average, p50, p95 and max duration. */
+  public Future<JsonArray> metrics(int hours) {
+    return pool.preparedQuery(METRICS).execute(Tuple.of(hours)).map(rows -> {
+      JsonArray out = new JsonArray();
+      for (Row r : rows) {
+        long calls = r.getLong("calls");
+        long errors = r.getLong("errors");
+        OffsetDateTime last = r.getOffsetDateTime("last_call_at");
+        out.add(new JsonObject().put("tool_name", r.getString("tool_name")).put("calls", calls)
+            .put("errors", errors).put("error_rate", calls == 0 ? 0.0 : (double) errors / calls)
+            .put("avg_ms", round(r.getDouble("avg_ms"))).put("p50_ms", round(r.getDouble("p50_ms")))
+            .put("p95_ms", round(r.getDouble("p95_ms"))).put("max_ms", r.getInteger("max_ms"))
+            .put("last_call_at", last == null ? null : last.toInstant().toString()));
+      }
+      return out;
+    });
+  }
+
+  private static Double round(Double v) {
+    return v == null ? null : Math.round(v * 10) / 10.0;
+  }
+
+  private static Future<Optional<JsonObject>> group(SqlClient client, UUID id) {
+    return client.preparedQuery(GET_GROUP).execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(groupJson(rows.iterator().next())));
+  }
+
+  private static Future<Void> audit(SqlClient tx, UUID actor, String action, UUID groupId, UUID toolId,
+                                    JsonObject details) {
+    return tx.preparedQuery(AUDIT).execute(Tuple.of(actor, action, groupId, toolId, details)).mapEmpty();
+  }
+
+  private static JsonObject changeJson(GroupChange c) {
+    JsonObject j = new JsonObject();
+    if (c.name() != null) {
+      j.put("name", c.name());
+    }
+    if (c.description() != null) {
+      j.put("description", c.description());
+    }
+    if (c.enabled() != null) {
+      j.put("enabled", c.enabled());
+    }
+    if (c.userTier() != null) {
+      j.put("user_tier", c.userTier());
+    }
+    if (c.roles() != null) {
+      j.put("allowed_roles", new JsonArray(c.roles()));
+    }
+    if (c.requiresContextToken() != null) {
+      j.put("requires_context_token", c.requiresContextToken());
+    }
+    return j;
+  }
+
+  private static <T> Future<T> conflict(Throwable t) {
+    if (t instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+      String constraint = String.valueOf(pg.getConstraint());
+      return Future.failedFuture(new ConflictException(constraint.contains("group_tool")
+          ? "the target group already holds a tool of this name" : "a group of this name exists"));
+    }
+    return Future.failedFuture(t);
+  }
+
+  private static JsonObject groupJson(Row r) {
+    OffsetDateTime rotated = r.getOffsetDateTime("key_rotated_at");
+    UUID createdBy = r.getUUID("created_by");
+    return new JsonObject().put("id", r.getUUID("id").toString()).put("name", r.getString("name"))
+        .put("description", r.getString("description")).put("enabled", r.getBoolean("enabled"))
+        .put("user_tier", r.getString("user_tier"))
+        .put("allowed_roles", new JsonArray(List.of(r.getArrayOfStrings("allowed_roles"))))
+        .put("requires_context_token", r.getBoolean("requires_context_token"))
+        .put("has_key", r.getBoolean("has_key"))
+        .put("key_rotated_at", rotated == null ? null : rotated.toInstant().toString())
+        .put("tools", new JsonArray(List.of(r.getArrayOfStrings("tools"))))
+        .put("enabled_tools", new JsonArray(List.of(r.getArrayOfStrings("enabled_tools"))))
+        .put("created_by", createdBy == null ? null : createdBy.toString())
+        .put("created_at", r.getOffsetDateTime("created_at").toInstant().toString())
+        .put("updated_at", r.getOffsetDateTime("updated_at").toInstant().toString());
+  }
+
+  private static JsonObject toolJson(Row r) {
+    Object config = r.getValue("config_data");
+    return new JsonObject().put("id", r.getUUID("id").toString()).put("tool_name", r.getString("tool_name"))
+        .put("group_id", r.getUUID("group_id").toString()).put("group_name", r.getString("group_name"))
+        .put("version", r.getString("version")).put("description", r.getString("description"))
+        .put("enabled", r.getBoolean("enabled")).put("timeout_seconds", r.getInteger("timeout_seconds"))
+        .put("config_data", config instanceof JsonObject o ? o : new JsonObject())
+        .put("created_at", r.getOffsetDateTime("created_at").toInstant().toString())
+        .put("updated_at", r.getOffsetDateTime("updated_at").toInstant().toString());
+  }
+}

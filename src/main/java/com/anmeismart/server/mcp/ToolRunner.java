@@ -1,0 +1,184 @@
+package com.anmeismart.server.mcp;
+
+import com.anmeismart.server.mcp.tools.Schema;
+import com.anmeismart.server.mcp.tools.ToolCall;
+import com.anmeismart.server.mcp.tools.ToolDef;
+import com.anmeismart.server.mcp.tools.ToolError;
+import com.anmeismart.server.security.ContextTokens;
+import io.vertx.core.Future;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.json.schema.Draft;
+import io.vertx.json.schema.JsonSchema;
+import io.vertx.json.schema.JsonSchemaOptions;
+import io.vertx.json.schema.OutputFormat;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.Validator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs a tool for a caller: the one place that enforces the group (a tool the group does not hold enabled is
+ * "unknown", exactly like a tool that does not exist), validates arguments, applies context tokens, the per-tool
+ * timeout, and records the call (metrics, call log). Every transport (Streamable HTTP, SSE, stdio, the REST pair)
+ * goes through here, so the rules can't differ between them.
+ */
+public final class ToolRunner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ToolRunner.class);
+
+  /**
+   * Who is calling.
+   *
+   * @param groupId      the group of the key the request carried
+   * @param contextToken the {@code X-Context-Token} header, or null
+   * @param callerId     who to name in the call log (client name or transport)
+   */
+  public record Caller(UUID groupId, String contextToken, String callerId) {
+  }
+
+  /** The result: unknown tool (for the caller's group), a tool error (isError, with a message), or the JSON text. */
+  public record Outcome(boolean unknown, boolean error, String text) {
+    static Outcome unknownTool() {
+      return new Outcome(true, true, null);
+    }
+  }
+
+  private final GroupRegistry registry;
+  private final Map<String, ToolDef> tools = new LinkedHashMap<>();
+  private final Map<String, Validator> validators = new LinkedHashMap<>();
+  private final ContextTokens contextTokens;
+  private final CallLog callLog;
+  private final McpMetrics metrics;
+
+  ToolRunner(GroupRegistry registry, List<ToolDef> defs, ContextTokens contextTokens, CallLog callLog,
+             McpMetrics metrics) {
+    this.registry = registry;
+    this.contextTokens = contextTokens;
+    this.callLog = callLog;
+    this.metrics = metrics;
+    JsonSchemaOptions options = new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("app:///")
+        .setOutputFormat(OutputFormat.Basic);
+    for (ToolDef d : defs) {
+      tools.put(d.name(), d);
+      validators.put(d.name(), Validator.create(JsonSchema.of(d.inputSchema()), options));
+    }
+  }
+
+  /** Every tool the server implements (the SDK lists them; the group filter hides the others). */
+  public List<ToolDef> definitions() {
+    return List.copyOf(tools.values());
+  }
+
+  /** The tools a group may see now, with the description its row gives them. */
+  public List<ToolDef> visible(UUID groupId) {
+    McpGroup g = registry.byId(groupId);
+    List<ToolDef> out = new ArrayList<>();
+    if (g == null || !g.enabled()) {
+      return out;
+    }
+    for (ToolDef d : tools.values()) {
+      if (g.enabledTool(d.name()) != null) {
+        out.add(d);
+      }
+    }
+    return out;
+  }
+
+  public boolean visible(UUID groupId, String toolName) {
+    McpGroup g = registry.byId(groupId);
+    return g != null && g.enabled() && g.enabledTool(toolName) != null && tools.containsKey(toolName);
+  }
+
+  public Future<Outcome> call(Caller caller, String toolName, JsonObject arguments) {
+    long t0 = System.nanoTime();
+    McpGroup group = registry.byId(caller.groupId());
+    McpGroup.Tool row = group == null || !group.enabled() ? null : group.enabledTool(toolName);
+    ToolDef def = tools.get(toolName);
+    String groupName = group == null ? "none" : group.name();
+    JsonObject args = arguments == null ? new JsonObject() : arguments.copy();
+    if (row == null || def == null) {
+      String logged = toolName == null || toolName.length() > 100 ? "(invalid)" : toolName;
+      metrics.call("(unknown)", groupName, "unknown", System.nanoTime() - t0);
+      callLog.add(logged, group == null ? null : group.id(), caller.callerId(), null, null, false, "unknown tool",
+          0);
+      return Future.succeededFuture(Outcome.unknownTool());
+    }
+    Object tokenArg = args.remove(Schema.CONTEXT_TOKEN);
+    String token = tokenArg instanceof String s && !s.isBlank() ? s : caller.contextToken();
+    JsonObject logged = args.copy();
+    if (token != null) {
+      logged.put(Schema.CONTEXT_TOKEN, "[redacted]");
+    }
+    Future<Object> result;
+    String invalid = validate(toolName, args);
+    if (invalid != null) {
+      result = Future.failedFuture(new ToolError("Invalid arguments: " + invalid));
+    } else if (token == null && group.requiresContextToken()) {
+      result = Future.failedFuture(new ToolError("This tool group requires a context token (header X-Context-Token "
+          + "or argument context_token)"));
+    } else {
+      Future<UUID> scope = token == null ? Future.succeededFuture(null) : contextTokens.verify(token)
+          .recover(t -> Future.failedFuture(new ToolError("The context token is invalid or expired")));
+      result = scope.compose(user -> {
+        try {
+          return def.handler().call(new ToolCall(args, user, group.name(), row.config()));
+        } catch (RuntimeException e) {
+          return Future.failedFuture(e);
+        }
+      }).timeout(row.timeoutSeconds(), TimeUnit.SECONDS);
+    }
+    return result.transform(ar -> {
+      long nanos = System.nanoTime() - t0;
+      long ms = nanos / 1_000_000;
+      Outcome outcome;
+      String outcomeTag;
+      if (ar.succeeded()) {
+        outcome = new Outcome(false, false, Json.encode(ar.result()));
+        outcomeTag = "success";
+      } else {
+        outcome = new Outcome(false, true, errorText(toolName, row, ar.cause()));
+        outcomeTag = ar.cause() instanceof TimeoutException ? "timeout" : "error";
+      }
+      metrics.call(toolName, group.name(), outcomeTag, nanos);
+      callLog.add(toolName, group.id(), caller.callerId(), logged, outcome.error() ? null : outcome.text(),
+          !outcome.error(), outcome.error() ? outcome.text() : null, ms);
+      return Future.succeededFuture(outcome);
+    });
+  }
+
+  private String validate(String toolName, JsonObject args) {
+    OutputUnit out = validators.get(toolName).validate(args);
+    if (Boolean.TRUE.equals(out.getValid())) {
+      return null;
+    }
+    List<String> problems = new ArrayList<>();
+    if (out.getErrors() != null) {
+      for (OutputUnit e : out.getErrors()) {
+        String where = e.getInstanceLocation() == null ? "" : e.getInstanceLocation().replaceFirst("^#?/?", "");
+        problems.add((where.isEmpty() ? "" : where + ": ") + e.getError());
+      }
+    }
+    return problems.isEmpty() ? "arguments do not match the input schema" : String.join("; ", problems);
+  }
+
+  private static String errorText(String toolName, McpGroup.Tool row, Throwable t) {
+    if (t instanceof ToolError) {
+      return t.getMessage();
+    }
+    if (t instanceof TimeoutException) {
+      return toolName + " timed out after " + row.timeoutSeconds() + " s";
+    }
+    String ref = Long.toHexString(System.nanoTime());
+    LOG.error("tool {} failed (ref {})", toolName, ref, t);
+    return toolName + " failed with an internal error (ref " + ref + ")";
+  }
+}

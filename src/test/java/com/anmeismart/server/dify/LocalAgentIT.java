@@ -1,0 +1,74 @@
+package com.anmeismart.server.dify;
+
+import com.anmeismart.server.testing.Db;
+import com.anmeismart.server.testing.Http;
+import com.anmeismart.server.testing.Poll;
+import com.anmeismart.server.testing.TestApp;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The default run end to end: no Dify config, so the local agent writes the welcome, reading the customer through
+ * this server's real MCP endpoint (welcome group key, context token) like Dify would.
+ */
+class LocalAgentIT {
+
+  static TestApp server;
+  static Db db;
+
+  @BeforeAll
+  static void start() {
+    server = TestApp.start(null);
+    db = server.db();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void theWelcomeNamesTheCustomerAndAnInterestAndTheMcpCallsAreLogged() {
+    String username = "la_" + UUID.randomUUID().toString().substring(0, 8);
+    UUID userId = UUID.fromString(server.register(username, new JsonObject().put("full_name", "李晓雨")
+        .put("interests", new JsonArray().add("补水").add("祛斑")).put("source", "xiaohongshu")).getString("id"));
+    Map<String, Object> job = Poll.until(Duration.ofSeconds(20), "job succeeded", () ->
+        db.one("SELECT * FROM automation_jobs WHERE user_id = ? AND status = 'succeeded'", userId));
+    Map<String, Object> welcome = db.one("SELECT content, metadata::text AS metadata FROM messages "
+        + "WHERE conversation_id = ? AND kind = 'welcome'", job.get("conversation_id"));
+    String content = (String) welcome.get("content");
+    JsonObject metadata = new JsonObject((String) welcome.get("metadata"));
+    assertThat(metadata.getString("source")).as(content).isEqualTo("local-agent");
+    assertThat(metadata.getString("config_id")).isEqualTo("local-agent");
+    // the name and interests came from get_user_profile, the service from service_info, the source from the profile
+    assertThat(content).contains("李晓雨").contains("「补水」").contains("小红书").contains("「")
+        .doesNotContain("tool invoke error");
+
+    // the call log is written in batches, off the calls' path
+    Poll.until(Duration.ofSeconds(10), "both MCP calls logged with the welcome group", () -> db.count(
+        "SELECT count(DISTINCT l.tool_name) FROM mcp_call_logs l JOIN mcp_tool_groups g ON g.id = l.group_id "
+            + "WHERE g.name = 'welcome_tools' AND l.success "
+            + "AND l.tool_name IN ('get_user_profile', 'service_info')") == 2);
+    assertThat(db.count("SELECT count(*) FROM mcp_call_logs l JOIN mcp_tool_groups g ON g.id = l.group_id "
+        + "WHERE g.name <> 'welcome_tools'")).as("the agent uses the welcome group only").isZero();
+  }
+
+  @Test
+  void theLocalAgentSpeaksDifysApi() {
+    int port = server.port("LOCAL_AGENT_PORT");
+    Http agent = new Http("http://127.0.0.1:" + port);
+    Http.Res noKey = agent.post("/v1/chat-messages", new JsonObject(), null);
+    assertThat(noKey.status()).isEqualTo(401);
+    assertThat(noKey.json().getString("code")).isEqualTo("unauthorized");
+    assertThat(noKey.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"api\"");
+  }
+}

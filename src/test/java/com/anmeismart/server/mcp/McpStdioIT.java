@@ -1,0 +1,86 @@
+package com.anmeismart.server.mcp;
+
+import com.anmeismart.server.testing.TestApp;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code java -jar … mcp-stdio --api-key KEY}: MCP over stdin/stdout, nothing else on stdout, the group's tools. */
+class McpStdioIT {
+
+  @Test
+  void stdioServesTheKeysGroupAndKeepsStdoutClean() throws Exception {
+    try (TestApp server = TestApp.start(null)) {
+      String admin = server.adminToken();
+      String id = server.http.get("/api/v1/mcp/groups", admin).json().getJsonArray("items").stream()
+          .map(o -> (JsonObject) o).filter(g -> g.getString("name").equals("project_tools")).findFirst()
+          .orElseThrow().getString("id");
+      String key = server.http.get("/api/v1/mcp/groups/" + id + "/api-key", admin).json().getString("api_key");
+      Path data = Files.createTempDirectory("stdio-data");
+      Path err = Files.createTempFile("stdio", ".err");
+      ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-jar", System.getProperty("app.jar", "target/anmeismart-server.jar"), "mcp-stdio", "--api-key", key)
+          .redirectError(err.toFile());
+      pb.environment().put("PG_URL", server.pgUrl);
+      pb.environment().put("DATA_DIR", data.toString());
+      pb.environment().put("SECRETS_KEY", TestApp.defaults(data).getString("SECRETS_KEY"));
+      Process p = pb.start();
+      try {
+        OutputStream in = p.getOutputStream();
+        for (String line : List.of(
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+                + "\"capabilities\":{},\"clientInfo\":{\"name\":\"stdio-it\",\"version\":\"1\"}}}",
+            "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+            "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
+            "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"service_info\","
+                + "\"arguments\":{\"keyword\":\"祛斑\"}}}",
+            "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"user_management\","
+                + "\"arguments\":{\"action\":\"list\"}}}")) {
+          in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        in.flush();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        List<JsonObject> replies = CompletableFuture.supplyAsync(() -> {
+          List<JsonObject> got = new ArrayList<>();
+          try {
+            String line;
+            while (got.size() < 4 && (line = out.readLine()) != null) {
+              got.add(new JsonObject(line)); // every stdout line must be a JSON-RPC message
+            }
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return got;
+        }).get(90, TimeUnit.SECONDS);
+        assertThat(replies).as(Files.readString(err)).hasSize(4);
+        // JSON-RPC answers may come in any order: read them by id
+        replies.sort(java.util.Comparator.comparing(r -> r.getInteger("id")));
+        assertThat(replies.get(0).getJsonObject("result").getString("protocolVersion")).isEqualTo("2025-06-18");
+        assertThat(replies.get(1).getJsonObject("result").getJsonArray("tools").stream()
+            .map(o -> ((JsonObject) o).getString("name")))
+            .containsExactlyInAnyOrder("basic_inquiry", "service_info", "appointment_booking");
+        assertThat(replies.get(2).getJsonObject("result").getJsonArray("content").getJsonObject(0).getString("text"))
+            .contains("picosecond_laser");
+        assertThat(replies.get(3).getJsonObject("error").getString("message")).contains("Unknown tool");
+        in.close();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("ends when stdin closes").isTrue();
+        assertThat(p.exitValue()).isZero();
+        assertThat(Files.readString(err)).contains("serving group project_tools");
+      } finally {
+        p.destroyForcibly();
+      }
+    }
+  }
+}
