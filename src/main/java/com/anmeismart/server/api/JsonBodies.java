@@ -69,7 +69,18 @@ public final class JsonBodies {
     return valid(object(ctx));
   }
 
-  public JsonObject valid(JsonObject body) {
+  /**
+   * The body, checked. A field given as {@code null} counts as not given (forms often send nulls for empty
+   * optional fields), unless its schema allows null; so a PUT with a null never stores one.
+   */
+  public JsonObject valid(JsonObject raw) {
+    JsonObject body = raw.copy();
+    JsonObject properties = schema.getJsonObject("properties", new JsonObject());
+    for (String name : raw.fieldNames()) {
+      if (raw.getValue(name) == null && !allowsNull(properties.getJsonObject(name))) {
+        body.remove(name);
+      }
+    }
     JsonObject fields = new JsonObject();
     JsonArray required = schema.getJsonArray("required", new JsonArray());
     for (Object name : required) {
@@ -94,6 +105,11 @@ public final class JsonBodies {
       throw ApiException.invalid(fields);
     }
     return body;
+  }
+
+  private static boolean allowsNull(JsonObject property) {
+    Object type = property == null ? null : property.getValue("type");
+    return type instanceof io.vertx.core.json.JsonArray types && types.contains("null");
   }
 
   private String message(String field, String fallback) {

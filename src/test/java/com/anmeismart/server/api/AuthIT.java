@@ -138,6 +138,17 @@ class AuthIT {
   }
 
   @Test
+  void nullOptionalFieldsCountAsAbsent() {
+    Http.Res res = http.post("/api/v1/auth/register", customer(unique("nul_")).putNull("phone").putNull("interests")
+        .putNull("birth_date"), null);
+    assertThat(res.status()).as(res.body()).isEqualTo(201);
+    assertThat(res.json().getString("phone")).isNull();
+    Http.Res missing = http.post("/api/v1/auth/register", customer(unique("nul_")).putNull("password"), null);
+    assertThat(missing.status()).isEqualTo(400);
+    assertThat(missing.errorDetails().getString("password")).isEqualTo("is required");
+  }
+
+  @Test
   void duplicatesAreConflictsWhateverTheCase() {
     String name = unique("Dup_");
     assertThat(http.post("/api/v1/auth/register", customer(name), null).status()).isEqualTo(201);

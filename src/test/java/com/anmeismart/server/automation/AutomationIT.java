@@ -179,6 +179,9 @@ class AutomationIT {
     assertThat(now.getJsonObject("notifications").getBoolean("consultants")).isFalse();
     assertThat(now.getJsonObject("notifications").getBoolean("web_push")).as("switch kept").isTrue();
     assertThat(now.getInteger("max_retries")).as("untouched field kept").isEqualTo(3);
+    putSettings(new JsonObject().putNull("welcome_template").putNull("enabled"));
+    assertThat(server.http.get("/api/v1/admin/registration-automation/settings", admin).json()
+        .getString("welcome_template")).as("a null is no value: nothing changes").isEqualTo(template);
 
     UUID userId = UUID.fromString(server.register(unique("next_"), null).getString("id"));
     Map<String, Object> job = awaitJob(userId, "succeeded");
