@@ -33,14 +33,19 @@ public record AppConfig(
     String publicBaseUrl,
     int automationConcurrency,
     int automationLeaseSeconds,
-    int automationSweepMs) {
+    int automationSweepMs,
+    int presenceTtlSeconds,
+    int escalationCheckMs,
+    int pushTimeoutMs,
+    String vapidSubject) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
       "HTTP_PORT", "MCP_PORT", "MANAGEMENT_PORT", "LOCAL_AGENT_PORT", "DATA_DIR", "PG_URL", "PG_POOL_SIZE",
       "ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_EMAIL", "JWT_SECRET", "SECRETS_KEY", "JWT_TTL_SECONDS",
       "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "HTTP_INSTANCES", "PUBLIC_BASE_URL",
-      "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS");
+      "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
+      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT");
 
 
   /**
@@ -71,7 +76,15 @@ public record AppConfig(
         string(json, "PUBLIC_BASE_URL", null),
         integer(json, "AUTOMATION_CONCURRENCY", 64, 1, 10_000, problems),
         integer(json, "AUTOMATION_LEASE_SECONDS", 60, 1, 3_600, problems),
-        integer(json, "AUTOMATION_SWEEP_MS", 1_000, 10, 600_000, problems));
+        integer(json, "AUTOMATION_SWEEP_MS", 1_000, 10, 600_000, problems),
+        integer(json, "PRESENCE_TTL_SECONDS", 60, 3, 3_600, problems),
+        integer(json, "ESCALATION_CHECK_MS", 30_000, 50, 3_600_000, problems),
+        integer(json, "PUSH_TIMEOUT_MS", 10_000, 100, 120_000, problems),
+        string(json, "VAPID_SUBJECT", null));
+    if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
+        && !config.vapidSubject().startsWith("https://")) {
+      problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
+    }
     if (config.adminUsername() != null && config.adminPassword() == null) {
       problems.add("ADMIN_PASSWORD must be set when ADMIN_USERNAME is");
     }
@@ -89,7 +102,7 @@ public record AppConfig(
     return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
-        automationSweepMs);
+        automationSweepMs, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -115,7 +128,22 @@ public record AppConfig(
     m.put("AUTOMATION_CONCURRENCY", automationConcurrency);
     m.put("AUTOMATION_LEASE_SECONDS", automationLeaseSeconds);
     m.put("AUTOMATION_SWEEP_MS", automationSweepMs);
+    m.put("PRESENCE_TTL_SECONDS", presenceTtlSeconds);
+    m.put("ESCALATION_CHECK_MS", escalationCheckMs);
+    m.put("PUSH_TIMEOUT_MS", pushTimeoutMs);
+    m.put("VAPID_SUBJECT", vapidSubject);
     return m;
+  }
+
+  /**
+   * The VAPID {@code sub} claim push services may use to contact the operator: {@code VAPID_SUBJECT}, else the
+   * public URL when it is https, else a placeholder address.
+   */
+  public String vapidSubjectOrDefault() {
+    if (vapidSubject != null) {
+      return vapidSubject;
+    }
+    return publicBaseUrl != null && publicBaseUrl.startsWith("https://") ? publicBaseUrl : "mailto:ops@anmeismart.invalid";
   }
 
   @Override
