@@ -46,17 +46,17 @@ final class Bridge {
   private record Caller(UUID id, String role, String username) {
   }
 
-  /** A socket that counts for presence: its row id and the own address it registered. */
-  private record Online(UUID socketId, String address) {
-  }
 
   private final Vertx vertx;
   private final JWTAuth auth;
   private final Presence presence;
   private final ConversationStore conversations;
   private final String node;
-  /** Sockets that registered their owner's own address. */
-  private final Map<SockJSSocket, Online> online = new HashMap<>();
+  /**
+   * Sockets that registered their owner's own address → that address → its presence row. Usually one address per
+   * socket; two when a page logs in as someone else on the same socket.
+   */
+  private final Map<SockJSSocket, Map<String, UUID>> online = new HashMap<>();
 
   Bridge(Vertx vertx, JWTAuth auth, Presence presence, ConversationStore conversations, String node) {
     this.vertx = vertx;
@@ -90,13 +90,14 @@ final class Bridge {
       }
       case SEND, PUBLISH -> caller(event).onComplete(ar -> event.complete(ar.succeeded())); // then no inbound match
       case UNREGISTER -> {
-        if (isOwn(event.socket(), event.getRawMessage().getString("address"))) {
-          offline(event.socket());
-        }
+        offline(event.socket(), event.getRawMessage().getString("address"));
         event.complete(true);
       }
       case SOCKET_CLOSED, SOCKET_ERROR -> {
-        offline(event.socket());
+        Map<String, UUID> rows = online.remove(event.socket());
+        if (rows != null) {
+          rows.values().forEach(this::disconnect);
+        }
         event.complete(true);
       }
       default -> event.complete(true); // SOCKET_CREATED, SOCKET_PING, SOCKET_IDLE (the bridge closes it), RECEIVE
@@ -135,27 +136,41 @@ final class Bridge {
 
   /** Records the socket as online; false when the account is no longer an active user of that role. */
   private Future<Boolean> connect(SockJSSocket socket, String address, Caller c, String role) {
-    Online entry = online.computeIfAbsent(socket, s -> new Online(UUID.randomUUID(), address));
-    return presence.connect(entry.socketId(), c.id(), node, role).onSuccess(ok -> {
+    UUID rowId = UUID.randomUUID();
+    Map<String, UUID> rows = online.computeIfAbsent(socket, s -> new HashMap<>());
+    UUID previous = rows.put(address, rowId);
+    if (previous != null) {
+      disconnect(previous); // the same address again (a refused-then-retried frame): one row is enough
+    }
+    return presence.connect(rowId, c.id(), node, role).onSuccess(ok -> {
+      Map<String, UUID> now = online.get(socket);
+      boolean current = now != null && rowId.equals(now.get(address));
       if (!ok) {
-        online.remove(socket);
-      } else if (online.get(socket) != entry) {
-        presence.disconnect(entry.socketId()); // the socket closed while its row was being written
+        if (current) {
+          now.remove(address);
+        }
+      } else if (!current) {
+        disconnect(rowId); // the socket closed (or unregistered) while its row was being written
       }
     });
   }
 
   private boolean isOwn(SockJSSocket socket, String address) {
-    Online entry = online.get(socket);
-    return entry != null && entry.address().equals(address);
+    Map<String, UUID> rows = online.get(socket);
+    return rows != null && address != null && rows.containsKey(address);
   }
 
-  private void offline(SockJSSocket socket) {
-    Online entry = online.remove(socket);
-    if (entry != null) {
-      presence.disconnect(entry.socketId()).onFailure(t -> LOG.warn("presence of a closed socket not removed (it expires): {}",
-          t.getMessage()));
+  private void offline(SockJSSocket socket, String address) {
+    Map<String, UUID> rows = online.get(socket);
+    UUID rowId = rows == null || address == null ? null : rows.remove(address);
+    if (rowId != null) {
+      disconnect(rowId);
     }
+  }
+
+  private void disconnect(UUID rowId) {
+    presence.disconnect(rowId).onFailure(t -> LOG.warn("presence of a closed socket not removed (it expires): {}",
+        t.getMessage()));
   }
 
   /** The verified caller of a frame, from its {@code Authorization: Bearer} header. */
