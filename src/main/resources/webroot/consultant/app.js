@@ -82,14 +82,19 @@
       setStatus('online');
     } else if (body.type === 'new_customer') {
       upsertNew(body.conversation_id, body.customer, body.timestamp, body);
-      if (body.notification_id) {
-        // the delivery acknowledgement: how the server measures that notifications arrive
-        api('POST', '/notifications/' + body.notification_id + '/delivered', token).catch(() => {});
-      }
+      if (body.notification_id) acknowledge(body.notification_id, 4);
       refreshInbox().catch(() => {});
     } else if (body.type === 'message') {
       if (openConversation === body.message.conversation_id) appendMessage(body.message);
     }
+  }
+
+  // The delivery acknowledgement: how the server measures that notifications arrive. The live copy can overtake the
+  // inbox row it refers to (it is sent first), so a 404 is retried a few times.
+  function acknowledge(id, tries) {
+    api('POST', '/notifications/' + id + '/delivered', token).catch((err) => {
+      if (err.status === 404 && tries > 1) setTimeout(() => acknowledge(id, tries - 1), 500);
+    });
   }
 
   function onBroadcast(body) {

@@ -15,9 +15,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Puts one notification in front of every active user of a role: an inbox row for each (idempotent), then a live
- * message on {@code client.consultant.<id>} for those online, and a Web Push message for those offline who
- * subscribed. Admin alerts go to every admin's inbox and live on {@code client.admins}.
+ * Puts one notification in front of every active consultant: a live message on {@code client.consultant.<id>} for
+ * those online, an inbox row for each (idempotent), and a Web Push message for those offline who subscribed. Admin
+ * alerts go to every admin's inbox and live on {@code client.admins}.
  */
 final class Fanout {
 
@@ -36,6 +36,10 @@ final class Fanout {
   }
 
   /**
+   * Online consultants get the live copy first, before any row is written: their notification ids are derived (see
+   * {@link Inbox#notificationId}), so the live message needn't wait for the 1-row-per-consultant insert. Then every
+   * consultant's inbox row, then Web Push to the offline ones.
+   *
    * @param kind      {@code new_customer} or {@code escalation}
    * @param payload   the SPEC §7 payload; each live copy gets its {@code notification_id} (for the delivery ack)
    * @param webPush   whether offline consultants also get a Web Push message
@@ -43,36 +47,41 @@ final class Fanout {
   Future<NotifyResult> consultants(String kind, String dedupeKey, JsonObject payload, UUID conversationId,
                                    boolean webPush) {
     long t0 = System.nanoTime();
-    return inbox.deliver(Roles.CONSULTANT, kind, dedupeKey, payload.getString("title"), payload, conversationId)
-        .compose(recipients -> {
-          int online = 0;
-          int offline = 0;
-          int newInbox = 0;
-          List<Inbox.Recipient> toPush = new ArrayList<>();
-          for (Inbox.Recipient r : recipients) {
-            if (r.online()) {
-              online++;
-              bus.publish(Addresses.clientConsultant(r.userId()),
-                  payload.copy().put("notification_id", r.notificationId().toString()));
-            } else {
-              offline++;
-              newInbox += r.inserted() ? 1 : 0;
-              if (webPush && !r.pushed()) {
-                toPush.add(r); // a retry doesn't push again what a push service already accepted
+    return inbox.recipients(Roles.CONSULTANT).compose(recipients -> {
+      int online = 0;
+      for (Inbox.Recipient r : recipients) {
+        if (r.online()) {
+          online++;
+          bus.publish(Addresses.clientConsultant(r.userId()),
+              payload.copy().put("notification_id", Inbox.notificationId(r.userId(), dedupeKey).toString()));
+        }
+      }
+      metrics.sent("live", online);
+      int live = online;
+      int offline = recipients.size() - online;
+      return inbox.record(recipients, kind, dedupeKey, payload.getString("title"), payload, conversationId)
+          .compose(written -> {
+            metrics.fanout(System.nanoTime() - t0);
+            Map<UUID, Boolean> isOnline = new HashMap<>();
+            recipients.forEach(r -> isOnline.put(r.userId(), r.online()));
+            List<Inbox.Written> toPush = new ArrayList<>();
+            int newInbox = 0;
+            for (Inbox.Written w : written) {
+              if (!isOnline.getOrDefault(w.userId(), false)) {
+                newInbox += w.inserted() ? 1 : 0;
+                if (webPush && !w.pushed()) {
+                  toPush.add(w); // a retry doesn't push again what a push service already accepted
+                }
               }
             }
-          }
-          metrics.sent("live", online);
-          metrics.sent("inbox", newInbox);
-          metrics.fanout(System.nanoTime() - t0);
-          int live = online;
-          int waiting = offline;
-          return push(toPush, payload).map(pushed -> new NotifyResult(live, waiting, pushed));
-        });
+            metrics.sent("inbox", newInbox);
+            return push(toPush, payload).map(pushed -> new NotifyResult(live, offline, pushed));
+          });
+    });
   }
 
   /** Web Push to every subscription of the recipients; the number of messages push services accepted. */
-  private Future<Integer> push(List<Inbox.Recipient> recipients, JsonObject payload) {
+  private Future<Integer> push(List<Inbox.Written> recipients, JsonObject payload) {
     if (recipients.isEmpty()) {
       return Future.succeededFuture(0);
     }
@@ -122,9 +131,9 @@ final class Fanout {
         .put("title", "管理员告警").put("message", alert.message()).put("details", details)
         .put("timestamp", alert.at().toString());
     UUID conversationId = uuidOrNull(details.getString("conversation_id"));
-    return inbox.deliver(Roles.ADMIN, "admin_alert", "alert:" + dedupe, "管理员告警: " + alert.kind(), body,
-        conversationId).map(recipients -> {
-          long written = recipients.stream().filter(Inbox.Recipient::inserted).count();
+    return inbox.recipients(Roles.ADMIN).compose(admins -> inbox.record(admins, "admin_alert", "alert:" + dedupe,
+        "管理员告警: " + alert.kind(), body, conversationId)).map(rows -> {
+          long written = rows.stream().filter(Inbox.Written::inserted).count();
           if (written > 0) {
             // only the node whose insert won tells the admin pages, so a cluster sends it once
             bus.publish(Addresses.CLIENT_ADMINS, body);

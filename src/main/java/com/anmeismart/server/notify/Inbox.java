@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,17 +21,19 @@ import java.util.UUID;
  */
 public final class Inbox {
 
+  /** Every active user of a role, and whether they are online now. */
+  private static final String RECIPIENTS = "SELECT u.id, " + Presence.onlineCondition("u", "$2")
+      + " AS online FROM users u WHERE u.role = $1 AND u.is_active";
+
   /**
-   * Writes one notification per active user of a role (online → channel live, offline → inbox) and returns every
-   * recipient's row, new or already there, with whether they are online now.
+   * Writes the recipients' rows (ids chosen by the caller, see {@link #notificationId}) and returns each row, new or
+   * already there from an earlier attempt.
    */
-  private static final String DELIVER = "WITH staff AS (SELECT u.id, " + Presence.onlineCondition("u", "$7")
-      + " AS online FROM users u WHERE u.role = $1 AND u.is_active), "
-      + "ins AS (INSERT INTO notifications (user_id, kind, dedupe_key, channel, title, body, conversation_id) "
-      + "  SELECT id, $2, $3, CASE WHEN online THEN 'live' ELSE 'inbox' END, $4, $5, $6 FROM staff "
-      + "  ON CONFLICT (user_id, dedupe_key) DO UPDATE SET dedupe_key = EXCLUDED.dedupe_key "
-      + "  RETURNING id, user_id, pushed_at, (xmax = 0) AS inserted) "
-      + "SELECT ins.id, ins.user_id, ins.pushed_at, ins.inserted, staff.online FROM ins JOIN staff ON staff.id = ins.user_id";
+  private static final String RECORD = "INSERT INTO notifications (id, user_id, channel, kind, dedupe_key, title, body, "
+      + "conversation_id) SELECT r.id, r.user_id, r.channel, $4, $5, $6, $7, $8 "
+      + "FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS r(id, user_id, channel) "
+      + "ON CONFLICT (user_id, dedupe_key) DO UPDATE SET dedupe_key = EXCLUDED.dedupe_key "
+      + "RETURNING id, user_id, pushed_at, (xmax = 0) AS inserted";
 
   private static final String NOTICE = "INSERT INTO customer_notices (conversation_id, customer_id) VALUES ($1, $2) "
       + "ON CONFLICT (conversation_id) DO NOTHING";
@@ -58,8 +61,12 @@ public final class Inbox {
   private static final String DELIVERED = "UPDATE notifications SET delivered_at = coalesce(delivered_at, now()) "
       + "WHERE id = $1 AND user_id = $2 RETURNING " + COLUMNS + ", delivered_at = now() AS first";
 
-  /** One recipient of a fan-out. */
-  public record Recipient(UUID notificationId, UUID userId, boolean online, boolean inserted, boolean pushed) {
+  /** Someone a notification is for, and whether they are online now. */
+  public record Recipient(UUID userId, boolean online) {
+  }
+
+  /** A recipient's row as written: new now, or there from an earlier attempt (and then maybe already pushed). */
+  public record Written(UUID notificationId, UUID userId, boolean inserted, boolean pushed) {
   }
 
   /** A notice whose conversation waited too long. */
@@ -75,15 +82,46 @@ public final class Inbox {
     this.presenceTtlSeconds = presenceTtlSeconds;
   }
 
-  public Future<List<Recipient>> deliver(String role, String kind, String dedupeKey, String title, JsonObject body,
-                                         UUID conversationId) {
-    return pool.preparedQuery(DELIVER)
-        .execute(Tuple.of(role, kind, dedupeKey, title, body, conversationId, presenceTtlSeconds))
+  public Future<List<Recipient>> recipients(String role) {
+    return pool.preparedQuery(RECIPIENTS).execute(Tuple.of(role, presenceTtlSeconds)).map(rows -> {
+      List<Recipient> out = new ArrayList<>(rows.size());
+      for (Row r : rows) {
+        out.add(new Recipient(r.getUUID("id"), r.getBoolean("online")));
+      }
+      return out;
+    });
+  }
+
+  /**
+   * The id of a user's notification: derived from the user and the dedupe key, so it is known before the row is
+   * written (the live copy carries it at once) and the same on every retry.
+   */
+  public static UUID notificationId(UUID userId, String dedupeKey) {
+    return UUID.nameUUIDFromBytes((userId + "|" + dedupeKey).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Writes one row per recipient (channel live when online, else inbox); idempotent per user and dedupe key. */
+  public Future<List<Written>> record(List<Recipient> recipients, String kind, String dedupeKey, String title,
+                                      JsonObject body, UUID conversationId) {
+    if (recipients.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    UUID[] ids = new UUID[recipients.size()];
+    UUID[] users = new UUID[recipients.size()];
+    String[] channels = new String[recipients.size()];
+    for (int i = 0; i < ids.length; i++) {
+      Recipient r = recipients.get(i);
+      users[i] = r.userId();
+      ids[i] = notificationId(r.userId(), dedupeKey);
+      channels[i] = r.online() ? "live" : "inbox";
+    }
+    return pool.preparedQuery(RECORD)
+        .execute(Tuple.of(ids, users, channels, kind, dedupeKey, title, body, conversationId))
         .map(rows -> {
-          List<Recipient> out = new ArrayList<>(rows.size());
+          List<Written> out = new ArrayList<>(rows.size());
           for (Row r : rows) {
-            out.add(new Recipient(r.getUUID("id"), r.getUUID("user_id"), r.getBoolean("online"),
-                r.getBoolean("inserted"), r.getOffsetDateTime("pushed_at") != null));
+            out.add(new Written(r.getUUID("id"), r.getUUID("user_id"), r.getBoolean("inserted"),
+                r.getOffsetDateTime("pushed_at") != null));
           }
           return out;
         });
