@@ -98,7 +98,10 @@ public final class HttpApiVerticle extends VerticleBase {
     root.route("/api/v1/*").subRouter(api);
     root.route("/eventbus/*").subRouter(bridge.router());
     root.getWithRegex("/(consultant|customer)").handler(ctx -> ctx.redirect(ctx.request().path() + "/"));
-    root.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+    // only these folders: any other path keeps the API's 404/405 error shape (StaticHandler strips the route prefix)
+    for (String folder : new String[] {"consultant", "customer", "common", "vendor"}) {
+      root.get("/" + folder + "/*").handler(StaticHandler.create("webroot/" + folder).setCachingEnabled(false));
+    }
     // keeps this instance's bridge sockets counted as online (rows of a dead node expire after the TTL)
     vertx.setPeriodic(presenceTtl * 1000L / 3, id -> bridge.heartbeat());
     for (int status : new int[] {400, 404, 405, 406, 413, 415, 500}) {

@@ -102,11 +102,19 @@ public final class NotificationVerticle extends VerticleBase {
   private void adminAlert(Message<AdminAlert> msg) {
     AdminAlert alert = msg.body();
     currentSettings()
-        .compose(s -> s.notifyAdmins() ? fanout.admins(alert) : Future.succeededFuture(0))
-        .onSuccess(n -> {
-          if (n > 0) {
-            LOG.info("admin alert {} written to {} admin inbox(es)", alert.kind(), n);
+        .compose(s -> {
+          if (!s.notifyAdmins()) {
+            metrics.adminAlert("switched_off");
+            return Future.succeededFuture();
           }
+          return fanout.admins(alert).map(n -> {
+            if (n > 0) {
+              LOG.info("admin alert {} written to {} admin inbox(es)", alert.kind(), n);
+            }
+            // nothing new: another node (or an earlier delivery) wrote it, or there is no active admin
+            metrics.adminAlert(n > 0 ? "written" : "nothing_new");
+            return null;
+          });
         })
         .onFailure(t -> LOG.warn("admin alert {} could not be written: {}", alert.kind(), t.getMessage()));
   }

@@ -49,6 +49,12 @@ public final class NotifyMetrics {
         .register(registry).increment();
   }
 
+  /** An admin alert: written to the admins' inboxes, a duplicate (another node or a retry), or switched off. */
+  void adminAlert(String outcome) {
+    Counter.builder("notify_admin_alerts").tag("outcome", outcome).description("Admin alerts handled, by outcome")
+        .register(registry).increment();
+  }
+
   void online(long n) {
     online.set(n);
   }

@@ -49,6 +49,7 @@ final class WebPush {
   private record Prepared(byte[] body, String contentEncoding, String authorization) {
   }
 
+  /** Null when the stored private key can't be decrypted: push is off (logged at start). */
   private final VAPIDKeyPair keyPair;
   private final String publicKey;
   private final String subject;
@@ -73,8 +74,17 @@ final class WebPush {
         .compose(found -> found.isPresent() ? Future.succeededFuture(found.get())
             : vertx.executeBlocking(() -> generate(box)).compose(store::keepFirst))
         .compose(keys -> vertx.executeBlocking(() -> {
-          byte[] pkcs8 = Base64.getDecoder().decode(box.decrypt(keys.privateKeySealed()));
-          VAPIDKeyPair pair = VAPIDKeyPairs.of(PrivateKeySources.ofPKCS8Bytes(pkcs8),
+          String pkcs8;
+          try {
+            pkcs8 = box.decrypt(keys.privateKeySealed());
+          } catch (IllegalArgumentException e) {
+            // Another SECRETS_KEY sealed it (a node configured differently, or the key was changed). Regenerating
+            // would invalidate every browser's subscription, so keep the data, run without push, and say so.
+            LOG.error("Web Push is OFF: the stored VAPID private key can't be decrypted with this SECRETS_KEY; "
+                + "start with the SECRETS_KEY that sealed it (or delete push_vapid_keys and push_subscriptions)");
+            return new WebPush(vertx, null, keys.publicKey(), subject, timeoutMs);
+          }
+          VAPIDKeyPair pair = VAPIDKeyPairs.of(PrivateKeySources.ofPKCS8Bytes(Base64.getDecoder().decode(pkcs8)),
               PublicKeySources.ofUncompressedBytes(Base64.getUrlDecoder().decode(keys.publicKey())));
           return new WebPush(vertx, pair, keys.publicKey(), subject, timeoutMs);
         }));
@@ -108,6 +118,9 @@ final class WebPush {
 
   /** Encrypts {@code payload} for the subscription and posts it to its push service. */
   Future<Outcome> send(PushStore.Subscription sub, JsonObject payload) {
+    if (keyPair == null) {
+      return Future.succeededFuture(Outcome.ERROR);
+    }
     return crypto.executeBlocking(() -> {
           EncryptedPushMessage message = encryption.encrypt(UserAgentMessageEncryptionKeyInfo.of(sub.p256dh(),
               sub.auth()), PushMessage.ofUTF8(payload.encode()));

@@ -231,9 +231,11 @@ class NotificationsIT {
     try {
       String quiet = UUID.randomUUID().toString();
       String marker = UUID.randomUUID().toString();
+      double offBefore = adminAlerts("switched_off");
       server.app.vertx().eventBus().publish(Addresses.ADMIN_ALERTS, new AdminAlert("automation_job_dead", "quiet",
           new JsonObject().put("job_id", quiet), Instant.now()));
-      // switched back on, a later alert is written: the earlier one would have been by then (same consumer, in order)
+      Poll.until(Duration.ofSeconds(10), "alert handled while switched off",
+          () -> adminAlerts("switched_off") > offBefore);
       assertThat(server.http.put("/api/v1/admin/registration-automation/settings", AutomationSettings.DEFAULTS.toJson(),
           admin).status()).isEqualTo(200);
       server.app.vertx().eventBus().publish(Addresses.ADMIN_ALERTS, new AdminAlert("automation_job_dead", "marker",
@@ -245,6 +247,13 @@ class NotificationsIT {
     } finally {
       server.http.put("/api/v1/admin/registration-automation/settings", AutomationSettings.DEFAULTS.toJson(), admin);
     }
+  }
+
+  /** The notify_admin_alerts_total counter of an outcome (0 before the first). */
+  static double adminAlerts(String outcome) {
+    var m = java.util.regex.Pattern.compile("notify_admin_alerts_total\\{outcome=\"" + outcome + "\"} ([0-9.]+)")
+        .matcher(server.management().get("/metrics", null).body());
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 
   @Test
