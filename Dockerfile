@@ -1,5 +1,7 @@
 # Build: the fat jar, with dependencies cached in their own layer.
 FROM maven:3.9-eclipse-temurin-17 AS build
+# npm: the build installs the pages' two browser libraries from src/main/web/package-lock.json (npm ci)
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pom.xml .
 RUN mvn -B -q dependency:go-offline

@@ -11,6 +11,10 @@ import com.anmeismart.server.dify.DifyConfigStore;
 import com.anmeismart.server.mcp.McpKeys;
 import com.anmeismart.server.mcp.McpStore;
 import com.anmeismart.server.security.SecretBox;
+import com.anmeismart.server.chat.ConversationStore;
+import com.anmeismart.server.notify.Inbox;
+import com.anmeismart.server.notify.Presence;
+import com.anmeismart.server.notify.PushStore;
 import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -18,13 +22,16 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.JWTAuthHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.sqlclient.Pool;
 
 import java.util.Set;
+import java.util.UUID;
 
 /**
- * The REST API on {@code HTTP_PORT} ({@code /api/v1}). Handlers live in one class per resource; this verticle is
- * the route table, the body limit, authentication and the error mapper.
+ * The REST API on {@code HTTP_PORT} ({@code /api/v1}), the SockJS event-bus bridge ({@code /eventbus}) and the pages
+ * ({@code /consultant/}, {@code /customer/}, from the classpath {@code webroot}). Handlers live in one class per
+ * resource; this verticle is the route table, the body limit, authentication and the error mapper.
  */
 public final class HttpApiVerticle extends VerticleBase {
 
@@ -34,6 +41,7 @@ public final class HttpApiVerticle extends VerticleBase {
 
   private final AppContext app;
   private PasswordHasher hasher;
+  private Bridge bridge;
 
   public HttpApiVerticle(AppContext app) {
     this.app = app;
@@ -53,9 +61,16 @@ public final class HttpApiVerticle extends VerticleBase {
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus());
+    ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), vertx.eventBus());
+    int presenceTtl = app.config().presenceTtlSeconds();
+    NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),
+        app.metrics());
+    bridge = new Bridge(vertx, tokens.auth(), new Presence(pool, presenceTtl), new ConversationStore(pool),
+        "http-" + UUID.randomUUID());
     RateLimit registerLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     RateLimit loginLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     var jwt = Access.bearer(JWTAuthHandler.create(tokens.auth()));
+    var staff = Access.roles(Set.of(Roles.CONSULTANT, Roles.ADMIN));
 
     Router api = Router.router(vertx);
     api.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
@@ -93,8 +108,28 @@ public final class HttpApiVerticle extends VerticleBase {
     api.delete("/dify/configs/:id").handler(dify::delete);
     api.get("/dify/configs/:id/health").handler(dify::health);
 
+    api.get("/conversations").handler(jwt).handler(conversations::list);
+    api.get("/conversations/:id/messages").handler(jwt).handler(conversations::messages);
+    api.post("/conversations/:id/messages").consumes(JSON).handler(jwt).handler(conversations::send);
+    api.post("/conversations/:id/claim").handler(jwt).handler(Access.roles(Set.of(Roles.CONSULTANT)))
+        .handler(conversations::claim);
+    api.get("/notifications").handler(jwt).handler(staff).handler(notifications::list);
+    api.post("/notifications/:id/read").handler(jwt).handler(staff).handler(notifications::read);
+    api.post("/notifications/:id/delivered").handler(jwt).handler(staff).handler(notifications::delivered);
+    api.get("/push/vapid-public-key").handler(jwt).handler(staff).handler(notifications::vapidPublicKey);
+    api.post("/push/subscriptions").consumes(JSON).handler(jwt).handler(staff).handler(notifications::subscribe);
+    api.delete("/push/subscriptions").handler(jwt).handler(staff).handler(notifications::unsubscribe);
+
     Router root = Router.router(vertx);
     root.route("/api/v1/*").subRouter(api);
+    root.route("/eventbus/*").subRouter(bridge.router());
+    root.getWithRegex("/(consultant|customer)").handler(ctx -> ctx.redirect(ctx.request().path() + "/"));
+    // only these folders: any other path keeps the API's 404/405 error shape (StaticHandler strips the route prefix)
+    for (String folder : new String[] {"consultant", "customer", "common", "vendor"}) {
+      root.get("/" + folder + "/*").handler(StaticHandler.create("webroot/" + folder).setCachingEnabled(false));
+    }
+    // keeps this instance's bridge sockets counted as online (rows of a dead node expire after the TTL)
+    vertx.setPeriodic(presenceTtl * 1000L / 3, id -> bridge.heartbeat());
     for (int status : new int[] {400, 404, 405, 406, 413, 415, 500}) {
       root.errorHandler(status, ApiErrors::handleStatus);
     }
@@ -108,6 +143,6 @@ public final class HttpApiVerticle extends VerticleBase {
     if (hasher != null) {
       hasher.close();
     }
-    return Future.succeededFuture();
+    return bridge == null ? Future.succeededFuture() : bridge.stop().recover(t -> Future.succeededFuture());
   }
 }

@@ -43,8 +43,11 @@ public final class Addresses {
   /** Broadcast to every consultant page (e.g. "claimed"). */
   public static final String CLIENT_CONSULTANTS = "client.consultants";
 
-  private static final String CLIENT_CONVERSATION_PREFIX = "client.conversation.";
-  private static final String CLIENT_CONSULTANT_PREFIX = "client.consultant.";
+  /** Broadcast to every admin page: admin alerts as they are written to the admins' inboxes. */
+  public static final String CLIENT_ADMINS = "client.admins";
+
+  public static final String CLIENT_CONVERSATION_PREFIX = "client.conversation.";
+  public static final String CLIENT_CONSULTANT_PREFIX = "client.consultant.";
 
   private Addresses() {
   }

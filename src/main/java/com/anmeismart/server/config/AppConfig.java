@@ -39,7 +39,11 @@ public record AppConfig(
     int mcpSessionIdleSeconds,
     int mcpMaxBodyBytes,
     String mcpAllowedOrigins,
-    int mcpSseKeepAliveSeconds) {
+    int mcpSseKeepAliveSeconds,
+    int presenceTtlSeconds,
+    int escalationCheckMs,
+    int pushTimeoutMs,
+    String vapidSubject) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -48,7 +52,8 @@ public record AppConfig(
       "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "HTTP_INSTANCES", "PUBLIC_BASE_URL",
       "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
-      "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS");
+      "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
+      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT");
 
 
   /**
@@ -85,7 +90,15 @@ public record AppConfig(
         integer(json, "MCP_SESSION_IDLE_SECONDS", 1_800, 5, 86_400, problems),
         integer(json, "MCP_MAX_BODY_BYTES", 1_048_576, 1_024, 64 * 1_048_576, problems),
         string(json, "MCP_ALLOWED_ORIGINS", "http://localhost:*,http://127.0.0.1:*"),
-        integer(json, "MCP_SSE_KEEPALIVE_SECONDS", 15, 1, 3_600, problems));
+        integer(json, "MCP_SSE_KEEPALIVE_SECONDS", 15, 1, 3_600, problems),
+        integer(json, "PRESENCE_TTL_SECONDS", 60, 3, 3_600, problems),
+        integer(json, "ESCALATION_CHECK_MS", 30_000, 50, 3_600_000, problems),
+        integer(json, "PUSH_TIMEOUT_MS", 10_000, 100, 120_000, problems),
+        string(json, "VAPID_SUBJECT", null));
+    if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
+        && !config.vapidSubject().startsWith("https://")) {
+      problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
+    }
     if (config.adminUsername() != null && config.adminPassword() == null) {
       problems.add("ADMIN_PASSWORD must be set when ADMIN_USERNAME is");
     }
@@ -103,7 +116,8 @@ public record AppConfig(
     return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
-        automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes, mcpAllowedOrigins, mcpSseKeepAliveSeconds);
+        automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
+        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -135,7 +149,22 @@ public record AppConfig(
     m.put("MCP_MAX_BODY_BYTES", mcpMaxBodyBytes);
     m.put("MCP_ALLOWED_ORIGINS", mcpAllowedOrigins);
     m.put("MCP_SSE_KEEPALIVE_SECONDS", mcpSseKeepAliveSeconds);
+    m.put("PRESENCE_TTL_SECONDS", presenceTtlSeconds);
+    m.put("ESCALATION_CHECK_MS", escalationCheckMs);
+    m.put("PUSH_TIMEOUT_MS", pushTimeoutMs);
+    m.put("VAPID_SUBJECT", vapidSubject);
     return m;
+  }
+
+  /**
+   * The VAPID {@code sub} claim push services may use to contact the operator: {@code VAPID_SUBJECT}, else the
+   * public URL when it is https, else a placeholder address.
+   */
+  public String vapidSubjectOrDefault() {
+    if (vapidSubject != null) {
+      return vapidSubject;
+    }
+    return publicBaseUrl != null && publicBaseUrl.startsWith("https://") ? publicBaseUrl : "mailto:ops@anmeismart.invalid";
   }
 
   @Override

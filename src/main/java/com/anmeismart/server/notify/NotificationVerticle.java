@@ -2,15 +2,44 @@ package com.anmeismart.server.notify;
 
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.bus.AdminAlert;
 import com.anmeismart.server.bus.NewCustomer;
 import com.anmeismart.server.bus.NotifyResult;
+import com.anmeismart.server.config.AppConfig;
+import com.anmeismart.server.security.SecretBox;
+import com.anmeismart.server.settings.AutomationSettings;
+import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Tells consultants about new customers. */
+import java.time.Instant;
+
+/**
+ * Tells consultants about new customers (SPEC §7, R003): on {@code notify.new-customer} each online consultant
+ * gets the notification live over the bridge, offline consultants get an inbox entry and a Web Push message, and
+ * with no consultant at all the admins are told; the reply is what happened. Also turns {@code admin.alerts} into
+ * admin inbox entries, and escalates customers nobody claimed in time.
+ */
 public final class NotificationVerticle extends VerticleBase {
 
+  private static final Logger LOG = LoggerFactory.getLogger(NotificationVerticle.class);
+  private static final long SETTINGS_TTL_MS = 5_000;
+  private static final long PRESENCE_GAUGE_MS = 5_000;
+
   private final AppContext app;
+  private Inbox inbox;
+  private Fanout fanout;
+  private WebPush push;
+  private NotifyMetrics metrics;
+  private SettingsStore settingsStore;
+  private Future<AutomationSettings> settings;
+  private long settingsLoadedAt;
 
   public NotificationVerticle(AppContext app) {
     this.app = app;
@@ -18,7 +47,93 @@ public final class NotificationVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().<NewCustomer>consumer(Addresses.NOTIFY_NEW_CUSTOMER,
-        msg -> msg.reply(new NotifyResult(0, 0, 0))).completion();
+    AppConfig config = app.config();
+    Pool pool = app.database().pool(vertx);
+    Presence presence = new Presence(pool, config.presenceTtlSeconds());
+    inbox = new Inbox(pool, config.presenceTtlSeconds());
+    settingsStore = new SettingsStore(pool);
+    metrics = new NotifyMetrics(app.metrics());
+    PushStore pushStore = new PushStore(pool);
+    return WebPush.start(vertx, pushStore, new SecretBox(config.secretsKey()), config.vapidSubjectOrDefault(),
+            config.pushTimeoutMs())
+        .compose(webPush -> {
+          push = webPush;
+          fanout = new Fanout(vertx.eventBus(), inbox, pushStore, webPush, metrics);
+          Escalation escalation = new Escalation(inbox, fanout, vertx.eventBus(), this::currentSettings,
+              config.publicBaseUrl());
+          MessageConsumer<NewCustomer> customers = vertx.eventBus().consumer(Addresses.NOTIFY_NEW_CUSTOMER,
+              this::newCustomer);
+          MessageConsumer<AdminAlert> alerts = vertx.eventBus().consumer(Addresses.ADMIN_ALERTS, this::adminAlert);
+          MessageConsumer<String> changed = vertx.eventBus().consumer(Addresses.SETTINGS_CHANGED,
+              msg -> settings = null);
+          vertx.setPeriodic(config.escalationCheckMs(), id -> escalation.check());
+          vertx.setPeriodic(0, PRESENCE_GAUGE_MS, id -> presence.onlineConsultants().onSuccess(metrics::online));
+          return Future.join(customers.completion(), alerts.completion(), changed.completion());
+        });
+  }
+
+  private void newCustomer(Message<NewCustomer> msg) {
+    NewCustomer c = msg.body();
+    JsonObject payload = Payloads.newCustomer(c.customerId(), c.username(), c.registeredAt(), c.conversationId(),
+        c.expectedResponseMinutes(), app.config().publicBaseUrl(), Instant.now());
+    inbox.notice(c.conversationId(), c.customerId())
+        .compose(v -> fanout.consultants("new_customer", "new_customer:" + c.conversationId(), payload,
+            c.conversationId(), c.webPush()))
+        .onSuccess(result -> {
+          if (result.reached() == 0 && c.notifyAdmins()) {
+            vertx.eventBus().publish(Addresses.ADMIN_ALERTS, new AdminAlert("no_consultants",
+                "新客户 " + c.username() + " 已注册，但系统中没有可通知的顾问",
+                new JsonObject().put("conversation_id", c.conversationId().toString())
+                    .put("user_id", c.customerId().toString()).put("job_id", c.jobId().toString())
+                    .put("dedupe_key", "no_consultants:" + c.conversationId()),
+                Instant.now()));
+          }
+          LOG.info("new customer notified: user_id={}, conversation_id={}, job_id={}, online={}, inbox={}, push={}",
+              c.customerId(), c.conversationId(), c.jobId(), result.online(), result.inbox(), result.push());
+          msg.reply(result);
+        })
+        .onFailure(t -> {
+          LOG.warn("notifying consultants of {} failed: {}", c.conversationId(), t.getMessage());
+          msg.fail(500, "notification failed: " + t.getMessage());
+        });
+  }
+
+  /** An alert for admins: into every admin's inbox (and live), unless admin notifications are switched off. */
+  private void adminAlert(Message<AdminAlert> msg) {
+    AdminAlert alert = msg.body();
+    currentSettings()
+        .compose(s -> {
+          if (!s.notifyAdmins()) {
+            metrics.adminAlert("switched_off");
+            return Future.succeededFuture();
+          }
+          return fanout.admins(alert).map(n -> {
+            if (n > 0) {
+              LOG.info("admin alert {} written to {} admin inbox(es)", alert.kind(), n);
+            }
+            // nothing new: another node (or an earlier delivery) wrote it, or there is no active admin
+            metrics.adminAlert(n > 0 ? "written" : "nothing_new");
+            return null;
+          });
+        })
+        .onFailure(t -> LOG.warn("admin alert {} could not be written: {}", alert.kind(), t.getMessage()));
+  }
+
+  /** The settings, re-read at most every few seconds and at once after an admin changes them. */
+  private Future<AutomationSettings> currentSettings() {
+    long now = System.currentTimeMillis();
+    if (settings == null || now - settingsLoadedAt > SETTINGS_TTL_MS || settings.failed()) {
+      settingsLoadedAt = now;
+      settings = settingsStore.automation();
+    }
+    return settings;
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (metrics != null) {
+      metrics.close();
+    }
+    return push == null ? Future.succeededFuture() : push.close();
   }
 }

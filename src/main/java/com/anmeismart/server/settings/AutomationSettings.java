@@ -19,7 +19,8 @@ import java.util.UUID;
  * @param notifyAdmins            admins are told about dead jobs, no consultants, escalations
  * @param expectedResponseMinutes promised to the customer and shown to consultants
  * @param welcomeTemplate         the fallback welcome (and the welcome until an agent answers)
- * @param escalationMinutes       unclaimed this long → re-notify and tell admins
+ * @param escalationMinutes       unclaimed this long → re-notify and tell admins; fractions allowed (0.05 = 3 s),
+ *                                which short test settings and impatient clinics use
  * @param assistantId             the general AI assistant of the default conversation
  * @param assistantName           its display name
  * @param welcomeFirstTextSeconds the agent's first visible text must arrive this long after registration, or the
@@ -29,7 +30,7 @@ import java.util.UUID;
  */
 public record AutomationSettings(boolean enabled, int rolloutPercent, List<Double> retryDelaysSeconds, int maxRetries,
                                  boolean notifyConsultants, boolean notifyWebPush, boolean notifyAdmins,
-                                 int expectedResponseMinutes, String welcomeTemplate, int escalationMinutes,
+                                 int expectedResponseMinutes, String welcomeTemplate, double escalationMinutes,
                                  String assistantId, String assistantName, double welcomeFirstTextSeconds,
                                  double welcomeCompletionSeconds, boolean welcomeUseAgent) {
 
@@ -67,12 +68,17 @@ public record AutomationSettings(boolean enabled, int rolloutPercent, List<Doubl
             .put("admins", notifyAdmins))
         .put("expected_response_minutes", expectedResponseMinutes)
         .put("welcome_template", welcomeTemplate)
-        .put("escalation_minutes", escalationMinutes)
+        .put("escalation_minutes", wholeOrFraction(escalationMinutes))
         .put("assistant_id", assistantId)
         .put("assistant_name", assistantName)
         .put("welcome_first_text_seconds", welcomeFirstTextSeconds)
         .put("welcome_completion_seconds", welcomeCompletionSeconds)
         .put("welcome_use_agent", welcomeUseAgent);
+  }
+
+  /** Whole minutes stay integers in JSON (10, not 10.0), so documents written before fractions look the same. */
+  private static Number wholeOrFraction(double minutes) {
+    return minutes == Math.rint(minutes) && Math.abs(minutes) < Integer.MAX_VALUE ? (Number) (int) minutes : minutes;
   }
 
   /** Reads stored (or merged) JSON; missing keys take the defaults. The JSON was validated before it was stored. */
@@ -83,7 +89,8 @@ public record AutomationSettings(boolean enabled, int rolloutPercent, List<Doubl
         .map(o -> ((Number) o).doubleValue()).toList();
     return new AutomationSettings(d.getBoolean("enabled"), d.getInteger("rollout_percent"), delays,
         d.getInteger("max_retries"), n.getBoolean("consultants"), n.getBoolean("web_push"), n.getBoolean("admins"),
-        d.getInteger("expected_response_minutes"), d.getString("welcome_template"), d.getInteger("escalation_minutes"),
+        d.getInteger("expected_response_minutes"), d.getString("welcome_template"),
+        ((Number) d.getValue("escalation_minutes")).doubleValue(),
         d.getString("assistant_id"), d.getString("assistant_name"), d.getDouble("welcome_first_text_seconds"),
         d.getDouble("welcome_completion_seconds"), d.getBoolean("welcome_use_agent"));
   }

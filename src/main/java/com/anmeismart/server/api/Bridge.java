@@ -1,0 +1,211 @@
+package com.anmeismart.server.api;
+
+import com.anmeismart.server.accounts.Roles;
+import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.chat.ConversationStore;
+import com.anmeismart.server.notify.Presence;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The SockJS event-bus bridge on {@code /eventbus} (SPEC §7), least privilege. Every register (and send) frame must
+ * carry {@code Authorization: Bearer <jwt>} in its headers; the token is verified here, per frame, and the address
+ * must be the caller's own: a consultant {@code client.consultant.<own id>} and {@code client.consultants}, a
+ * customer {@code client.conversation.<a conversation they own>}, an admin {@code client.admins}. Nothing is
+ * permitted inbound: pages act through the REST API. A refused frame gets the bridge's {@code err} frame
+ * ({@code rejected}, or {@code access_denied} for an address outside the permitted patterns) and the socket stays
+ * open, so a page can log in again and retry.
+ *
+ * <p>Presence: registering one's own consultant (or admin) address records the socket in {@link Presence};
+ * unregistering it, closing the socket or the bridge's idle timeout (no ping) removes it. One instance per
+ * HttpApiVerticle: a socket lives on one event loop, so the socket table here needs no locking.
+ */
+final class Bridge {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
+  private static final String UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+  /** The page's own presence notice, so it (and a test) knows the socket counts as online. */
+  static final String PRESENCE_TYPE = "presence";
+
+  private record Caller(UUID id, String role, String username) {
+  }
+
+
+  private final Vertx vertx;
+  private final JWTAuth auth;
+  private final Presence presence;
+  private final ConversationStore conversations;
+  private final String node;
+  /**
+   * Sockets that registered their owner's own address → that address → its presence row. Usually one address per
+   * socket; two when a page logs in as someone else on the same socket.
+   */
+  private final Map<SockJSSocket, Map<String, UUID>> online = new HashMap<>();
+
+  Bridge(Vertx vertx, JWTAuth auth, Presence presence, ConversationStore conversations, String node) {
+    this.vertx = vertx;
+    this.auth = auth;
+    this.presence = presence;
+    this.conversations = conversations;
+    this.node = node;
+  }
+
+  /** Mount with {@code router.route("/eventbus/*").subRouter(bridge.router())}. */
+  Router router() {
+    SockJSBridgeOptions options = new SockJSBridgeOptions()
+        .addOutboundPermitted(new PermittedOptions().setAddressRegex("client\\.consultant\\." + UUID_RE))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.CLIENT_CONSULTANTS))
+        .addOutboundPermitted(new PermittedOptions().setAddressRegex("client\\.conversation\\." + UUID_RE))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.CLIENT_ADMINS))
+        .setMaxHandlersPerSocket(4);
+    return SockJSHandler.create(vertx).bridge(options, this::handle);
+  }
+
+  private void handle(BridgeEvent event) {
+    switch (event.type()) {
+      case REGISTER -> register(event);
+      case REGISTERED -> {
+        // the consumer exists now: tell the consultant's pages that this socket counts as online
+        String address = event.getRawMessage().getString("address");
+        if (isOwn(event.socket(), address) && address.startsWith(Addresses.CLIENT_CONSULTANT_PREFIX)) {
+          vertx.eventBus().publish(address, new JsonObject().put("type", PRESENCE_TYPE).put("online", true));
+        }
+        event.complete(true);
+      }
+      case SEND, PUBLISH -> caller(event).onComplete(ar -> event.complete(ar.succeeded())); // then no inbound match
+      case UNREGISTER -> {
+        offline(event.socket(), event.getRawMessage().getString("address"));
+        event.complete(true);
+      }
+      case SOCKET_CLOSED, SOCKET_ERROR -> {
+        Map<String, UUID> rows = online.remove(event.socket());
+        if (rows != null) {
+          rows.values().forEach(this::disconnect);
+        }
+        event.complete(true);
+      }
+      default -> event.complete(true); // SOCKET_CREATED, SOCKET_PING, SOCKET_IDLE (the bridge closes it), RECEIVE
+    }
+  }
+
+  private void register(BridgeEvent event) {
+    String address = event.getRawMessage().getString("address", "");
+    SockJSSocket socket = event.socket();
+    caller(event)
+        .compose(c -> {
+          if (Roles.CONSULTANT.equals(c.role()) && address.equals(Addresses.clientConsultant(c.id()))) {
+            return connect(socket, address, c, Roles.CONSULTANT);
+          }
+          if (Roles.CONSULTANT.equals(c.role()) && address.equals(Addresses.CLIENT_CONSULTANTS)) {
+            return Future.succeededFuture(true);
+          }
+          if (Roles.ADMIN.equals(c.role()) && address.equals(Addresses.CLIENT_ADMINS)) {
+            return connect(socket, address, c, Roles.ADMIN);
+          }
+          if (Roles.CUSTOMER.equals(c.role()) && address.startsWith(Addresses.CLIENT_CONVERSATION_PREFIX)) {
+            UUID conversation = uuid(address.substring(Addresses.CLIENT_CONVERSATION_PREFIX.length()));
+            return conversation == null ? Future.succeededFuture(false) : conversations.owns(conversation, c.id());
+          }
+          return Future.succeededFuture(false);
+        })
+        .onComplete(ar -> {
+          boolean ok = ar.succeeded() && ar.result();
+          if (!ok) {
+            LOG.debug("bridge register refused: address={}, reason={}", address,
+                ar.failed() ? ar.cause().getMessage() : "not this caller's address");
+          }
+          event.complete(ok);
+        });
+  }
+
+  /** Records the socket as online; false when the account is no longer an active user of that role. */
+  private Future<Boolean> connect(SockJSSocket socket, String address, Caller c, String role) {
+    UUID rowId = UUID.randomUUID();
+    Map<String, UUID> rows = online.computeIfAbsent(socket, s -> new HashMap<>());
+    UUID previous = rows.put(address, rowId);
+    if (previous != null) {
+      disconnect(previous); // the same address again (a refused-then-retried frame): one row is enough
+    }
+    return presence.connect(rowId, c.id(), node, role).onSuccess(ok -> {
+      Map<String, UUID> now = online.get(socket);
+      boolean current = now != null && rowId.equals(now.get(address));
+      if (!ok) {
+        if (current) {
+          now.remove(address);
+        }
+      } else if (!current) {
+        disconnect(rowId); // the socket closed (or unregistered) while its row was being written
+      }
+    });
+  }
+
+  private boolean isOwn(SockJSSocket socket, String address) {
+    Map<String, UUID> rows = online.get(socket);
+    return rows != null && address != null && rows.containsKey(address);
+  }
+
+  private void offline(SockJSSocket socket, String address) {
+    Map<String, UUID> rows = online.get(socket);
+    UUID rowId = rows == null || address == null ? null : rows.remove(address);
+    if (rowId != null) {
+      disconnect(rowId);
+    }
+  }
+
+  private void disconnect(UUID rowId) {
+    presence.disconnect(rowId).onFailure(t -> LOG.warn("presence of a closed socket not removed (it expires): {}",
+        t.getMessage()));
+  }
+
+  /** The verified caller of a frame, from its {@code Authorization: Bearer} header. */
+  private Future<Caller> caller(BridgeEvent event) {
+    JsonObject headers = event.getRawMessage() == null ? null : event.getRawMessage().getJsonObject("headers");
+    String header = headers == null ? null : headers.getString("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return Future.failedFuture("no bearer token in the frame headers");
+    }
+    return auth.authenticate(new TokenCredentials(header.substring(7).trim())).compose(this::caller);
+  }
+
+  private Future<Caller> caller(User user) {
+    UUID id = uuid(user.get("sub"));
+    Object role = user.get("role");
+    Object username = user.get("username");
+    return id == null || role == null ? Future.failedFuture("token without subject or role")
+        : Future.succeededFuture(new Caller(id, role.toString(), username == null ? null : username.toString()));
+  }
+
+  private static UUID uuid(Object s) {
+    try {
+      return s == null ? null : UUID.fromString(s.toString());
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** This node's sockets: kept fresh while it runs, removed when it stops. */
+  Future<Void> heartbeat() {
+    return presence.heartbeat(node);
+  }
+
+  Future<Void> stop() {
+    online.clear();
+    return presence.clearNode(node);
+  }
+}

@@ -1,0 +1,83 @@
+package com.anmeismart.server.notify;
+
+import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.bus.AdminAlert;
+import com.anmeismart.server.settings.AutomationSettings;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * PRD §9.2 "多级通知+升级机制": a new customer still unclaimed {@code escalation_minutes} after consultants were
+ * told is announced again to every consultant (live, inbox, push) and admins are told. Run periodically; each
+ * overdue conversation is claimed in PostgreSQL ({@code SKIP LOCKED}), so several nodes escalate it once.
+ */
+final class Escalation {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Escalation.class);
+  private static final int BATCH = 50;
+
+  private final Inbox inbox;
+  private final Fanout fanout;
+  private final EventBus bus;
+  private final Supplier<Future<AutomationSettings>> settings;
+  private final String baseUrl;
+  private boolean running;
+
+  Escalation(Inbox inbox, Fanout fanout, EventBus bus, Supplier<Future<AutomationSettings>> settings, String baseUrl) {
+    this.inbox = inbox;
+    this.fanout = fanout;
+    this.bus = bus;
+    this.settings = settings;
+    this.baseUrl = baseUrl;
+  }
+
+  /** One pass; a pass still running makes the next tick a no-op. */
+  void check() {
+    if (running) {
+      return;
+    }
+    running = true;
+    settings.get()
+        .compose(s -> inbox.claimOverdue(s.escalationMinutes() * 60, BATCH).compose(overdue -> {
+          List<Future<?>> each = new ArrayList<>(overdue.size());
+          for (Inbox.Overdue o : overdue) {
+            each.add(escalate(o, s));
+          }
+          return Future.join(each);
+        }))
+        .onFailure(t -> LOG.warn("escalation check failed (next tick tries again): {}", t.getMessage()))
+        .onComplete(ar -> running = false);
+  }
+
+  private Future<?> escalate(Inbox.Overdue o, AutomationSettings s) {
+    Instant now = Instant.now();
+    double waited = Duration.between(o.notifiedAt(), now).toMillis() / 60_000.0;
+    JsonObject payload = Payloads.escalation(o.customerId(), o.username(), o.registeredAt(), o.conversationId(),
+        s.expectedResponseMinutes(), waited, baseUrl, now);
+    return fanout.consultants("escalation", "escalation:" + o.conversationId(), payload, o.conversationId(),
+            s.notifyWebPush())
+        .onSuccess(result -> {
+          LOG.info("escalated: conversation_id={}, user_id={}, waited_minutes={}, result={}", o.conversationId(),
+              o.customerId(), String.format("%.2f", waited), result.toJson().encode());
+          if (s.notifyAdmins()) {
+            bus.publish(Addresses.ADMIN_ALERTS, new AdminAlert("customer_unclaimed",
+                "新客户 " + o.username() + " 等待 " + String.format("%.1f", waited) + " 分钟仍未被顾问认领",
+                new JsonObject().put("conversation_id", o.conversationId().toString())
+                    .put("user_id", o.customerId().toString()).put("waited_minutes", waited)
+                    .put("consultants_reached", result.reached())
+                    .put("dedupe_key", "customer_unclaimed:" + o.conversationId()),
+                now));
+          }
+        })
+        .onFailure(t -> LOG.warn("escalation of conversation {} failed: {}", o.conversationId(), t.getMessage()));
+  }
+}
