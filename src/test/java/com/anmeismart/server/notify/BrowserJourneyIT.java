@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The pages in a real headless browser (Debian chromium driven by npm playwright-core, {@code src/test/browser}):
  * two consultants online, a customer registers on the customer page, both consultants see the notification within
  * seconds, one claims it, the other sees it claimed, the customer sees the welcome and the consultant's reply live.
- * Needs {@code /usr/bin/chromium} (apt-get install chromium) and {@code npm ci} in {@code src/test/browser}.
+ * Needs {@code /usr/bin/chromium} (apt-get install chromium); the build runs {@code npm ci} in {@code src/test/browser}.
  */
 class BrowserJourneyIT {
 
@@ -32,7 +32,7 @@ class BrowserJourneyIT {
     assertThat(Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium")))
         .as("chromium is needed for the browser tests: apt-get install chromium").exists();
     assertThat(BROWSER_DIR.resolve("node_modules/playwright-core"))
-        .as("run npm ci in src/test/browser (.ci/run does)").exists();
+        .as("npm ci in src/test/browser (the Maven build runs it before the integration tests)").exists();
     server = TestApp.start(null);
   }
 
