@@ -28,7 +28,10 @@ public final class Database implements AutoCloseable {
   private final int poolSize;
 
   private Database(PgConnectOptions connectOptions, EmbeddedPg embedded, int poolSize) {
-    this.connectOptions = connectOptions;
+    // Named statements, prepared once per connection: without the cache every execution is parsed and planned
+    // again, and for the MCP profile query (five sub-selects) planning costs PostgreSQL several times the execution.
+    // Schema changes happen only in the migrations, before any pool exists, so a cached plan can't go stale.
+    this.connectOptions = connectOptions.setCachePreparedStatements(true);
     this.embedded = embedded;
     this.poolSize = poolSize;
   }

@@ -8,6 +8,7 @@ import io.vertx.sqlclient.Tuple;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.NoSuchElementException;
+import java.util.function.Function;
 
 /**
  * MCP group keys: {@code mcp_key_} + 32 random bytes (base64url), stored AES-GCM encrypted with a keyed-hash index
@@ -25,10 +26,13 @@ public final class McpKeys {
 
   private final Pool pool;
   private final SecretBox box;
+  /** Every MCP request hashes the key it presents: the hasher keeps the derived sub-key. */
+  private final Function<String, String> indexHash;
 
   public McpKeys(Pool pool, SecretBox box) {
     this.pool = pool;
     this.box = box;
+    this.indexHash = box.keyedHasher(INDEX_PURPOSE);
   }
 
   /**
@@ -55,7 +59,7 @@ public final class McpKeys {
 
   /** The index value under which {@code key} is stored. */
   public String hash(String key) {
-    return box.keyedHash(INDEX_PURPOSE, key);
+    return indexHash.apply(key);
   }
 
   /** A new key, encrypted and hashed, ready to store. */

@@ -6,6 +6,8 @@ import com.anmeismart.server.mcp.tools.ToolDef;
 import com.anmeismart.server.mcp.tools.ToolError;
 import com.anmeismart.server.security.ContextTokens;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.json.schema.Draft;
@@ -52,6 +54,7 @@ public final class ToolRunner {
     }
   }
 
+  private final Vertx vertx;
   private final GroupRegistry registry;
   private final Map<String, ToolDef> tools = new LinkedHashMap<>();
   private final Map<String, Validator> validators = new LinkedHashMap<>();
@@ -59,8 +62,9 @@ public final class ToolRunner {
   private final CallLog callLog;
   private final McpMetrics metrics;
 
-  ToolRunner(GroupRegistry registry, List<ToolDef> defs, ContextTokens contextTokens, CallLog callLog,
+  ToolRunner(Vertx vertx, GroupRegistry registry, List<ToolDef> defs, ContextTokens contextTokens, CallLog callLog,
              McpMetrics metrics) {
+    this.vertx = vertx;
     this.registry = registry;
     this.contextTokens = contextTokens;
     this.callLog = callLog;
@@ -128,13 +132,13 @@ public final class ToolRunner {
     } else {
       Future<UUID> scope = token == null ? Future.succeededFuture(null) : contextTokens.verify(token)
           .recover(t -> Future.failedFuture(new ToolError("The context token is invalid or expired")));
-      result = scope.compose(user -> {
+      result = timeout(scope.compose(user -> {
         try {
           return def.handler().call(new ToolCall(args, user, group.name(), row.config()));
         } catch (RuntimeException e) {
           return Future.failedFuture(e);
         }
-      }).timeout(row.timeoutSeconds(), TimeUnit.SECONDS);
+      }), row.timeoutSeconds());
     }
     return result.transform(ar -> {
       long nanos = System.nanoTime() - t0;
@@ -153,6 +157,31 @@ public final class ToolRunner {
           !outcome.error(), outcome.error() ? outcome.text() : null, ms);
       return Future.succeededFuture(outcome);
     });
+  }
+
+  /**
+   * {@code work}, failed with a {@link TimeoutException} if it takes longer than {@code seconds}. Not
+   * {@code Future.timeout}: the token check's future has no Vert.x context, and a context-less future arms its timer
+   * on Netty's global executor thread, so every call would wake that thread twice (arm, cancel). A Vert.x timer is
+   * armed on the calling event loop instead.
+   */
+  private <T> Future<T> timeout(Future<T> work, int seconds) {
+    if (work.isComplete()) {
+      return work;
+    }
+    Promise<T> promise = Promise.promise();
+    long timer = vertx.setTimer(TimeUnit.SECONDS.toMillis(seconds),
+        id -> promise.tryFail(new TimeoutException("timed out after " + seconds + " s")));
+    work.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      // the try-forms: a no-op when the timer won
+      if (ar.succeeded()) {
+        promise.tryComplete(ar.result());
+      } else {
+        promise.tryFail(ar.cause());
+      }
+    });
+    return promise.future();
   }
 
   private String validate(String toolName, JsonObject args) {

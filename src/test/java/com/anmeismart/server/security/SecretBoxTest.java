@@ -51,6 +51,17 @@ class SecretBoxTest {
   }
 
   @Test
+  void aKeyedHasherHashesLikeKeyedHashOnEveryThread() throws Exception {
+    SecretBox box = new SecretBox(KEY);
+    var hasher = box.keyedHasher("mcp-key-index");
+    assertThat(hasher.apply("k")).isEqualTo(box.keyedHash("mcp-key-index", "k"));
+    assertThat(hasher.apply("k2")).isEqualTo(box.keyedHash("mcp-key-index", "k2"));
+    assertThat(hasher.apply("k")).isEqualTo(box.keyedHash("mcp-key-index", "k")); // the Mac resets between values
+    var other = java.util.concurrent.CompletableFuture.supplyAsync(() -> hasher.apply("k")).get(5, TimeUnit.SECONDS);
+    assertThat(other).isEqualTo(box.keyedHash("mcp-key-index", "k"));
+  }
+
+  @Test
   void contextTokensBindOneUserAndExpire() throws Exception {
     ContextTokens tokens = new ContextTokens(VERTX, new SecretBox(KEY));
     UUID user = UUID.randomUUID();

@@ -108,6 +108,9 @@ public final class ClinicStore {
   private record Service(JsonObject json, String id, String category, List<String> texts, List<String> keywords) {
   }
 
+  private record Scored(Service service, int score) {
+  }
+
   private final Pool pool;
   private volatile List<Service> catalogue;
   private volatile long catalogueAt;
@@ -139,12 +142,26 @@ public final class ClinicStore {
   private static int score(Service s, List<String> words) {
     int score = 0;
     for (String w : words) {
-      if (s.texts().stream().anyMatch(t -> t.contains(w))
-          || s.keywords().stream().anyMatch(k -> k.contains(w) || w.contains(k))) {
+      if (matches(s, w)) {
         score++;
       }
     }
     return score;
+  }
+
+  // Plain loops: this runs for every catalogue entry on every profile call.
+  private static boolean matches(Service s, String w) {
+    for (String t : s.texts()) {
+      if (t.contains(w)) {
+        return true;
+      }
+    }
+    for (String k : s.keywords()) {
+      if (k.contains(w) || w.contains(k)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public Future<Optional<JsonObject>> profile(UUID userId) {
@@ -178,8 +195,8 @@ public final class ClinicStore {
   public Future<JsonArray> services(JsonArray words, String serviceId, String category, int limit) {
     List<String> ws = words.stream().map(w -> String.valueOf(w).toLowerCase()).filter(w -> !w.isBlank()).toList();
     return catalogue().map(all -> {
-      List<Service> picked = new java.util.ArrayList<>();
-      java.util.Map<Service, Integer> scores = new java.util.HashMap<>();
+      // The score travels with its entry: a map keyed by the record would hash its whole JSON on every lookup.
+      List<Scored> picked = new java.util.ArrayList<>();
       for (Service s : all) {
         if ((serviceId != null && !serviceId.equals(s.id())) || (category != null && !category.equals(s.category()))) {
           continue;
@@ -188,12 +205,11 @@ public final class ClinicStore {
         if (!ws.isEmpty() && serviceId == null && score == 0) {
           continue;
         }
-        scores.put(s, score);
-        picked.add(s);
+        picked.add(new Scored(s, score));
       }
-      picked.sort((a, b) -> Integer.compare(scores.get(b), scores.get(a))); // stable: price order among equals
+      picked.sort((a, b) -> Integer.compare(b.score(), a.score())); // stable: price order among equals
       JsonArray out = new JsonArray();
-      picked.stream().limit(limit).forEach(s -> out.add(s.json().copy()));
+      picked.stream().limit(limit).forEach(x -> out.add(x.service().json().copy()));
       return out;
     });
   }

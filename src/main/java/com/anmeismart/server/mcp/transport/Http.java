@@ -63,15 +63,18 @@ final class Http {
     }
     try {
       Object id = map.get("id");
-      if (map.get("method") instanceof String) {
+      // Requests and notifications are built from the parsed map directly: what convertValue would do (the
+      // records take jsonrpc, method, id and params as they are, and check them in their constructors), without
+      // walking the whole message through Jackson a second time.
+      if (map.get("method") instanceof String method) {
         if (!map.containsKey("id")) {
-          return mapper.convertValue(map, McpSchema.JSONRPCNotification.class);
+          return new McpSchema.JSONRPCNotification(McpSchema.JSONRPC_VERSION, method, map.get("params"));
         }
         if (!(id instanceof String || id instanceof Number)) {
           JsonRpc.fail(res, 400, JsonRpc.INVALID_REQUEST, "Invalid Request: id must be a string or a number");
           return null;
         }
-        return mapper.convertValue(map, McpSchema.JSONRPCRequest.class);
+        return new McpSchema.JSONRPCRequest(McpSchema.JSONRPC_VERSION, method, id, map.get("params"));
       }
       if (map.containsKey("result") || map.containsKey("error")) {
         return mapper.convertValue(map, McpSchema.JSONRPCResponse.class);

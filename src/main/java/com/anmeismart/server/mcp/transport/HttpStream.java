@@ -70,9 +70,9 @@ final class HttpStream implements McpStreamableServerTransport, McpServerTranspo
 
   @Override
   public Mono<Void> sendMessage(McpSchema.JSONRPCMessage message, String messageId) {
-    String json;
+    byte[] json; // UTF-8 straight from the mapper: no String in between to encode again
     try {
-      json = mapper.writeValueAsString(message);
+      json = mapper.writeValueAsBytes(message);
     } catch (IOException e) {
       return Mono.error(new UncheckedIOException(e));
     }
@@ -88,7 +88,7 @@ final class HttpStream implements McpStreamableServerTransport, McpServerTranspo
     }));
   }
 
-  private void write(String json, String messageId, boolean ownResponse) {
+  private void write(byte[] json, String messageId, boolean ownResponse) {
     if (res.ended() || res.closed()) {
       return;
     }
@@ -100,12 +100,13 @@ final class HttpStream implements McpStreamableServerTransport, McpServerTranspo
     if (mode != Mode.SSE) {
       sseHeaders();
     }
-    StringBuilder event = new StringBuilder(json.length() + 48);
+    Buffer event = Buffer.buffer(json.length + 64);
     if (messageId != null) {
-      event.append("id: ").append(messageId).append('\n');
+      event.appendString("id: ").appendString(messageId).appendString("\n");
     }
-    event.append("event: message\ndata: ").append(json).append("\n\n");
-    res.write(event.toString());
+    // compact JSON has no raw line breaks, so one data: line carries the whole message
+    event.appendString("event: message\ndata: ").appendBytes(json).appendString("\n\n");
+    res.write(event);
     if (ownResponse) {
       end();
     }
