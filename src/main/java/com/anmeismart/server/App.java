@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -178,12 +179,23 @@ public final class App {
     return context;
   }
 
-  /** Undeploys everything, closes Vert.x, then stops the embedded database. */
+  /**
+   * Undeploys the parts one by one in reverse order (the public API closes first, the parts others depend on last),
+   * then closes Vert.x, then stops the embedded database. Each part's {@code stop()} still has the shared pools:
+   * closing Vert.x directly would close them while the parts stop (the MCP call log's last rows were lost so).
+   */
   public Future<Void> stop() {
+    List<String> names = new ArrayList<>(parts.keySet());
+    Collections.reverse(names);
+    Future<Void> undeployed = Future.succeededFuture();
+    for (String name : names) {
+      undeployed = undeployed.eventually(() -> undeploy(name)
+          .onFailure(t -> LOG.warn("{} did not stop cleanly: {}", name, t.getMessage())));
+    }
     // a plain thread: stopping the embedded server blocks, and no Vert.x thread is left to call back on
-    return Future.fromCompletionStage(CompletableFuture.runAsync(() -> {
+    return undeployed.transform(ar -> Future.fromCompletionStage(CompletableFuture.runAsync(() -> {
       vertx.close().toCompletionStage().toCompletableFuture().join();
       context.database().close();
-    }));
+    })));
   }
 }
