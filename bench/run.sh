@@ -2,7 +2,7 @@
 # Runs one benchmark main from src/test/java/com/anmeismart/server/bench against a real in-process server
 # (embedded PostgreSQL in a temporary DATA_DIR, or PG_URL when set), loopback only.
 #   bench/run.sh HashRateBench [seconds]
-#   bench/run.sh RegistrationBench [agent|template] [registrations/s] [seconds]
+#   bench/run.sh RegistrationBench [agent|template] [registrations/s] [seconds] [warm-up seconds (10)]
 #   bench/run.sh EngineBench [jobs]
 #   bench/run.sh com.anmeismart.server.dify.GatewayBench [registrations/s] [seconds] [double ms]
 set -euo pipefail

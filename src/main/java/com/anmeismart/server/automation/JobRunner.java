@@ -28,6 +28,8 @@ final class JobRunner {
   static final long NOTIFY_TIMEOUT_MS = 10_000;
   /** The gateway answers by the completion deadline (with the template at worst); this covers its last steps. */
   static final long WELCOME_GRACE_MS = 5_000;
+  /** Storing the welcome and publishing it take a few ms; this much of each deadline is kept for them. */
+  static final long DELIVERY_MARGIN_MS = 150;
 
   /** The lease was lost (another engine owns the job now): stop without writing anything. */
   private static final class LeaseLost extends RuntimeException {
@@ -104,9 +106,10 @@ final class JobRunner {
     // deadlines count from registration; a job that starts later than that (a retry, an engine that was down)
     // gets the full windows from now instead of an instant fallback
     long firstTextMs = (long) (s.welcomeFirstTextSeconds() * 1000);
+    long completionMs = (long) (s.welcomeCompletionSeconds() * 1000);
     Instant base = Instant.now().isAfter(job.registeredAt().plusMillis(firstTextMs)) ? Instant.now() : job.registeredAt();
-    Instant firstTextBy = base.plusMillis(firstTextMs);
-    Instant completeBy = base.plusMillis((long) (s.welcomeCompletionSeconds() * 1000));
+    Instant firstTextBy = base.plusMillis(firstTextMs - deliveryMargin(firstTextMs));
+    Instant completeBy = base.plusMillis(completionMs - deliveryMargin(completionMs));
     WelcomeRequest request = new WelcomeRequest(job.userId(), job.conversationId(), job.id(), job.registeredAt(),
         s.welcomeTemplate(), firstTextBy, completeBy, s.welcomeUseAgent());
     long waitMs = Math.max(0, completeBy.toEpochMilli() - System.currentTimeMillis()) + WELCOME_GRACE_MS;
@@ -212,6 +215,14 @@ final class JobRunner {
       }
       return null;
     });
+  }
+
+  /**
+   * What the gateway's deadlines keep back from the settings' windows for storing and delivering the answer: the
+   * windows say when the customer must see text, so a fallback has to be chosen a little before they end.
+   */
+  static long deliveryMargin(long windowMs) {
+    return Math.min(DELIVERY_MARGIN_MS, windowMs / 10);
   }
 
   /** A short, log- and admin-friendly reason. */

@@ -3,6 +3,7 @@ package com.anmeismart.server.bench;
 import com.anmeismart.server.App;
 import com.anmeismart.server.security.ContextTokens;
 import com.anmeismart.server.security.SecretBox;
+import com.anmeismart.server.testing.Poll;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -71,6 +72,13 @@ public final class McpBench {
       report("Dify-style exchange (init, initialized, call, DELETE), 8 clients", load.run(8, seconds,
           load::difyExchange), seconds);
       load.close();
+      // every call is in the call log (the welcome of bench_user adds its own two or three rows)
+      long calls = load.succeeded.get();
+      long rows = Poll.until(Duration.ofSeconds(10), "a call-log row for every call", () -> {
+        long n = get(api + "/admin/mcp/metrics?hours=1", token).getLong("total_calls");
+        return n >= calls ? n : null;
+      });
+      System.out.printf("call log: %d rows for %d successful calls%n", rows, calls);
     } finally {
       app.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
@@ -150,6 +158,9 @@ public final class McpBench {
       });
     }
 
+    /** Successful tool calls, warm-up included: the call log must end up with a row for each. */
+    final java.util.concurrent.atomic.AtomicLong succeeded = new java.util.concurrent.atomic.AtomicLong();
+
     Future<Void> call(String session) {
       Promise<Buffer> body = Promise.promise();
       return send(HttpMethod.POST, session, callBody, body).compose(r -> body.future()).map(b -> {
@@ -159,6 +170,7 @@ public final class McpBench {
         if (!contains(bytes, RESULT) || contains(bytes, TOOL_ERROR)) {
           throw new IllegalStateException("not a successful tool result: " + b);
         }
+        succeeded.incrementAndGet();
         return null;
       });
     }

@@ -62,6 +62,45 @@ class LocalAgentIT {
         + "WHERE g.name <> 'welcome_tools'")).as("the agent uses the welcome group only").isZero();
   }
 
+  /**
+   * Registers a customer with that name and returns the stored welcome once the job succeeded, after checking that
+   * the agent read this customer's profile through MCP (a failed read would still give a welcome, from the inputs).
+   */
+  static String welcomeOf(String fullName) {
+    UUID userId = UUID.fromString(server.register("la_" + UUID.randomUUID().toString().substring(0, 8),
+        new JsonObject().put("full_name", fullName).put("interests", new JsonArray().add("补水"))).getString("id"));
+    Map<String, Object> job = Poll.until(Duration.ofSeconds(20), "job succeeded", () ->
+        db.one("SELECT * FROM automation_jobs WHERE user_id = ? AND status = 'succeeded'", userId));
+    Poll.until(Duration.ofSeconds(10), "the profile read logged", () -> db.count("SELECT count(*) FROM mcp_call_logs "
+        + "WHERE tool_name = 'get_user_profile' AND success AND request_data->>'user_id' = ?", userId.toString()) == 1);
+    return (String) db.one("SELECT content FROM messages WHERE conversation_id = ? AND kind = 'welcome'",
+        job.get("conversation_id")).get("content");
+  }
+
+  @Test
+  void theAgentsMcpSessionServesEachCustomerWithTheirOwnTokenAndSurvivesRotationAndRestart() {
+    // one session, several customers: each welcome reads its own customer (the token is per call)
+    assertThat(welcomeOf("王一一")).contains("王一一").contains("「补水」");
+    assertThat(welcomeOf("赵二二")).contains("赵二二").doesNotContain("王一一");
+
+    // a rotated key: the agent reads the new key and opens a session with it
+    String admin = server.adminToken();
+    String group = server.http.get("/api/v1/mcp/groups", admin).json().getJsonArray("items").stream()
+        .map(o -> (JsonObject) o).filter(g -> g.getString("name").equals("welcome_tools")).findFirst().orElseThrow()
+        .getString("id");
+    assertThat(server.http.post("/api/v1/mcp/groups/" + group + "/regenerate-key", new JsonObject(), admin).status())
+        .isEqualTo(200);
+    assertThat(welcomeOf("孙三三")).contains("孙三三").contains("「补水」");
+
+    // the MCP part restarted on another port: its sessions are gone, the agent opens a new one there
+    int before = server.port("MCP_PORT");
+    server.app.undeploy("McpVerticle").toCompletionStage().toCompletableFuture().join();
+    server.app.deploy("McpVerticle").toCompletionStage().toCompletableFuture().join();
+    assertThat(server.port("MCP_PORT")).isNotEqualTo(before);
+    assertThat(welcomeOf("周四四")).contains("周四四").contains("「补水」");
+    assertThat(db.count("SELECT count(*) FROM mcp_call_logs WHERE NOT success")).isZero();
+  }
+
   @Test
   void theLocalAgentSpeaksDifysApi() {
     int port = server.port("LOCAL_AGENT_PORT");
