@@ -3,7 +3,7 @@
 # (embedded PostgreSQL in a temporary DATA_DIR, or PG_URL when set), loopback only.
 #   bench/run.sh HashRateBench [seconds]
 #   bench/run.sh RegistrationBench [agent|template] [registrations/s] [seconds] [warm-up seconds (10)]
-#   bench/run.sh EngineBench [jobs]
+#   bench/run.sh EngineBench [jobs] [consultants (0: the notification step off)]
 #   bench/run.sh com.anmeismart.server.dify.GatewayBench [registrations/s] [seconds] [double ms]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -64,7 +64,7 @@ final class Escalation {
     JsonObject payload = Payloads.escalation(o.customerId(), o.username(), o.registeredAt(), o.conversationId(),
         s.expectedResponseMinutes(), waited, baseUrl, now);
     return fanout.consultants("escalation", "escalation:" + o.conversationId(), payload, o.conversationId(),
-            s.notifyWebPush())
+            s.notifyWebPush(), null)
         .onSuccess(result -> {
           LOG.info("escalated: conversation_id={}, user_id={}, waited_minutes={}, result={}", o.conversationId(),
               o.customerId(), String.format("%.2f", waited), result.toJson().encode());

@@ -43,11 +43,15 @@ final class Fanout {
    * @param kind      {@code new_customer} or {@code escalation}
    * @param payload   the SPEC §7 payload; each live copy gets its {@code notification_id} (for the delivery ack)
    * @param webPush   whether offline consultants also get a Web Push message
+   * @param newCustomer for a new customer's notification, the customer: the statement that reads the consultants
+   *                  also starts the conversation's escalation clock; null otherwise
    */
   Future<NotifyResult> consultants(String kind, String dedupeKey, JsonObject payload, UUID conversationId,
-                                   boolean webPush) {
+                                   boolean webPush, UUID newCustomer) {
     long t0 = System.nanoTime();
-    return inbox.recipients(Roles.CONSULTANT).compose(recipients -> {
+    Future<List<Inbox.Recipient>> consultants = newCustomer == null ? inbox.recipients(Roles.CONSULTANT)
+        : inbox.noticeAndRecipients(Roles.CONSULTANT, conversationId, newCustomer);
+    return consultants.compose(recipients -> {
       int online = 0;
       for (Inbox.Recipient r : recipients) {
         if (r.online()) {
@@ -62,14 +66,15 @@ final class Fanout {
       return inbox.record(recipients, kind, dedupeKey, payload.getString("title"), payload, conversationId)
           .compose(written -> {
             metrics.fanout(System.nanoTime() - t0);
-            Map<UUID, Boolean> isOnline = new HashMap<>();
-            recipients.forEach(r -> isOnline.put(r.userId(), r.online()));
+            Map<UUID, Inbox.Recipient> byUser = new HashMap<>();
+            recipients.forEach(r -> byUser.put(r.userId(), r));
             List<Inbox.Written> toPush = new ArrayList<>();
             int newInbox = 0;
             for (Inbox.Written w : written) {
-              if (!isOnline.getOrDefault(w.userId(), false)) {
+              Inbox.Recipient r = byUser.get(w.userId());
+              if (r != null && !r.online()) {
                 newInbox += w.inserted() ? 1 : 0;
-                if (webPush && !w.pushed()) {
+                if (webPush && r.push() && !w.pushed()) {
                   toPush.add(w); // a retry doesn't push again what a push service already accepted
                 }
               }

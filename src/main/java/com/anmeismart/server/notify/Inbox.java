@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 import java.nio.charset.StandardCharsets;
@@ -21,9 +22,10 @@ import java.util.UUID;
  */
 public final class Inbox {
 
-  /** Every active user of a role, and whether they are online now. */
-  private static final String RECIPIENTS = "SELECT u.id, " + Presence.onlineCondition("u", "$2")
-      + " AS online FROM users u WHERE u.role = $1 AND u.is_active";
+  /** Every active user of a role, whether they are online now, and whether they have a Web Push subscription. */
+  private static final String RECIPIENTS = "SELECT u.id, " + Presence.onlineCondition("u", "$2") + " AS online, "
+      + "EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = u.id) AS push "
+      + "FROM users u WHERE u.role = $1 AND u.is_active";
 
   /**
    * Writes the recipients' rows (ids chosen by the caller, see {@link #notificationId}) and returns each row, new or
@@ -35,8 +37,9 @@ public final class Inbox {
       + "ON CONFLICT (user_id, dedupe_key) DO UPDATE SET dedupe_key = EXCLUDED.dedupe_key "
       + "RETURNING id, user_id, pushed_at, (xmax = 0) AS inserted";
 
-  private static final String NOTICE = "INSERT INTO customer_notices (conversation_id, customer_id) VALUES ($1, $2) "
-      + "ON CONFLICT (conversation_id) DO NOTHING";
+  /** The recipients, in the statement that starts a new customer's escalation clock (once). */
+  private static final String NOTICE_AND_RECIPIENTS = "WITH notice AS (INSERT INTO customer_notices (conversation_id, "
+      + "customer_id) VALUES ($3, $4) ON CONFLICT (conversation_id) DO NOTHING) " + RECIPIENTS;
 
   private static final String MARK_PUSHED = "UPDATE notifications SET pushed_at = now() WHERE id = ANY($1) "
       + "AND pushed_at IS NULL";
@@ -61,8 +64,8 @@ public final class Inbox {
   private static final String DELIVERED = "UPDATE notifications SET delivered_at = coalesce(delivered_at, now()) "
       + "WHERE id = $1 AND user_id = $2 RETURNING " + COLUMNS + ", delivered_at = now() AS first";
 
-  /** Someone a notification is for, and whether they are online now. */
-  public record Recipient(UUID userId, boolean online) {
+  /** Someone a notification is for, whether they are online now, and whether they subscribed to Web Push. */
+  public record Recipient(UUID userId, boolean online, boolean push) {
   }
 
   /** A recipient's row as written: new now, or there from an earlier attempt (and then maybe already pushed). */
@@ -83,13 +86,21 @@ public final class Inbox {
   }
 
   public Future<List<Recipient>> recipients(String role) {
-    return pool.preparedQuery(RECIPIENTS).execute(Tuple.of(role, presenceTtlSeconds)).map(rows -> {
-      List<Recipient> out = new ArrayList<>(rows.size());
-      for (Row r : rows) {
-        out.add(new Recipient(r.getUUID("id"), r.getBoolean("online")));
-      }
-      return out;
-    });
+    return pool.preparedQuery(RECIPIENTS).execute(Tuple.of(role, presenceTtlSeconds)).map(Inbox::recipients);
+  }
+
+  /** The recipients of a new customer's notification; the same statement starts its escalation clock (once). */
+  public Future<List<Recipient>> noticeAndRecipients(String role, UUID conversationId, UUID customerId) {
+    return pool.preparedQuery(NOTICE_AND_RECIPIENTS)
+        .execute(Tuple.of(role, presenceTtlSeconds, conversationId, customerId)).map(Inbox::recipients);
+  }
+
+  private static List<Recipient> recipients(RowSet<Row> rows) {
+    List<Recipient> out = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      out.add(new Recipient(r.getUUID("id"), r.getBoolean("online"), r.getBoolean("push")));
+    }
+    return out;
   }
 
   /**
@@ -125,11 +136,6 @@ public final class Inbox {
           }
           return out;
         });
-  }
-
-  /** Starts the escalation clock of a new customer's conversation (once). */
-  public Future<Void> notice(UUID conversationId, UUID customerId) {
-    return pool.preparedQuery(NOTICE).execute(Tuple.of(conversationId, customerId)).mapEmpty();
   }
 
   public Future<Void> markPushed(List<UUID> notificationIds) {

@@ -50,7 +50,11 @@ public final class NotificationVerticle extends VerticleBase {
     AppConfig config = app.config();
     Pool pool = app.database().pool(vertx);
     Presence presence = new Presence(pool, config.presenceTtlSeconds());
-    inbox = new Inbox(pool, config.presenceTtlSeconds());
+    // The fan-out's writes (notices, inbox rows, escalation claims) are redone when lost: the job that asked for
+    // them, or the escalation sweep, records its own progress after them, and PostgreSQL makes a commit durable
+    // only with every commit before it. So they commit without waiting for the disk, like the automation's steps;
+    // the worst a crash does is a repeated Web Push. (The inbox API's reads and marks use the durable pool.)
+    inbox = new Inbox(app.database().redoablePool(vertx), config.presenceTtlSeconds());
     settingsStore = new SettingsStore(pool);
     metrics = new NotifyMetrics(app.metrics());
     PushStore pushStore = new PushStore(pool);
@@ -76,9 +80,8 @@ public final class NotificationVerticle extends VerticleBase {
     NewCustomer c = msg.body();
     JsonObject payload = Payloads.newCustomer(c.customerId(), c.username(), c.registeredAt(), c.conversationId(),
         c.expectedResponseMinutes(), app.config().publicBaseUrl(), Instant.now());
-    inbox.notice(c.conversationId(), c.customerId())
-        .compose(v -> fanout.consultants("new_customer", "new_customer:" + c.conversationId(), payload,
-            c.conversationId(), c.webPush()))
+    fanout.consultants("new_customer", "new_customer:" + c.conversationId(), payload, c.conversationId(),
+            c.webPush(), c.customerId())
         .onSuccess(result -> {
           if (result.reached() == 0 && c.notifyAdmins()) {
             vertx.eventBus().publish(Addresses.ADMIN_ALERTS, new AdminAlert("no_consultants",
