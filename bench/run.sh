@@ -4,7 +4,7 @@
 #   bench/run.sh HashRateBench [seconds]
 #   bench/run.sh RegistrationBench [agent|template] [registrations/s] [seconds] [warm-up seconds (10)]
 #   bench/run.sh EngineBench [jobs] [consultants (0: the notification step off)]
-#   bench/run.sh com.anmeismart.server.dify.GatewayBench [registrations/s] [seconds] [double ms]
+#   bench/run.sh com.anmeismart.server.dify.GatewayBench [registrations/s] [seconds] [double ms] [warm-up s (10)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 main=${1:?usage: bench/run.sh <BenchClass> [args…]}; shift

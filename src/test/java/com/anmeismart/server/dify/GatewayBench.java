@@ -10,8 +10,9 @@ import java.util.List;
 
 /**
  * The gateway against the Dify double: (1) its own overhead over an app that answers in a fixed time, (2) with the
- * app stalled (pings only), how long customers wait for their (template) welcome.
- * {@code bench/run.sh com.anmeismart.server.dify.GatewayBench [registrations/s] [seconds] [double ms]}
+ * app stalled (pings only), how long customers wait for their (template) welcome. A warm-up at the same rate comes
+ * first and is not counted. {@code bench/run.sh com.anmeismart.server.dify.GatewayBench [registrations/s] [seconds]
+ * [double ms] [warm-up seconds (10)]}
  */
 public final class GatewayBench {
 
@@ -19,11 +20,16 @@ public final class GatewayBench {
     int rate = args.length > 0 ? Integer.parseInt(args[0]) : 20;
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 30;
     long fixedMs = args.length > 2 ? Long.parseLong(args[2]) : 200;
+    int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 10;
     try (DifyDouble dify = new DifyDouble(); BenchSupport.Server server = new BenchSupport.Server(null)) {
       dify.fixedDelayMs = fixedMs;
       String admin = server.adminToken();
       JsonObject fixed = server.http.post("/api/v1/dify/configs", new JsonObject().put("name", "fixed")
           .put("base_url", dify.baseUrl()).put("api_key", dify.app(DifyDouble.Scenario.FIXED_DELAY)), admin).json();
+      if (warmup > 0) {
+        BenchSupport.register(server, rate, warmup);
+        BenchSupport.awaitJobs(server);
+      }
       String run = BenchSupport.register(server, rate, seconds).prefix();
       report(server, run, "double answering in " + fixedMs + " ms", fixedMs);
 
