@@ -6,6 +6,8 @@ import com.anmeismart.server.mcp.McpKeys;
 import com.anmeismart.server.security.SecretBox;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -25,8 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the way a Dify agent app does — {@code POST /v1/chat-messages} streaming {@code agent_thought} (each tool call
  * and its observation), {@code agent_message} chunks and {@code message_end}; the stop endpoint; {@code /v1/info};
  * {@code /v1/parameters}. Like Dify, it reads the customer through this server's MCP endpoint as an MCP client
- * (the welcome group's key, the context token; see {@link McpToolClient}), and a tool failure becomes an
- * observation, not a failed run. It writes with {@link WelcomeWriter}: no LLM needed, so the default run crosses
+ * (a fresh session per tool call, the welcome group's key, the context token; see {@link McpToolClient}), and a
+ * tool failure becomes an observation, not a failed run. It writes with {@link WelcomeWriter}: no LLM needed, so the default run crosses
  * every real protocol of production.
  */
 public final class LocalAgentVerticle extends VerticleBase {
@@ -54,7 +56,8 @@ public final class LocalAgentVerticle extends VerticleBase {
     SecretBox box = new SecretBox(app.config().secretsKey());
     apiKey = apiKey(box);
     mcpKeys = new McpKeys(app.database().pool(vertx), box);
-    mcp = new McpToolClient(() -> "http://127.0.0.1:" + Servers.ports(vertx).get("MCP_PORT"));
+    mcp = new McpToolClient(vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+        .setConnectTimeout(5_000), new PoolOptions().setHttp1MaxSize(32)));
     Router router = Router.router(vertx);
     router.route("/v1/*").handler(this::authenticate);
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(64 * 1024));
@@ -73,11 +76,6 @@ public final class LocalAgentVerticle extends VerticleBase {
                 .put("required", true))))));
     return Servers.listen(vertx, vertx.createHttpServer().requestHandler(router), "LOCAL_AGENT_PORT",
         app.config().localAgentPort(), "127.0.0.1");
-  }
-
-  @Override
-  public Future<?> stop() {
-    return mcp.close();
   }
 
   private void authenticate(RoutingContext ctx) {
@@ -163,7 +161,8 @@ public final class LocalAgentVerticle extends VerticleBase {
           new JsonObject().put(name, new JsonObject(args)).encode(), ""));
       // read per call, like Dify's stored header: a rotated key applies at once
       return mcpKeys.keyOf(WELCOME_GROUP)
-          .compose(key -> mcp.call(vertx.getOrCreateContext(), key, contextToken, name, args))
+          .compose(key -> mcp.call(vertx.getOrCreateContext(), "http://127.0.0.1:" + Servers.ports(vertx).get("MCP_PORT"),
+              key, contextToken, name, args))
           .map(result -> {
             send(thought("agent_thought", thoughtId, position, "", name, "",
                 result.isError() ? "tool invoke error: " + result.text() : result.text()));

@@ -78,12 +78,12 @@ class LocalAgentIT {
   }
 
   @Test
-  void theAgentsMcpSessionServesEachCustomerWithTheirOwnTokenAndSurvivesRotationAndRestart() {
-    // one session, several customers: each welcome reads its own customer (the token is per call)
+  void eachToolCallIsItsOwnSessionForItsCustomerAcrossAKeyRotationAndAnMcpRestart() {
+    // several customers: each welcome reads its own customer (the context token of its session)
     assertThat(welcomeOf("王一一")).contains("王一一").contains("「补水」");
     assertThat(welcomeOf("赵二二")).contains("赵二二").doesNotContain("王一一");
 
-    // a rotated key: the agent reads the new key and opens a session with it
+    // a rotated key: the agent reads the new key for its next session
     String admin = server.adminToken();
     String group = server.http.get("/api/v1/mcp/groups", admin).json().getJsonArray("items").stream()
         .map(o -> (JsonObject) o).filter(g -> g.getString("name").equals("welcome_tools")).findFirst().orElseThrow()
@@ -92,13 +92,16 @@ class LocalAgentIT {
         .isEqualTo(200);
     assertThat(welcomeOf("孙三三")).contains("孙三三").contains("「补水」");
 
-    // the MCP part restarted on another port: its sessions are gone, the agent opens a new one there
+    // the MCP part restarted on another port: the next sessions go there
     int before = server.port("MCP_PORT");
     server.app.undeploy("McpVerticle").toCompletionStage().toCompletableFuture().join();
     server.app.deploy("McpVerticle").toCompletionStage().toCompletableFuture().join();
     assertThat(server.port("MCP_PORT")).isNotEqualTo(before);
     assertThat(welcomeOf("周四四")).contains("周四四").contains("「补水」");
     assertThat(db.count("SELECT count(*) FROM mcp_call_logs WHERE NOT success")).isZero();
+    // like Dify, the agent ends each session (DELETE): none is left open on the server
+    Poll.until(Duration.ofSeconds(10), "no MCP session left open", () -> server.management().get("/metrics", null)
+        .body().contains("mcp_sessions{transport=\"streamable_http\"} 0.0"));
   }
 
   @Test
