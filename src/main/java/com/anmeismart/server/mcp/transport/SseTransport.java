@@ -9,14 +9,10 @@ import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The legacy HTTP+SSE transport (protocol 2024-11-05) as an SDK transport provider: a GET opens the event stream,
@@ -28,14 +24,15 @@ public final class SseTransport implements McpServerTransportProvider {
 
   static final String MESSAGE_PATH = "/mcp/message";
 
-  private record Entry(McpServerSession session, HttpStream stream, UUID groupId, String keyHash) {
+  private record Entry(McpServerSession session, HttpStream stream, UUID groupId, String keyHash)
+      implements SessionTable.Entry {
   }
 
   private final Vertx vertx;
   private final McpJsonMapper mapper;
   private final GroupRegistry registry;
   private final long keepAliveMs;
-  private final Map<String, Entry> sessions = new ConcurrentHashMap<>();
+  private final SessionTable<Entry> sessions = new SessionTable<>();
   private volatile McpServerSession.Factory factory;
 
   public SseTransport(Vertx vertx, McpJsonMapper mapper, GroupRegistry registry, long keepAliveMs) {
@@ -86,8 +83,8 @@ public final class SseTransport implements McpServerTransportProvider {
       JsonRpc.fail(ctx.response(), 400, JsonRpc.INVALID_REQUEST, "Bad Request: sessionId is required");
       return;
     }
-    Entry entry = sessions.get(id);
-    if (entry == null || !entry.keyHash().equals(McpAuth.keyHash(ctx))) {
+    Entry entry = sessions.get(id, McpAuth.keyHash(ctx));
+    if (entry == null) {
       JsonRpc.fail(ctx.response(), 404, JsonRpc.SERVER_ERROR, "Session not found");
       return;
     }
@@ -113,26 +110,21 @@ public final class SseTransport implements McpServerTransportProvider {
   }
 
   public void notifyGroups(Set<UUID> groups, String method) {
-    sessions.values().stream().filter(e -> groups.contains(e.groupId()))
-        .forEach(e -> e.session().sendNotification(method, null).subscribe(null, t -> { }));
+    sessions.notifyGroups(groups, method);
   }
 
   @Override
   public Mono<Void> notifyClients(String method, Object params) {
-    return Flux.fromIterable(sessions.values())
-        .flatMap(e -> e.session().sendNotification(method, params).onErrorComplete()).then();
+    return sessions.notifyAll(method, params);
   }
 
   @Override
   public Mono<Void> notifyClient(String sessionId, String method, Object params) {
-    Entry e = sessions.get(sessionId);
-    return e == null ? Mono.empty() : e.session().sendNotification(method, params);
+    return sessions.notifyOne(sessionId, method, params);
   }
 
   @Override
   public Mono<Void> closeGracefully() {
-    return Flux.fromIterable(List.copyOf(sessions.values()))
-        .flatMap(e -> e.session().closeGracefully().onErrorComplete())
-        .then(Mono.fromRunnable(sessions::clear));
+    return sessions.closeAll();
   }
 }

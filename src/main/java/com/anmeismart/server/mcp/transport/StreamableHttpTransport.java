@@ -14,14 +14,11 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Streamable HTTP (spec 2025-03-26 … 2025-11-25, "Transports") on a Vert.x router, as an SDK transport provider:
@@ -37,14 +34,15 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
   private static final List<String> VERSIONS = List.of(ProtocolVersions.MCP_2024_11_05,
       ProtocolVersions.MCP_2025_03_26, ProtocolVersions.MCP_2025_06_18, ProtocolVersions.MCP_2025_11_25);
 
-  private record Entry(McpStreamableServerSession session, UUID groupId, String keyHash, long[] lastSeen) {
+  private record Entry(McpStreamableServerSession session, UUID groupId, String keyHash, long[] lastSeen)
+      implements SessionTable.Entry {
   }
 
   private final Vertx vertx;
   private final McpJsonMapper mapper;
   private final GroupRegistry registry;
   private final long keepAliveMs;
-  private final Map<String, Entry> sessions = new ConcurrentHashMap<>();
+  private final SessionTable<Entry> sessions = new SessionTable<>();
   private volatile McpStreamableServerSession.Factory factory;
 
   public StreamableHttpTransport(Vertx vertx, McpJsonMapper mapper, GroupRegistry registry, long keepAliveMs) {
@@ -196,9 +194,9 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
       JsonRpc.fail(ctx.response(), 400, JsonRpc.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required");
       return null;
     }
-    Entry entry = sessions.get(id);
     // A session stays bound to the key that opened it: to any other key it does not exist.
-    if (entry == null || !entry.keyHash().equals(McpAuth.keyHash(ctx))) {
+    Entry entry = sessions.get(id, McpAuth.keyHash(ctx));
+    if (entry == null) {
       JsonRpc.fail(ctx.response(), 404, JsonRpc.SERVER_ERROR, "Session not found");
       return null;
     }
@@ -220,26 +218,21 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
 
   /** Tells the open sessions of these groups that their tool list changed. */
   public void notifyGroups(Set<UUID> groups, String method) {
-    sessions.values().stream().filter(e -> groups.contains(e.groupId()))
-        .forEach(e -> e.session().sendNotification(method, null).subscribe(null, t -> { }));
+    sessions.notifyGroups(groups, method);
   }
 
   @Override
   public Mono<Void> notifyClients(String method, Object params) {
-    return Flux.fromIterable(sessions.values())
-        .flatMap(e -> e.session().sendNotification(method, params).onErrorComplete()).then();
+    return sessions.notifyAll(method, params);
   }
 
   @Override
   public Mono<Void> notifyClient(String sessionId, String method, Object params) {
-    Entry e = sessions.get(sessionId);
-    return e == null ? Mono.empty() : e.session().sendNotification(method, params);
+    return sessions.notifyOne(sessionId, method, params);
   }
 
   @Override
   public Mono<Void> closeGracefully() {
-    return Flux.fromIterable(List.copyOf(sessions.values()))
-        .flatMap(e -> e.session().closeGracefully().onErrorComplete())
-        .then(Mono.fromRunnable(sessions::clear));
+    return sessions.closeAll();
   }
 }
