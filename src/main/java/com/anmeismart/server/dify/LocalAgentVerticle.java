@@ -28,8 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * and its observation), {@code agent_message} chunks and {@code message_end}; the stop endpoint; {@code /v1/info};
  * {@code /v1/parameters}. Like Dify, it reads the customer through this server's MCP endpoint as an MCP client
  * (a fresh session per tool call, the welcome group's key, the context token; see {@link McpToolClient}), and a
- * tool failure becomes an observation, not a failed run. It writes with {@link WelcomeWriter}: no LLM needed, so the default run crosses
- * every real protocol of production.
+ * tool failure becomes an observation, not a failed run. It writes with {@link WelcomeWriter}: no LLM needed, so
+ * the default run crosses every real protocol of production.
  */
 public final class LocalAgentVerticle extends VerticleBase {
 
@@ -161,8 +161,8 @@ public final class LocalAgentVerticle extends VerticleBase {
           new JsonObject().put(name, new JsonObject(args)).encode(), ""));
       // read per call, like Dify's stored header: a rotated key applies at once
       return mcpKeys.keyOf(WELCOME_GROUP)
-          .compose(key -> mcp.call(vertx.getOrCreateContext(), "http://127.0.0.1:" + Servers.ports(vertx).get("MCP_PORT"),
-              key, contextToken, name, args))
+          .compose(key -> mcp.call(vertx.getOrCreateContext(),
+              "http://127.0.0.1:" + Servers.ports(vertx).get("MCP_PORT"), key, contextToken, name, args))
           .map(result -> {
             send(thought("agent_thought", thoughtId, position, "", name, "",
                 result.isError() ? "tool invoke error: " + result.text() : result.text()));

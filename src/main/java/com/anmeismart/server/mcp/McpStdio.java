@@ -81,7 +81,7 @@ public final class McpStdio {
       });
       log.info("mcp-stdio: serving group {} on stdin/stdout", group.name());
       eof.await();
-      server.closeGracefully().block();
+      server.closeGracefully().block(); // the CLI's main thread, like eof.await(): no event loop here
       await(callLog.close());
       return 0;
     } catch (InterruptedException e) {

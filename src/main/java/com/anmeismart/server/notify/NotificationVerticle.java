@@ -50,10 +50,11 @@ public final class NotificationVerticle extends VerticleBase {
     AppConfig config = app.config();
     Pool pool = app.database().pool(vertx);
     Presence presence = new Presence(pool, config.presenceTtlSeconds());
-    // The fan-out's writes (notices, inbox rows, escalation claims) are redone when lost: the job that asked for
-    // them, or the escalation sweep, records its own progress after them, and PostgreSQL makes a commit durable
-    // only with every commit before it. So they commit without waiting for the disk, like the automation's steps;
-    // the worst a crash does is a repeated Web Push. (The inbox API's reads and marks use the durable pool.)
+    // The fan-out's writes (notices, inbox rows, escalation claims) commit without waiting for the disk, like the
+    // automation's steps. A new customer's are redone when lost: the job records its progress after them, and
+    // PostgreSQL makes a commit durable only with every commit before it; the worst is a repeated Web Push. An
+    // escalation claims before it notifies, so a crash between the two loses that escalation, as it did with
+    // durable commits. (The inbox API's reads and marks use the durable pool.)
     inbox = new Inbox(app.database().redoablePool(vertx), config.presenceTtlSeconds());
     settingsStore = new SettingsStore(pool);
     metrics = new NotifyMetrics(app.metrics());
