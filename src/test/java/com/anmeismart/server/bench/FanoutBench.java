@@ -170,6 +170,9 @@ public final class FanoutBench {
       if (got.equals(line)) {
         return;
       }
+      if (got.startsWith("INVALID")) {
+        throw new IllegalStateException("clients received " + got);
+      }
     }
   }
 }

@@ -24,10 +24,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The client side of {@link FanoutBench}, in its own JVM so the server's memory is measured alone: one bridge
  * WebSocket per consultant token (raw SockJS transport, the register frame carrying the JWT), pinging like the
  * browser client. Prints {@code READY} once every socket got its presence notice, {@code DONE <conversation>} when
- * every socket got that notification, and on {@code DUMP} (stdin) writes every arrival (epoch µs) to a file.
- * Args: port, tokens file (one "id token" per line), output file.
+ * every socket got that notification, and on {@code DUMP} (stdin) writes every arrival (epoch µs) to a file, then
+ * checks every notification frame and prints {@code DUMPED}, or {@code INVALID <n> frames}. Args: port, tokens file (one "id token" per line), output file.
  */
 public final class FanoutClients {
+
+  /** Found without parsing on arrival (the parse is the measuring client's cost, not the server's); checked at DUMP. */
+  private static final String CONVERSATION = "\"conversation_id\":\"";
+  private static final String PRESENCE = "\"type\":\"presence\"";
 
   private FanoutClients() {
   }
@@ -43,6 +47,7 @@ public final class FanoutClients {
     AtomicInteger ready = new AtomicInteger();
     Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
     List<String> arrivals = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<String[]> frames = java.util.Collections.synchronizedList(new ArrayList<>()); // {address, conversation, frame}
     List<WebSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
 
     // connect in waves of 50, like many browsers arriving, not one burst
@@ -55,19 +60,19 @@ public final class FanoutClients {
           sockets.add(ws);
           ws.binaryMessageHandler(buf -> {
             long micros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-            JsonObject frame = buf.toJsonObject();
-            JsonObject body = frame.getJsonObject("body");
-            if (body == null) {
+            String frame = buf.toString(StandardCharsets.UTF_8);
+            int at = frame.indexOf(CONVERSATION);
+            if (at < 0) {
+              if (frame.contains(PRESENCE) && ready.incrementAndGet() == n) {
+                System.out.println("READY");
+              }
               return;
             }
-            if ("presence".equals(body.getString("type")) && ready.incrementAndGet() == n) {
-              System.out.println("READY");
-            } else if ("new_customer".equals(body.getString("type"))) {
-              String conv = body.getString("conversation_id");
-              arrivals.add(conv + " " + micros);
-              if (received.computeIfAbsent(conv, k -> new AtomicInteger()).incrementAndGet() == n) {
-                System.out.println("DONE " + conv);
-              }
+            String conv = frame.substring(at + CONVERSATION.length(), at + CONVERSATION.length() + 36);
+            arrivals.add(conv + " " + micros);
+            frames.add(new String[] {address, conv, frame});
+            if (received.computeIfAbsent(conv, k -> new AtomicInteger()).incrementAndGet() == n) {
+              System.out.println("DONE " + conv);
             }
           });
           ws.writeTextMessage(new JsonObject().put("type", "register").put("address", address)
@@ -81,14 +86,26 @@ public final class FanoutClients {
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     for (String line; (line = in.readLine()) != null; ) {
       if (line.equals("DUMP")) {
+        long invalid;
+        synchronized (frames) {
+          invalid = frames.stream().filter(f -> !valid(f[0], f[1], f[2])).count();
+        }
         synchronized (arrivals) {
           Files.write(out, arrivals);
         }
-        System.out.println("DUMPED");
+        System.out.println(invalid == 0 ? "DUMPED" : "INVALID " + invalid + " frames");
       } else if (line.equals("QUIT")) {
         break;
       }
     }
     vertx.close().toCompletionStage().toCompletableFuture().join();
+  }
+
+  /** A bridge frame on the consultant's own address carrying a new-customer notification for that conversation. */
+  private static boolean valid(String address, String conversation, String frame) {
+    JsonObject json = new JsonObject(frame);
+    JsonObject body = json.getJsonObject("body");
+    return address.equals(json.getString("address")) && body != null && "new_customer".equals(body.getString("type"))
+        && conversation.equals(body.getString("conversation_id")) && body.getString("notification_id") != null;
   }
 }
