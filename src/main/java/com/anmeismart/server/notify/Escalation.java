@@ -1,10 +1,8 @@
 package com.anmeismart.server.notify;
 
-import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.bus.AdminAlert;
 import com.anmeismart.server.settings.AutomationSettings;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,29 +11,35 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * PRD §9.2 "多级通知+升级机制": a new customer still unclaimed {@code escalation_minutes} after consultants were
- * told is announced again to every consultant (live, inbox, push) and admins are told. Run periodically; each
- * overdue conversation is claimed in PostgreSQL ({@code SKIP LOCKED}), so several nodes escalate it once.
+ * told is announced again to every consultant (live, inbox, push) and admins are told. Run periodically. Each overdue
+ * conversation is leased in PostgreSQL ({@code SKIP LOCKED}) so one pass across all nodes handles it, and marked
+ * escalated only once consultants and admins have it: a pass that dies or fails in between leaves the lease to run
+ * out, and a later pass escalates it then (at least once; every write on the way is idempotent).
  */
 final class Escalation {
 
   private static final Logger LOG = LoggerFactory.getLogger(Escalation.class);
   private static final int BATCH = 50;
+  /** How long a pass may take over one customer before another pass may take it up. */
+  static final int LEASE_SECONDS = 60;
 
   private final Inbox inbox;
   private final Fanout fanout;
-  private final EventBus bus;
+  private final Function<AdminAlert, Future<Void>> alertAdmins;
   private final Supplier<Future<AutomationSettings>> settings;
   private final String baseUrl;
   private boolean running;
 
-  Escalation(Inbox inbox, Fanout fanout, EventBus bus, Supplier<Future<AutomationSettings>> settings, String baseUrl) {
+  Escalation(Inbox inbox, Fanout fanout, Function<AdminAlert, Future<Void>> alertAdmins,
+             Supplier<Future<AutomationSettings>> settings, String baseUrl) {
     this.inbox = inbox;
     this.fanout = fanout;
-    this.bus = bus;
+    this.alertAdmins = alertAdmins;
     this.settings = settings;
     this.baseUrl = baseUrl;
   }
@@ -47,7 +51,7 @@ final class Escalation {
     }
     running = true;
     settings.get()
-        .compose(s -> inbox.claimOverdue(s.escalationMinutes() * 60, BATCH).compose(overdue -> {
+        .compose(s -> inbox.claimOverdue(s.escalationMinutes() * 60, BATCH, LEASE_SECONDS).compose(overdue -> {
           List<Future<?>> each = new ArrayList<>(overdue.size());
           for (Inbox.Overdue o : overdue) {
             each.add(escalate(o, s));
@@ -65,19 +69,20 @@ final class Escalation {
         s.expectedResponseMinutes(), waited, baseUrl, now);
     return fanout.consultants("escalation", "escalation:" + o.conversationId(), payload, o.conversationId(),
             s.notifyWebPush(), null)
-        .onSuccess(result -> {
+        .compose(result -> {
           LOG.info("escalated: conversation_id={}, user_id={}, waited_minutes={}, result={}", o.conversationId(),
               o.customerId(), String.format("%.2f", waited), result.toJson().encode());
-          if (s.notifyAdmins()) {
-            bus.publish(Addresses.ADMIN_ALERTS, new AdminAlert("customer_unclaimed",
-                "新客户 " + o.username() + " 等待 " + String.format("%.1f", waited) + " 分钟仍未被顾问认领",
-                new JsonObject().put("conversation_id", o.conversationId().toString())
-                    .put("user_id", o.customerId().toString()).put("waited_minutes", waited)
-                    .put("consultants_reached", result.reached())
-                    .put("dedupe_key", "customer_unclaimed:" + o.conversationId()),
-                now));
-          }
+          // written (not published) so the mark below waits for it; off when admin notifications are switched off
+          return alertAdmins.apply(new AdminAlert("customer_unclaimed",
+                  "新客户 " + o.username() + " 等待 " + String.format("%.1f", waited) + " 分钟仍未被顾问认领",
+                  new JsonObject().put("conversation_id", o.conversationId().toString())
+                      .put("user_id", o.customerId().toString()).put("waited_minutes", waited)
+                      .put("consultants_reached", result.reached())
+                      .put("dedupe_key", "customer_unclaimed:" + o.conversationId()),
+                  now))
+              .compose(v -> inbox.escalated(o.conversationId()));
         })
-        .onFailure(t -> LOG.warn("escalation of conversation {} failed: {}", o.conversationId(), t.getMessage()));
+        .onFailure(t -> LOG.warn("escalation of conversation {} failed (retried when its lease runs out in {} s): {}",
+            o.conversationId(), LEASE_SECONDS, t.getMessage()));
   }
 }

@@ -44,15 +44,21 @@ public final class Inbox {
   private static final String MARK_PUSHED = "UPDATE notifications SET pushed_at = now() WHERE id = ANY($1) "
       + "AND pushed_at IS NULL";
 
-  /** Claims overdue notices of still-open conversations, each once across all nodes. */
+  /**
+   * Leases overdue notices of still-open conversations for $3 seconds: a notice is escalated by one pass at a time
+   * across all nodes, and again by a later pass if that one dies before {@link #ESCALATED}.
+   */
   private static final String CLAIM_OVERDUE = "WITH due AS (SELECT n.conversation_id FROM customer_notices n "
       + "  JOIN conversations c ON c.id = n.conversation_id "
       + "  WHERE n.escalated_at IS NULL AND c.status = 'open' AND n.notified_at < now() - make_interval(secs => $1) "
+      + "  AND (n.escalation_leased_until IS NULL OR n.escalation_leased_until < now()) "
       + "  ORDER BY n.notified_at LIMIT $2 FOR UPDATE OF n SKIP LOCKED), "
-      + "upd AS (UPDATE customer_notices n SET escalated_at = now() FROM due WHERE n.conversation_id = due.conversation_id "
-      + "  RETURNING n.conversation_id, n.customer_id, n.notified_at) "
+      + "upd AS (UPDATE customer_notices n SET escalation_leased_until = now() + make_interval(secs => $3) FROM due "
+      + "  WHERE n.conversation_id = due.conversation_id RETURNING n.conversation_id, n.customer_id, n.notified_at) "
       + "SELECT upd.conversation_id, upd.customer_id, upd.notified_at, u.username, u.created_at AS registered_at "
       + "FROM upd JOIN users u ON u.id = upd.customer_id";
+  private static final String ESCALATED = "UPDATE customer_notices SET escalated_at = now(), "
+      + "escalation_leased_until = NULL WHERE conversation_id = $1 AND escalated_at IS NULL";
 
   private static final String COLUMNS = "id, kind, channel, title, body, conversation_id, created_at, delivered_at, "
       + "pushed_at, read_at";
@@ -145,8 +151,9 @@ public final class Inbox {
     return pool.preparedQuery(MARK_PUSHED).execute(Tuple.of(notificationIds.toArray(UUID[]::new))).mapEmpty();
   }
 
-  public Future<List<Overdue>> claimOverdue(double afterSeconds, int limit) {
-    return pool.preparedQuery(CLAIM_OVERDUE).execute(Tuple.of(afterSeconds, limit)).map(rows -> {
+  /** Overdue notices, each leased to the caller for {@code leaseSeconds}; see {@link #escalated}. */
+  public Future<List<Overdue>> claimOverdue(double afterSeconds, int limit, int leaseSeconds) {
+    return pool.preparedQuery(CLAIM_OVERDUE).execute(Tuple.of(afterSeconds, limit, (double) leaseSeconds)).map(rows -> {
       List<Overdue> out = new ArrayList<>(rows.size());
       for (Row r : rows) {
         out.add(new Overdue(r.getUUID("conversation_id"), r.getUUID("customer_id"), r.getString("username"),
@@ -154,6 +161,11 @@ public final class Inbox {
       }
       return out;
     });
+  }
+
+  /** The customer was announced again: their notice is done for good. */
+  public Future<Void> escalated(UUID conversationId) {
+    return pool.preparedQuery(ESCALATED).execute(Tuple.of(conversationId)).mapEmpty();
   }
 
   /** A user's notifications, newest first, with the unread count. */

@@ -50,11 +50,11 @@ public final class NotificationVerticle extends VerticleBase {
     AppConfig config = app.config();
     Pool pool = app.database().pool(vertx);
     Presence presence = new Presence(pool, config.presenceTtlSeconds());
-    // The fan-out's writes (notices, inbox rows, escalation claims) commit without waiting for the disk, like the
-    // automation's steps. A new customer's are redone when lost: the job records its progress after them, and
-    // PostgreSQL makes a commit durable only with every commit before it; the worst is a repeated Web Push. An
-    // escalation claims before it notifies, so a crash between the two loses that escalation, as it did with
-    // durable commits. (The inbox API's reads and marks use the durable pool.)
+    // The fan-out's writes (notices, inbox rows, escalation leases and marks) commit without waiting for the disk,
+    // like the automation's steps. They are redone when lost: a new customer's job records its progress after them,
+    // an escalation is marked done only after its notices, and PostgreSQL makes a commit durable only with every
+    // commit before it; the worst is a repeated live copy or Web Push. (The inbox API's reads and marks use the
+    // durable pool.)
     inbox = new Inbox(app.database().redoablePool(vertx), config.presenceTtlSeconds());
     settingsStore = new SettingsStore(pool);
     metrics = new NotifyMetrics(app.metrics());
@@ -64,7 +64,7 @@ public final class NotificationVerticle extends VerticleBase {
         .compose(webPush -> {
           push = webPush;
           fanout = new Fanout(vertx.eventBus(), inbox, pushStore, webPush, metrics);
-          Escalation escalation = new Escalation(inbox, fanout, vertx.eventBus(), this::currentSettings,
+          Escalation escalation = new Escalation(inbox, fanout, this::alertAdmins, this::currentSettings,
               config.publicBaseUrl());
           MessageConsumer<NewCustomer> customers = vertx.eventBus().consumer(Addresses.NOTIFY_NEW_CUSTOMER,
               this::newCustomer);
@@ -102,25 +102,28 @@ public final class NotificationVerticle extends VerticleBase {
         });
   }
 
-  /** An alert for admins: into every admin's inbox (and live), unless admin notifications are switched off. */
   private void adminAlert(Message<AdminAlert> msg) {
     AdminAlert alert = msg.body();
-    currentSettings()
-        .compose(s -> {
-          if (!s.notifyAdmins()) {
-            metrics.adminAlert("switched_off");
-            return Future.succeededFuture();
-          }
-          return fanout.admins(alert).map(n -> {
-            if (n > 0) {
-              LOG.info("admin alert {} written to {} admin inbox(es)", alert.kind(), n);
-            }
-            // nothing new: another node (or an earlier delivery) wrote it, or there is no active admin
-            metrics.adminAlert(n > 0 ? "written" : "nothing_new");
-            return null;
-          });
-        })
-        .onFailure(t -> LOG.warn("admin alert {} could not be written: {}", alert.kind(), t.getMessage()));
+    alertAdmins(alert).onFailure(t -> LOG.warn("admin alert {} could not be written: {}", alert.kind(),
+        t.getMessage()));
+  }
+
+  /** An alert for admins: into every admin's inbox (and live), unless admin notifications are switched off. */
+  private Future<Void> alertAdmins(AdminAlert alert) {
+    return currentSettings().compose(s -> {
+      if (!s.notifyAdmins()) {
+        metrics.adminAlert("switched_off");
+        return Future.succeededFuture();
+      }
+      return fanout.admins(alert).map(n -> {
+        if (n > 0) {
+          LOG.info("admin alert {} written to {} admin inbox(es)", alert.kind(), n);
+        }
+        // nothing new: another node (or an earlier delivery) wrote it, or there is no active admin
+        metrics.adminAlert(n > 0 ? "written" : "nothing_new");
+        return null;
+      });
+    });
   }
 
   /** The settings, re-read at most every few seconds and at once after an admin changes them. */

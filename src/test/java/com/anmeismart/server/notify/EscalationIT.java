@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * PRD §9.2 escalation with short test settings (escalation after 0.03 minutes = 1.8 s, checked every 200 ms): an
  * unclaimed new customer is announced again to consultants, live and in the inbox, and admins are told; a claimed
- * one is not; each conversation is escalated once.
+ * one is not; each conversation is escalated once; one left leased by a pass that died is escalated after its lease.
  */
 class EscalationIT {
 
@@ -95,6 +95,33 @@ class EscalationIT {
       assertThat(server.http.post("/api/v1/conversations/" + waiting + "/claim", new JsonObject(), a.token()).status())
           .isEqualTo(200);
     }
+  }
+
+  /**
+   * A node that leased an overdue customer and died before announcing it (simulated: the lease written as that
+   * node's pass would, the notice already overdue): nothing happens while the lease runs, then another pass
+   * escalates the customer, marks it done and clears the lease.
+   */
+  @Test
+  void aCustomerLeasedByADeadPassIsEscalatedOnceTheLeaseRunsOut() {
+    Staff offline = Staff.consultant(server, admin);
+    String customer = server.register("orphan_" + UUID.randomUUID().toString().substring(0, 8), null).getString("id");
+    String conversation = conversationOf(customer);
+    Timestamp leaseEnd = (Timestamp) server.db().one("UPDATE customer_notices SET notified_at = now() - interval "
+        + "'1 minute', escalation_leased_until = now() + interval '2 seconds' WHERE conversation_id = ?::uuid "
+        + "AND escalated_at IS NULL RETURNING escalation_leased_until", conversation).get("escalation_leased_until");
+
+    Map<String, Object> notice = Poll.until(Duration.ofSeconds(15), "escalated after the lease", () -> server.db().one(
+        "SELECT escalated_at, escalation_leased_until FROM customer_notices WHERE conversation_id = ?::uuid "
+            + "AND escalated_at IS NOT NULL", conversation));
+    assertThat((Timestamp) notice.get("escalated_at")).as("not before the dead pass's lease ran out")
+        .isAfterOrEqualTo(leaseEnd);
+    assertThat(notice.get("escalation_leased_until")).isNull();
+    assertThat(server.db().count("SELECT count(*) FROM notifications WHERE user_id = ?::uuid AND kind = 'escalation' "
+        + "AND conversation_id = ?::uuid", offline.id(), conversation)).isEqualTo(1);
+    Poll.until(Duration.ofSeconds(10), "admin told", () -> server.db().count("SELECT count(*) FROM notifications n "
+        + "JOIN users u ON u.id = n.user_id WHERE u.username = ? AND n.kind = 'admin_alert' "
+        + "AND n.body->>'kind' = 'customer_unclaimed' AND n.conversation_id = ?::uuid", TestApp.ADMIN, conversation) == 1);
   }
 
   @Test
