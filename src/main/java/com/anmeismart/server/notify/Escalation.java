@@ -73,14 +73,14 @@ final class Escalation {
           LOG.info("escalated: conversation_id={}, user_id={}, waited_minutes={}, result={}", o.conversationId(),
               o.customerId(), String.format("%.2f", waited), result.toJson().encode());
           // written (not published) so the mark below waits for it; off when admin notifications are switched off
-          return alertAdmins.apply(new AdminAlert("customer_unclaimed",
-                  "新客户 " + o.username() + " 等待 " + String.format("%.1f", waited) + " 分钟仍未被顾问认领",
-                  new JsonObject().put("conversation_id", o.conversationId().toString())
-                      .put("user_id", o.customerId().toString()).put("waited_minutes", waited)
-                      .put("consultants_reached", result.reached())
-                      .put("dedupe_key", "customer_unclaimed:" + o.conversationId()),
-                  now))
-              .compose(v -> inbox.escalated(o.conversationId()));
+          AdminAlert alert = new AdminAlert("customer_unclaimed",
+              "新客户 " + o.username() + " 等待 " + String.format("%.1f", waited) + " 分钟仍未被顾问认领",
+              new JsonObject().put("conversation_id", o.conversationId().toString())
+                  .put("user_id", o.customerId().toString()).put("waited_minutes", waited)
+                  .put("consultants_reached", result.reached())
+                  .put("dedupe_key", "customer_unclaimed:" + o.conversationId()),
+              now);
+          return alertAdmins.apply(alert).compose(v -> inbox.escalated(o.conversationId()));
         })
         .onFailure(t -> LOG.warn("escalation of conversation {} failed (retried when its lease runs out in {} s): {}",
             o.conversationId(), LEASE_SECONDS, t.getMessage()));
