@@ -27,7 +27,7 @@ for i in $(seq 1 "$RUNS"); do
   dir=$(mktemp -d /tmp/anmei-startup.XXXX)
   ready_ms "$dir"; first=$MS; kill "$PID"; wait "$PID" || true
   ready_ms "$dir"; second=$MS
-  sleep 10 # idle: let start-up garbage settle before reading RSS
+  sleep 45 # idle: past the 30-s periodic collection that returns start-up garbage (ops/IdleMemory)
   rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
   kill "$PID"; wait "$PID" || true
   echo "run $i: first start ${first} ms, initialised start ${second} ms, idle RSS $((rss_kb / 1024)) MiB"

@@ -1,6 +1,7 @@
 package com.anmeismart.server;
 
 import com.anmeismart.server.accounts.AdminBootstrap;
+import com.anmeismart.server.accounts.PasswordHasher;
 import com.anmeismart.server.api.HttpApiVerticle;
 import com.anmeismart.server.automation.AutomationVerticle;
 import com.anmeismart.server.bus.BusCodecs;
@@ -80,6 +81,11 @@ public final class App {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     List<Database> opened = new ArrayList<>(1);
+    // libargon2 loads on a worker while the database starts (both take a few hundred ms)
+    Future<Object> hashing = vertx.executeBlocking(() -> {
+      PasswordHasher.loadNative();
+      return null;
+    }, false);
     Future<App> started = ConfigLoader.load(vertx, confFile, overrides)
         .compose(config -> vertx.executeBlocking(() -> {
           AppConfig resolved = LocalSecrets.resolve(config);
@@ -89,6 +95,7 @@ public final class App {
           database.migrate();
           return new AppContext(resolved, database, registry);
         }))
+        .compose(ctx -> hashing.map(ctx))
         .compose(ctx -> {
           BusCodecs.register(vertx);
           // opened here, outside any verticle, the shared pools live as long as Vert.x: a part undeployed on its

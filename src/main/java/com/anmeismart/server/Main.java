@@ -1,11 +1,13 @@
 package com.anmeismart.server;
 
 import com.anmeismart.server.mcp.McpStdio;
+import com.anmeismart.server.ops.IdleMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -50,6 +52,10 @@ public final class Main {
           || cause instanceof IllegalArgumentException ? null : cause);
       System.exit(1);
       return;
+    }
+    Map<String, String> idle = IdleMemory.apply();
+    if (!idle.isEmpty()) {
+      log.info("idle memory: G1 flags {} (an idle server returns unused heap to the OS)", idle);
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("stopping");

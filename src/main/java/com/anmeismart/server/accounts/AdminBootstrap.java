@@ -26,13 +26,13 @@ public final class AdminBootstrap {
       return Future.succeededFuture();
     }
     UserStore users = new UserStore(app.database().pool(vertx));
-    PasswordHasher hasher = PasswordHasher.create(vertx, 1);
     String email = config.adminEmail() != null ? config.adminEmail() : config.adminUsername() + "@anmeismart.local";
     return users.usernameExists(config.adminUsername())
         .compose(exists -> {
           if (exists) {
             return Future.succeededFuture();
           }
+          PasswordHasher hasher = PasswordHasher.create(vertx, 1);
           return hasher.hash(config.adminPassword())
               .compose(hash -> users.insert(new UserStore.NewUser(config.adminUsername(), email, hash, Roles.ADMIN,
                   null, null, null, null, List.of(), null)))
@@ -40,11 +40,11 @@ public final class AdminBootstrap {
               .recover(t -> t instanceof UserStore.DuplicateException
                   ? Future.succeededFuture() // created meanwhile by another process
                   : Future.failedFuture(t))
+              .eventually(() -> {
+                hasher.close();
+                return Future.succeededFuture();
+              })
               .mapEmpty();
-        })
-        .eventually(() -> {
-          hasher.close();
-          return Future.succeededFuture();
         })
         .mapEmpty();
   }
