@@ -1,6 +1,7 @@
 // Browser journey (BrowserJourneyIT runs it against a live server): two consultants online, a customer registers
-// on the customer page, both consultants see the notification, one claims it, the other sees it claimed, the
-// customer sees the welcome and then the consultant's reply live, and the consultant sees the customer's answer.
+// on the customer page, both consultants see the notification (live and in their inbox), one claims it, the other
+// sees it claimed, the customer sees the welcome and then the consultant's reply live, and the consultant sees the
+// customer's answer.
 // Env: BASE_URL, CONSULTANT_A, CONSULTANT_B, PASSWORD, CUSTOMER, SHOTS (folder for failure screenshots).
 import { chromium } from 'playwright-core';
 
@@ -48,6 +49,9 @@ try {
   const item = (page) => page.locator('#new-customers li', { hasText: customer });
   await Promise.all([pageA, pageB].map((p) => item(p).waitFor({ timeout })));
   log(`both consultants see the new customer (${Date.now() - registeredAt} ms after registering)`);
+  // and it is in their unread inbox (the row is written just after the live copy goes out)
+  await Promise.all([pageA, pageB].map((p) => p.locator('#inbox li', { hasText: customer }).waitFor({ timeout })));
+  log('both consultants have it in their unread inbox');
 
   // the stored welcome (the streamed preview, if the page saw it, is replaced by it)
   const stored = '.message[data-kind="welcome"]:not(#welcome-preview)';
