@@ -83,15 +83,19 @@ public final class NotificationVerticle extends VerticleBase {
         c.expectedResponseMinutes(), app.config().publicBaseUrl(), Instant.now());
     fanout.consultants("new_customer", "new_customer:" + c.conversationId(), payload, c.conversationId(),
             c.webPush(), c.customerId())
-        .onSuccess(result -> {
-          if (result.reached() == 0 && c.notifyAdmins()) {
-            vertx.eventBus().publish(Addresses.ADMIN_ALERTS, new AdminAlert("no_consultants",
-                "新客户 " + c.username() + " 已注册，但系统中没有可通知的顾问",
-                new JsonObject().put("conversation_id", c.conversationId().toString())
-                    .put("user_id", c.customerId().toString()).put("job_id", c.jobId().toString())
-                    .put("dedupe_key", "no_consultants:" + c.conversationId()),
-                Instant.now()));
+        .compose(result -> {
+          if (result.reached() > 0 || !c.notifyAdmins()) {
+            return Future.succeededFuture(result);
           }
+          // written before the reply, so a crash before it makes the job's step (and this alert) run again
+          return alertAdmins(new AdminAlert("no_consultants",
+              "新客户 " + c.username() + " 已注册，但系统中没有可通知的顾问",
+              new JsonObject().put("conversation_id", c.conversationId().toString())
+                  .put("user_id", c.customerId().toString()).put("job_id", c.jobId().toString())
+                  .put("dedupe_key", "no_consultants:" + c.conversationId()),
+              Instant.now())).map(result);
+        })
+        .onSuccess(result -> {
           LOG.info("new customer notified: user_id={}, conversation_id={}, job_id={}, online={}, inbox={}, push={}",
               c.customerId(), c.conversationId(), c.jobId(), result.online(), result.inbox(), result.push());
           msg.reply(result);

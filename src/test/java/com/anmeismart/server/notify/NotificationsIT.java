@@ -204,6 +204,9 @@ class NotificationsIT {
       adminPage.awaitListening(server.app.vertx().eventBus(), Addresses.CLIENT_ADMINS);
       Customer cust = customer();
       assertThat(notifyResult(cust.id())).isEqualTo(new NotifyResult(0, 0, 0).toJson());
+      // written before the step completed (so a crash in between runs the step, and the alert, again)
+      assertThat(server.db().count("SELECT count(*) FROM notifications WHERE user_id = ?::uuid AND kind = "
+          + "'admin_alert' AND conversation_id = ?::uuid", watcher.id(), cust.conversationId())).isEqualTo(1);
       JsonObject live = adminPage.awaitBody(Addresses.CLIENT_ADMINS, "admin_alert");
       assertThat(live.getString("kind")).isEqualTo("no_consultants");
       assertThat(live.getJsonObject("details").getString("conversation_id")).isEqualTo(cust.conversationId());
