@@ -4,6 +4,7 @@ import com.anmeismart.server.AppContext;
 import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.config.AppConfig;
 import com.anmeismart.server.settings.AutomationSettings;
+import com.anmeismart.server.settings.SettingsCache;
 import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -28,7 +29,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class AutomationVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(AutomationVerticle.class);
-  private static final long SETTINGS_TTL_MS = 5_000;
   private static final long STATUS_REFRESH_MS = 5_000;
   private static final long DRAIN_MS = 5_000;
 
@@ -36,12 +36,10 @@ public final class AutomationVerticle extends VerticleBase {
   private final Map<UUID, UUID> inflight = new ConcurrentHashMap<>(); // job id → lease token
   private final AtomicInteger inflightCount = new AtomicInteger();
   private JobStore store;
-  private SettingsStore settingsStore;
+  private SettingsCache settings;
   private JobRunner runner;
   private AutomationMetrics metrics;
   private String owner;
-  private Future<AutomationSettings> settings;
-  private long settingsLoadedAt;
   private boolean claiming;
   private boolean moreDue;
   private boolean stopping;
@@ -54,17 +52,16 @@ public final class AutomationVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     store = new JobStore(app.database().redoablePool(vertx));
-    settingsStore = new SettingsStore(app.database().pool(vertx));
+    settings = new SettingsCache(vertx, new SettingsStore(app.database().pool(vertx)));
     metrics = new AutomationMetrics(app.metrics(), inflightCount);
     runner = new JobRunner(vertx.eventBus(), store, metrics);
     owner = ManagementFactory.getRuntimeMXBean().getName() + "/" + deploymentID();
     AppConfig config = app.config();
 
     MessageConsumer<Void> wake = vertx.eventBus().consumer(Addresses.AUTOMATION_WAKE, msg -> claim());
-    MessageConsumer<String> changed = vertx.eventBus().consumer(Addresses.SETTINGS_CHANGED, msg -> settings = null);
     vertx.setPeriodic(config.automationSweepMs(), id -> claim());
     vertx.setPeriodic(0, STATUS_REFRESH_MS, id -> store.countByStatus().onSuccess(metrics::statusCounts));
-    return Future.join(wake.completion(), changed.completion()).onSuccess(v -> claim());
+    return Future.join(wake.completion(), settings.ready()).onSuccess(v -> claim());
   }
 
   /** Claims as many due jobs as there are free slots, and starts them. Never two claims at once. */
@@ -76,7 +73,7 @@ public final class AutomationVerticle extends VerticleBase {
     }
     claiming = true;
     moreDue = false;
-    currentSettings()
+    settings.current()
         .compose(s -> store.claim(owner, app.config().automationLeaseSeconds(), free).map(jobs -> {
           jobs.forEach(job -> start(job, s));
           if (jobs.size() == free) {
@@ -108,16 +105,6 @@ public final class AutomationVerticle extends VerticleBase {
             claim();
           }
         });
-  }
-
-  /** The settings, re-read at most every few seconds and at once after an admin changes them. */
-  private Future<AutomationSettings> currentSettings() {
-    long now = System.currentTimeMillis();
-    if (settings == null || now - settingsLoadedAt > SETTINGS_TTL_MS || settings.failed()) {
-      settingsLoadedAt = now;
-      settings = settingsStore.automation();
-    }
-    return settings;
   }
 
   /**

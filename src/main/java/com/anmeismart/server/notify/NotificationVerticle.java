@@ -7,7 +7,7 @@ import com.anmeismart.server.bus.NewCustomer;
 import com.anmeismart.server.bus.NotifyResult;
 import com.anmeismart.server.config.AppConfig;
 import com.anmeismart.server.security.SecretBox;
-import com.anmeismart.server.settings.AutomationSettings;
+import com.anmeismart.server.settings.SettingsCache;
 import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -29,7 +29,6 @@ import java.time.Instant;
 public final class NotificationVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(NotificationVerticle.class);
-  private static final long SETTINGS_TTL_MS = 5_000;
   private static final long PRESENCE_GAUGE_MS = 5_000;
 
   private final AppContext app;
@@ -37,9 +36,7 @@ public final class NotificationVerticle extends VerticleBase {
   private Fanout fanout;
   private WebPush push;
   private NotifyMetrics metrics;
-  private SettingsStore settingsStore;
-  private Future<AutomationSettings> settings;
-  private long settingsLoadedAt;
+  private SettingsCache settings;
 
   public NotificationVerticle(AppContext app) {
     this.app = app;
@@ -56,7 +53,7 @@ public final class NotificationVerticle extends VerticleBase {
     // commit before it; the worst is a repeated live copy or Web Push. (The inbox API's reads and marks use the
     // durable pool.)
     inbox = new Inbox(app.database().redoablePool(vertx), config.presenceTtlSeconds());
-    settingsStore = new SettingsStore(pool);
+    settings = new SettingsCache(vertx, new SettingsStore(pool));
     metrics = new NotifyMetrics(app.metrics());
     PushStore pushStore = new PushStore(pool);
     return WebPush.start(vertx, pushStore, new SecretBox(config.secretsKey()), config.vapidSubjectOrDefault(),
@@ -64,16 +61,14 @@ public final class NotificationVerticle extends VerticleBase {
         .compose(webPush -> {
           push = webPush;
           fanout = new Fanout(vertx.eventBus(), inbox, pushStore, webPush, metrics);
-          Escalation escalation = new Escalation(inbox, fanout, this::alertAdmins, this::currentSettings,
+          Escalation escalation = new Escalation(inbox, fanout, this::alertAdmins, settings::current,
               config.publicBaseUrl());
           MessageConsumer<NewCustomer> customers = vertx.eventBus().consumer(Addresses.NOTIFY_NEW_CUSTOMER,
               this::newCustomer);
           MessageConsumer<AdminAlert> alerts = vertx.eventBus().consumer(Addresses.ADMIN_ALERTS, this::adminAlert);
-          MessageConsumer<String> changed = vertx.eventBus().consumer(Addresses.SETTINGS_CHANGED,
-              msg -> settings = null);
           vertx.setPeriodic(config.escalationCheckMs(), id -> escalation.check());
           vertx.setPeriodic(0, PRESENCE_GAUGE_MS, id -> presence.onlineConsultants().onSuccess(metrics::online));
-          return Future.join(customers.completion(), alerts.completion(), changed.completion());
+          return Future.join(customers.completion(), alerts.completion(), settings.ready());
         });
   }
 
@@ -114,7 +109,7 @@ public final class NotificationVerticle extends VerticleBase {
 
   /** An alert for admins: into every admin's inbox (and live), unless admin notifications are switched off. */
   private Future<Void> alertAdmins(AdminAlert alert) {
-    return currentSettings().compose(s -> {
+    return settings.current().compose(s -> {
       if (!s.notifyAdmins()) {
         metrics.adminAlert("switched_off");
         return Future.succeededFuture();
@@ -128,16 +123,6 @@ public final class NotificationVerticle extends VerticleBase {
         return null;
       });
     });
-  }
-
-  /** The settings, re-read at most every few seconds and at once after an admin changes them. */
-  private Future<AutomationSettings> currentSettings() {
-    long now = System.currentTimeMillis();
-    if (settings == null || now - settingsLoadedAt > SETTINGS_TTL_MS || settings.failed()) {
-      settingsLoadedAt = now;
-      settings = settingsStore.automation();
-    }
-    return settings;
   }
 
   @Override
