@@ -39,29 +39,33 @@ public final class BridgeClient implements AutoCloseable {
   private final ScheduledFuture<?> ping;
 
   private BridgeClient(int port) {
-    StringBuilder partial = new StringBuilder();
+    StringBuilder text = new StringBuilder();
+    java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
     ws = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
         .buildAsync(URI.create("ws://127.0.0.1:" + port + "/eventbus/websocket"), new WebSocket.Listener() {
           @Override
           public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-            partial.append(data);
+            text.append(data);
             if (last) {
-              frames.add(new JsonObject(partial.toString()));
-              partial.setLength(0);
+              frames.add(new JsonObject(text.toString()));
+              text.setLength(0);
             }
             socket.request(1);
             return null;
           }
 
-          /** The raw WebSocket transport writes the bridge's frames as binary messages. */
+          /**
+           * The raw WebSocket transport writes the bridge's frames as binary messages; the bytes are decoded once
+           * the message is whole (a fragment may end inside a multi-byte character).
+           */
           @Override
           public CompletionStage<?> onBinary(WebSocket socket, ByteBuffer data, boolean last) {
             byte[] bytes = new byte[data.remaining()];
             data.get(bytes);
-            partial.append(new String(bytes, StandardCharsets.UTF_8));
+            binary.writeBytes(bytes);
             if (last) {
-              frames.add(new JsonObject(partial.toString()));
-              partial.setLength(0);
+              frames.add(new JsonObject(binary.toString(StandardCharsets.UTF_8)));
+              binary.reset();
             }
             socket.request(1);
             return null;
