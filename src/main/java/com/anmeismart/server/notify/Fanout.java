@@ -52,18 +52,20 @@ final class Fanout {
     Future<List<Inbox.Recipient>> consultants = newCustomer == null ? inbox.recipients(Roles.CONSULTANT)
         : inbox.noticeAndRecipients(Roles.CONSULTANT, conversationId, newCustomer);
     return consultants.compose(recipients -> {
+      UUID[] ids = Inbox.notificationIds(recipients, dedupeKey);
       int online = 0;
-      for (Inbox.Recipient r : recipients) {
+      for (int i = 0; i < ids.length; i++) {
+        Inbox.Recipient r = recipients.get(i);
         if (r.online()) {
           online++;
           bus.publish(Addresses.clientConsultant(r.userId()),
-              payload.copy().put("notification_id", Inbox.notificationId(r.userId(), dedupeKey).toString()));
+              payload.copy().put("notification_id", ids[i].toString()));
         }
       }
       metrics.sent("live", online);
       int live = online;
       int offline = recipients.size() - online;
-      return inbox.record(recipients, kind, dedupeKey, payload.getString("title"), payload, conversationId)
+      return inbox.record(recipients, ids, kind, dedupeKey, payload.getString("title"), payload, conversationId)
           .compose(written -> {
             metrics.fanout(System.nanoTime() - t0);
             Map<UUID, Inbox.Recipient> byUser = new HashMap<>();
@@ -136,8 +138,9 @@ final class Fanout {
         .put("title", "管理员告警").put("message", alert.message()).put("details", details)
         .put("timestamp", alert.at().toString());
     UUID conversationId = uuidOrNull(details.getString("conversation_id"));
-    return inbox.recipients(Roles.ADMIN).compose(admins -> inbox.record(admins, "admin_alert", "alert:" + dedupe,
-        "管理员告警: " + alert.kind(), body, conversationId)).map(rows -> {
+    String key = "alert:" + dedupe;
+    return inbox.recipients(Roles.ADMIN).compose(admins -> inbox.record(admins, Inbox.notificationIds(admins, key),
+        "admin_alert", key, "管理员告警: " + alert.kind(), body, conversationId)).map(rows -> {
           long written = rows.stream().filter(Inbox.Written::inserted).count();
           if (written > 0) {
             // only the node whose insert won tells the admin pages, so a cluster sends it once

@@ -117,19 +117,29 @@ public final class Inbox {
     return UUID.nameUUIDFromBytes((userId + "|" + dedupeKey).getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Writes one row per recipient (channel live when online, else inbox); idempotent per user and dedupe key. */
-  public Future<List<Written>> record(List<Recipient> recipients, String kind, String dedupeKey, String title,
-                                      JsonObject body, UUID conversationId) {
+  /** Each recipient's {@link #notificationId}, in the recipients' order. */
+  public static UUID[] notificationIds(List<Recipient> recipients, String dedupeKey) {
+    UUID[] ids = new UUID[recipients.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = notificationId(recipients.get(i).userId(), dedupeKey);
+    }
+    return ids;
+  }
+
+  /**
+   * Writes one row per recipient (channel live when online, else inbox); idempotent per user and dedupe key.
+   * {@code ids} are the recipients' {@link #notificationIds} for {@code dedupeKey}.
+   */
+  public Future<List<Written>> record(List<Recipient> recipients, UUID[] ids, String kind, String dedupeKey,
+                                      String title, JsonObject body, UUID conversationId) {
     if (recipients.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    UUID[] ids = new UUID[recipients.size()];
     UUID[] users = new UUID[recipients.size()];
     String[] channels = new String[recipients.size()];
-    for (int i = 0; i < ids.length; i++) {
+    for (int i = 0; i < users.length; i++) {
       Recipient r = recipients.get(i);
       users[i] = r.userId();
-      ids[i] = notificationId(r.userId(), dedupeKey);
       channels[i] = r.online() ? "live" : "inbox";
     }
     return pool.preparedQuery(RECORD)
