@@ -160,7 +160,14 @@ class SettingsOwnerIT {
   @Test
   void anImportWithABadSettingsDocumentImportsNothing() {
     long byTools = db.count("SELECT count(*) FROM audit_log WHERE actor_kind = 'mcp'");
+    // a row an older version's tool stored under a free key: not a settings document, so not exported
+    db.update("INSERT INTO system_settings (key, value) VALUES ('legacy.flag', '{\"on\": true}') "
+        + "ON CONFLICT DO NOTHING");
     JsonObject export = call("backup_restore", new JsonObject().put("action", "export")).getJsonObject("result");
+    assertThat(export.getJsonArray("system_settings").encode()).doesNotContain("legacy.flag");
+    JsonObject clean = call("backup_restore", new JsonObject().put("action", "import").put("data", export.encode()))
+        .getJsonObject("result");
+    assertThat(clean.getJsonArray("problems")).as("an export imports as it is").isEmpty();
     export.getJsonArray("system_settings").clear().add(new JsonObject().put("key", "registration_automation")
         .put("value", new JsonObject().put("rollout_percent", "50")));
     Object before = db.one("SELECT timeout_seconds FROM mcp_tools WHERE tool_name = 'patient_analysis'")
