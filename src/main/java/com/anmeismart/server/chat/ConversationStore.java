@@ -73,9 +73,8 @@ public final class ConversationStore {
    * The automation's conversation step, as common table expressions for the statement that records the step: CTE
    * {@code ins} creates the customer's default conversation (AI assistant in control, open) unless it exists, and
    * {@code conv} is its id, new or existing. Nothing is inserted unless the CTE named {@code guard} has a row (the
-   * job's lease), so an engine that lost its lease writes nothing.
-   *
-   * @param customer, title, assistantId, assistantName  the statement's parameters ({@code $n}) for these values
+   * job's lease), so an engine that lost its lease writes nothing. The other arguments name the statement's
+   * parameters ({@code $n}) that hold the customer id, the title and the assistant's id and name.
    */
   public static String defaultConversationCtes(String guard, String customer, String title, String assistantId,
                                                String assistantName) {
