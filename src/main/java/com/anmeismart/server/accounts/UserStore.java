@@ -1,5 +1,8 @@
 package com.anmeismart.server.accounts;
 
+import com.anmeismart.server.audit.Actor;
+import com.anmeismart.server.audit.AuditStore;
+import com.anmeismart.server.automation.JobStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,7 +18,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-/** All SQL on users, in one place. Rows leave as {@link JsonObject}s in the API's shape (never the hash). */
+/**
+ * All SQL on users, in one place. Rows leave as {@link JsonObject}s in the API's shape (never the hash). Changes to
+ * accounts by admins (the REST API, the MCP {@code user_management} tool) go through {@link #createStaff} and
+ * {@link #update}, which apply the account rules and write the audit row with the change.
+ */
 public final class UserStore {
 
   static final String COLUMNS = "id, username, email, role, full_name, phone, gender, birth_date, interests, source, "
@@ -25,12 +32,12 @@ public final class UserStore {
       + "gender, birth_date, interests, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " + COLUMNS;
   /**
    * A customer registration: the user and its automation job in one statement, so both exist or neither does
-   * (the job's own SQL lives with the automation; this is the one place that creates jobs).
+   * (the job's SQL is JobStore's fragment; this is the one place that creates jobs).
    */
   private static final String INSERT_CUSTOMER_WITH_JOB = "WITH u AS (INSERT INTO users (username, email, password_hash, "
       + "role, full_name, phone, gender, birth_date, interests, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
       + "RETURNING " + COLUMNS + "), "
-      + "j AS (INSERT INTO automation_jobs (user_id, registered_at) SELECT id, created_at FROM u RETURNING id) "
+      + "j AS (" + JobStore.insertJobFor("u") + ") "
       + "SELECT u.*, j.id AS job_id FROM u, j";
   private static final String FIND_FOR_LOGIN = "SELECT " + COLUMNS + ", password_hash FROM users "
       + "WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1";
@@ -39,9 +46,30 @@ public final class UserStore {
   private static final String LIST = "SELECT " + COLUMNS + ", count(*) OVER () AS total FROM users "
       + "WHERE ($1::text IS NULL OR role = $1) AND ($2::boolean IS NULL OR is_active = $2) "
       + "AND ($3::boolean OR role <> 'customer') ORDER BY created_at DESC, id LIMIT $4 OFFSET $5";
+  private static final String LOCK = "SELECT " + COLUMNS + " FROM users WHERE id = $1 FOR UPDATE";
   private static final String UPDATE = "UPDATE users SET role = coalesce($2, role), is_active = coalesce($3, is_active), "
       + "full_name = coalesce($4, full_name), phone = coalesce($5, phone), email = coalesce($6, email), "
       + "password_hash = coalesce($7, password_hash), updated_at = now() WHERE id = $1 RETURNING " + COLUMNS;
+  /** The MCP tool's search: by role and/or part of a username or full name. */
+  private static final String FIND = "SELECT id, username, role, full_name, is_active, created_at FROM users "
+      + "WHERE ($1::text IS NULL OR role = $1) "
+      + "AND ($2::text IS NULL OR username ILIKE '%' || $2 || '%' OR full_name ILIKE '%' || $2 || '%') "
+      + "ORDER BY created_at DESC LIMIT $3";
+  private static final String FIGURES = "SELECT "
+      + "(SELECT count(*) FROM users WHERE role = 'customer') AS customers, "
+      + "(SELECT count(*) FROM users WHERE role = 'customer' AND created_at > now() - interval '1 day') AS reg_1d, "
+      + "(SELECT count(*) FROM users WHERE role = 'customer' AND created_at > now() - interval '7 days') AS reg_7d, "
+      + "(SELECT count(*) FROM users WHERE role <> 'customer' AND is_active) AS active_staff";
+  private static final String WELCOME_PROFILE = "SELECT username, full_name, interests, source, created_at FROM users "
+      + "WHERE id = $1";
+
+  /**
+   * A user's display name (full name, else username) as an SQL expression, for statements of other stores that
+   * record who did something (the audit log); {@code idParam} is the statement's parameter holding the user id.
+   */
+  public static String displayNameOf(String idParam) {
+    return "(SELECT coalesce(nullif(full_name, ''), username) FROM users WHERE id = " + idParam + "::uuid)";
+  }
 
   /** What a new account needs; optional fields may be null. */
   public record NewUser(String username, String email, String passwordHash, String role, String fullName,
@@ -55,6 +83,30 @@ public final class UserStore {
   /** Fields an admin may change; null leaves a field as it is. */
   public record StaffUpdate(String role, Boolean active, String fullName, String phone, String email,
                             String passwordHash) {
+
+    /** Only the active flag (the MCP tool's activate / deactivate). */
+    public static StaffUpdate active(boolean active) {
+      return new StaffUpdate(null, active, null, null, null, null);
+    }
+  }
+
+  /**
+   * An account rule refused the change (nothing was written).
+   *
+   * @param code {@code self_lockout}: an admin can't remove their own admin role or disable themselves;
+   *             {@code admin_protected}: MCP tools can't change admin accounts (the admin API can)
+   */
+  public static final class RuleException extends RuntimeException {
+    private final String code;
+
+    RuleException(String code, String message) {
+      super(message, null, false, false);
+      this.code = code;
+    }
+
+    public String code() {
+      return code;
+    }
   }
 
   private final Pool pool;
@@ -126,11 +178,89 @@ public final class UserStore {
     });
   }
 
-  public Future<Optional<JsonObject>> update(UUID id, StaffUpdate u) {
-    return pool.preparedQuery(UPDATE)
-        .execute(Tuple.of(id, u.role(), u.active(), u.fullName(), u.phone(), u.email(), u.passwordHash()))
-        .recover(UserStore::mapDuplicate)
-        .map(UserStore::first);
+  /** A staff account created by an admin, recorded in the audit log with it. */
+  public Future<JsonObject> createStaff(NewUser u, Actor actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(INSERT).execute(params(u)).compose(rows -> {
+      JsonObject user = toJson(rows.iterator().next());
+      return AuditStore.record(tx, actor, "user.create", "user", user.getString("id"), null, user).map(user);
+    })).recover(UserStore::mapDuplicate);
+  }
+
+  /**
+   * Changes an account by an admin's (or an admin tool's) hand, under the account rules ({@link RuleException}),
+   * with its audit row (a new password shows as {@value AuditStore#MASK}). Empty when there is no such user.
+   */
+  public Future<Optional<JsonObject>> update(UUID id, StaffUpdate u, Actor actor) {
+    RuleException broken = ruleBroken(id, u, actor);
+    if (broken != null) {
+      return Future.failedFuture(broken);
+    }
+    return pool.withTransaction(tx -> tx.preparedQuery(LOCK).execute(Tuple.of(id)).compose(found -> {
+      if (found.size() == 0) {
+        return Future.succeededFuture(Optional.<JsonObject>empty());
+      }
+      JsonObject before = toJson(found.iterator().next());
+      if (!actor.isUser() && (Roles.ADMIN.equals(before.getString("role")) || Roles.ADMIN.equals(u.role()))) {
+        return Future.failedFuture(new RuleException("admin_protected",
+            "Admin accounts are changed through the admin API only"));
+      }
+      return tx.preparedQuery(UPDATE)
+          .execute(Tuple.of(id, u.role(), u.active(), u.fullName(), u.phone(), u.email(), u.passwordHash()))
+          .compose(rows -> {
+            JsonObject after = toJson(rows.iterator().next());
+            JsonObject audited = u.passwordHash() == null ? after : after.copy().put("password", AuditStore.MASK);
+            return AuditStore.record(tx, actor, "user.update", "user", id, before, audited).map(Optional.of(after));
+          });
+    })).recover(UserStore::mapDuplicate);
+  }
+
+  /**
+   * The rule a change breaks before anything is read, or null: nobody removes their own admin role or disables
+   * themselves (the account that could repair it would be gone).
+   */
+  public static RuleException ruleBroken(UUID id, StaffUpdate u, Actor actor) {
+    if (actor.isUser() && id.equals(actor.id())
+        && ((u.role() != null && !Roles.ADMIN.equals(u.role())) || Boolean.FALSE.equals(u.active()))) {
+      return new RuleException("self_lockout", "You can't remove your own admin role or disable yourself");
+    }
+    return null;
+  }
+
+  /** Users by role and/or a search text in the username or full name, newest first (the MCP tool's list). */
+  public Future<JsonArray> find(String role, String search, int limit) {
+    return pool.preparedQuery(FIND).execute(Tuple.of(role, search, limit)).map(rows -> {
+      JsonArray out = new JsonArray();
+      rows.forEach(r -> out.add(new JsonObject().put("id", r.getUUID("id").toString())
+          .put("username", r.getString("username")).put("role", r.getString("role"))
+          .put("full_name", r.getString("full_name")).put("is_active", r.getBoolean("is_active"))
+          .put("created_at", r.getOffsetDateTime("created_at").toInstant().toString())));
+      return out;
+    });
+  }
+
+  /** {@code {customers, registrations_last_24h, registrations_last_7d, active_staff}}. */
+  public Future<JsonObject> figures() {
+    return pool.query(FIGURES).execute().map(rows -> {
+      Row r = rows.iterator().next();
+      return new JsonObject().put("customers", r.getLong("customers"))
+          .put("registrations_last_24h", r.getLong("reg_1d")).put("registrations_last_7d", r.getLong("reg_7d"))
+          .put("active_staff", r.getLong("active_staff"));
+    });
+  }
+
+  /** What a welcome agent's inputs carry about a new customer (the agent reads the rest through MCP). */
+  public Future<JsonObject> welcomeProfile(UUID id) {
+    return pool.preparedQuery(WELCOME_PROFILE).execute(Tuple.of(id)).map(rows -> {
+      if (rows.size() == 0) {
+        throw new IllegalStateException("no user " + id);
+      }
+      Row r = rows.iterator().next();
+      String[] interests = r.getArrayOfStrings("interests");
+      return new JsonObject().put("username", r.getString("username")).put("full_name", r.getString("full_name"))
+          .put("interests", new JsonArray(interests == null ? List.of() : List.of(interests)))
+          .put("source", r.getString("source"))
+          .put("registered_at", r.getOffsetDateTime("created_at").toInstant().toString());
+    });
   }
 
   private static Optional<JsonObject> first(RowSet<Row> rows) {

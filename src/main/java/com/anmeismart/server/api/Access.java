@@ -1,5 +1,6 @@
 package com.anmeismart.server.api;
 
+import com.anmeismart.server.audit.Actor;
 import io.vertx.core.Handler;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.web.RoutingContext;
@@ -47,6 +48,12 @@ public final class Access {
     } catch (RuntimeException e) {
       throw new ApiException(401, "unauthorized", "Token has no valid subject");
     }
+  }
+
+  /** The caller as the audit log records them (the account's display name is looked up when the row is written). */
+  public static Actor actor(RoutingContext ctx) {
+    Object username = ctx.user() == null ? null : ctx.user().get("username");
+    return Actor.user(userId(ctx), username == null ? null : username.toString());
   }
 
   public static String role(RoutingContext ctx) {

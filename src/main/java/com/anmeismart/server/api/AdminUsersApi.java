@@ -38,26 +38,32 @@ final class AdminUsersApi {
   void create(RoutingContext ctx) {
     JsonObject body = CREATE.validBody(ctx);
     hasher.hash(body.getString("password"))
-        .compose(hash -> users.insert(new UserStore.NewUser(body.getString("username"), body.getString("email").strip(),
-            hash, body.getString("role"), body.getString("full_name"), body.getString("phone"), null, null, null,
-            null)))
+        .compose(hash -> users.createStaff(new UserStore.NewUser(body.getString("username"),
+            body.getString("email").strip(), hash, body.getString("role"), body.getString("full_name"),
+            body.getString("phone"), null, null, null, null), Access.actor(ctx)))
         .onSuccess(user -> Responses.json(ctx, 201, user))
         .onFailure(t -> ctx.fail(Responses.duplicateToConflict(t)));
   }
 
-  /** PUT /admin/users/{id} → the updated account. An admin can't demote or disable their own account. */
+  /**
+   * PUT /admin/users/{id} → the updated account, under UserStore's account rules (an admin can't demote or disable
+   * their own account: 409 {@code self_lockout}), audited with the change.
+   */
   void update(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
     JsonObject body = UPDATE.validBody(ctx);
     String role = body.getString("role");
     Boolean active = body.getBoolean("is_active");
-    if (id.equals(Access.userId(ctx)) && ((role != null && !Roles.ADMIN.equals(role)) || Boolean.FALSE.equals(active))) {
-      throw ApiException.conflict("self_lockout", "You can't remove your own admin role or disable yourself", null);
+    UserStore.StaffUpdate change = new UserStore.StaffUpdate(role, active, body.getString("full_name"),
+        body.getString("phone"), body.getString("email") == null ? null : body.getString("email").strip(), null);
+    UserStore.RuleException broken = UserStore.ruleBroken(id, change, Access.actor(ctx));
+    if (broken != null) {
+      throw ruleRefused(broken); // before the password is hashed: the rule needs no database
     }
     String password = body.getString("password");
     Future<String> hash = password == null ? Future.succeededFuture() : hasher.hash(password);
-    hash.compose(h -> users.update(id, new UserStore.StaffUpdate(role, active, body.getString("full_name"),
-            body.getString("phone"), body.getString("email") == null ? null : body.getString("email").strip(), h)))
+    hash.compose(h -> users.update(id, new UserStore.StaffUpdate(role, active, change.fullName(), change.phone(),
+            change.email(), h), Access.actor(ctx)))
         .onSuccess(user -> {
           if (user.isEmpty()) {
             ctx.fail(ApiException.notFound("User"));
@@ -65,6 +71,11 @@ final class AdminUsersApi {
             Responses.json(ctx, 200, user.get());
           }
         })
-        .onFailure(t -> ctx.fail(Responses.duplicateToConflict(t)));
+        .onFailure(t -> ctx.fail(t instanceof UserStore.RuleException r ? ruleRefused(r)
+            : Responses.duplicateToConflict(t)));
+  }
+
+  private static ApiException ruleRefused(UserStore.RuleException r) {
+    return ApiException.conflict(r.code(), r.getMessage(), null);
   }
 }

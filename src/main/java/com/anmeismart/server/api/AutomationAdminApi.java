@@ -27,27 +27,30 @@ final class AutomationAdminApi {
     this.bus = bus;
   }
 
-  /** GET …/settings → the settings in force. */
+  /**
+   * GET …/settings → the settings in force, and {@code stored_document}: whether the stored document is valid, its
+   * errors (field → message) and, when invalid, the stored value as it is. An invalid document (written by SQL, an
+   * older version…) is still read: each invalid field shows the value in force (the default), and a PUT repairs it.
+   */
   void getSettings(RoutingContext ctx) {
-    settings.automation().onSuccess(s -> Responses.json(ctx, 200, s.toJson())).onFailure(ctx::fail);
+    settings.automationDocument(AutomationSettings.DEFAULTS)
+        .onSuccess(doc -> Responses.json(ctx, 200, doc.settings().toJson().put("stored_document", doc.storedJson())))
+        .onFailure(ctx::fail);
   }
 
   /**
-   * PUT …/settings → the new settings. The body may name any subset of the fields: they replace the current values
-   * ({@code notifications} switch by switch); the rest stay. Engines apply them to their next job.
+   * PUT …/settings → the new settings. The body may name any subset of the fields: they replace the values in force
+   * ({@code notifications} switch by switch); the rest stay. Stored with an audit row, announced to the engines,
+   * which apply them to their next job. Unknown fields are ignored.
    */
   void putSettings(RoutingContext ctx) {
     JsonObject body = SETTINGS.validBody(ctx);
-    settings.automation()
-        .compose(current -> {
-          JsonObject merged = current.toJson().mergeIn(body, true);
-          return settings.saveAutomation(AutomationSettings.fromJson(merged), Access.userId(ctx));
-        })
-        .onSuccess(saved -> {
-          bus.publish(Addresses.SETTINGS_CHANGED, SettingsStore.AUTOMATION_KEY);
-          Responses.json(ctx, 200, saved.toJson());
-        })
-        .onFailure(ctx::fail);
+    settings.updateAutomation(body, Access.actor(ctx))
+        .onSuccess(saved -> Responses.json(ctx, 200, saved.settings().toJson().put("stored_document",
+            new JsonObject().put("valid", true).put("errors", new JsonObject())
+                .put("updated_at", saved.updatedAt() == null ? null : saved.updatedAt().toString()))))
+        .onFailure(t -> ctx.fail(t instanceof SettingsStore.InvalidSettingsException e
+            ? ApiException.invalid(e.fields()) : t));
   }
 
   /** GET …/jobs?status=&limit=&offset= → newest activity first. */
@@ -73,7 +76,7 @@ final class AutomationAdminApi {
   /** POST …/jobs/{id}/retry → 202 and the job, due now; 409 unless it is failed or dead. */
   void retryJob(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
-    jobs.retry(id)
+    jobs.retry(id, Access.actor(ctx))
         .compose(retried -> jobs.get(id).map(job -> {
           if (job.isEmpty()) {
             throw ApiException.notFound("Job");

@@ -2,6 +2,7 @@ package com.anmeismart.server.api;
 
 import com.anmeismart.server.accounts.Roles;
 import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.bus.ClientEvent;
 import com.anmeismart.server.chat.ConversationStore;
 import com.anmeismart.server.notify.Presence;
 import io.vertx.core.Future;
@@ -40,8 +41,6 @@ final class Bridge {
 
   private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
   private static final String UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-  /** The page's own presence notice, so it (and a test) knows the socket counts as online. */
-  static final String PRESENCE_TYPE = "presence";
 
   private record Caller(UUID id, String role, String username) {
   }
@@ -81,10 +80,10 @@ final class Bridge {
     switch (event.type()) {
       case REGISTER -> register(event);
       case REGISTERED -> {
-        // the consumer exists now: tell the consultant's pages that this socket counts as online
+        // the consumer exists now: tell the consultant's pages that this socket counts as online (presence)
         String address = event.getRawMessage().getString("address");
         if (isOwn(event.socket(), address) && address.startsWith(Addresses.CLIENT_CONSULTANT_PREFIX)) {
-          vertx.eventBus().publish(address, new JsonObject().put("type", PRESENCE_TYPE).put("online", true));
+          new ClientEvent.Presence(true).publish(vertx.eventBus(), address);
         }
         event.complete(true);
       }

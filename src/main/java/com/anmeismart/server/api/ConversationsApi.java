@@ -2,11 +2,14 @@ package com.anmeismart.server.api;
 
 import com.anmeismart.server.accounts.Roles;
 import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.bus.ChatMessage;
+import com.anmeismart.server.bus.ClientEvent;
 import com.anmeismart.server.chat.ConversationStore;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.time.Instant;
 import java.util.Set;
 import java.util.UUID;
 
@@ -78,15 +81,15 @@ final class ConversationsApi {
             throw ApiException.forbidden("Only the customer and the consultant who claimed it can write here");
           }
           return store.send(id, caller, senderType, content).map(sent -> {
-            JsonObject message = sent.orElseThrow(() -> ApiException.conflict("conversation_changed",
+            ChatMessage message = sent.orElseThrow(() -> ApiException.conflict("conversation_changed",
                 "The conversation changed (claimed by someone else or closed)", null));
-            JsonObject event = new JsonObject().put("type", "message").put("message", message);
-            bus.publish(Addresses.clientConversation(id), event);
+            ClientEvent event = new ClientEvent.Message(message);
+            event.publish(bus, Addresses.clientConversation(id));
             JsonObject consultant = c.getJsonObject("consultant");
             if (consultant != null) {
-              bus.publish(Addresses.clientConsultant(consultant.getString("id")), event);
+              event.publish(bus, Addresses.clientConsultant(consultant.getString("id")));
             }
-            return message;
+            return message.toJson();
           });
         })
         .onSuccess(message -> Responses.json(ctx, 201, message))
@@ -108,11 +111,10 @@ final class ConversationsApi {
                 : "Already claimed by " + by.getString("username"), new JsonObject().put("status", c.getString("status"))
                 .put("consultant", by));
           }
-          JsonObject claimed = new JsonObject().put("type", "claimed").put("conversation_id", id.toString())
-              .put("consultant", new JsonObject().put("id", caller.toString()).put("username", username))
-              .put("claimed_at", c.getString("claimed_at"));
-          bus.publish(Addresses.CLIENT_CONSULTANTS, claimed);
-          bus.publish(Addresses.clientConversation(id), claimed);
+          String at = c.getString("claimed_at");
+          ClientEvent claimed = new ClientEvent.Claimed(id, caller, username, at == null ? null : Instant.parse(at));
+          claimed.publish(bus, Addresses.CLIENT_CONSULTANTS);
+          claimed.publish(bus, Addresses.clientConversation(id));
           return c;
         }))
         .onSuccess(c -> Responses.json(ctx, 200, c))

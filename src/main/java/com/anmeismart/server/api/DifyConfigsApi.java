@@ -45,7 +45,7 @@ final class DifyConfigsApi {
       throw ApiException.invalid(missing);
     }
     DifyConfig config = merged(null, body);
-    store.create(config, Access.userId(ctx))
+    store.create(config, Access.actor(ctx))
         .onSuccess(created -> {
           changed();
           Responses.json(ctx, 201, created.toJson());
@@ -62,18 +62,22 @@ final class DifyConfigsApi {
           if (current.isEmpty()) {
             return Future.failedFuture(ApiException.notFound("Dify config"));
           }
-          return store.update(merged(current.get(), body));
+          return store.update(merged(current.get(), body), Access.actor(ctx));
         })
         .onSuccess(updated -> {
+          if (updated.isEmpty()) {
+            ctx.fail(ApiException.notFound("Dify config")); // deleted meanwhile
+            return;
+          }
           changed();
-          Responses.json(ctx, 200, updated.orElseThrow().toJson());
+          Responses.json(ctx, 200, updated.get().toJson());
         })
         .onFailure(t -> ctx.fail(nameTaken(t)));
   }
 
   void delete(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
-    store.delete(id).onSuccess(deleted -> {
+    store.delete(id, Access.actor(ctx)).onSuccess(deleted -> {
       if (!deleted) {
         ctx.fail(ApiException.notFound("Dify config"));
         return;

@@ -6,6 +6,7 @@ import com.anmeismart.server.accounts.PasswordHasher;
 import com.anmeismart.server.accounts.Roles;
 import com.anmeismart.server.accounts.Tokens;
 import com.anmeismart.server.accounts.UserStore;
+import com.anmeismart.server.audit.AuditStore;
 import com.anmeismart.server.automation.JobStore;
 import com.anmeismart.server.dify.DifyConfigStore;
 import com.anmeismart.server.mcp.McpKeys;
@@ -55,8 +56,9 @@ public final class HttpApiVerticle extends VerticleBase {
     Tokens tokens = new Tokens(vertx, app.config().jwtSecret(), app.config().jwtTtlSeconds());
     AuthApi auth = new AuthApi(users, hasher, tokens, new Registrations(users, vertx.eventBus()));
     AdminUsersApi adminUsers = new AdminUsersApi(users, hasher);
-    AutomationAdminApi automation = new AutomationAdminApi(new SettingsStore(pool), new JobStore(pool),
-        vertx.eventBus());
+    AutomationAdminApi automation = new AutomationAdminApi(new SettingsStore(pool, vertx.eventBus()),
+        new JobStore(pool), vertx.eventBus());
+    AuditApi audit = new AuditApi(new AuditStore(pool));
     DifyConfigsApi dify = new DifyConfigsApi(new DifyConfigStore(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
@@ -90,6 +92,8 @@ public final class HttpApiVerticle extends VerticleBase {
     api.get("/admin/registration-automation/jobs/:id").handler(automation::getJob);
     api.post("/admin/registration-automation/jobs/:id/retry").handler(automation::retryJob);
     api.get("/admin/mcp/metrics").handler(mcp::metrics);
+    // admins only, whoever else /admin/* lets in: the audit shows every change (SPEC §3: not operators)
+    api.get("/admin/audit").handler(Access.roles(Set.of(Roles.ADMIN))).handler(audit::list);
 
     api.route("/mcp/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));
     api.get("/mcp/groups").handler(mcp::listGroups);

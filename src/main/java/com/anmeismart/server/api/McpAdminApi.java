@@ -1,10 +1,8 @@
 package com.anmeismart.server.api;
 
-import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.mcp.McpKeys;
 import com.anmeismart.server.mcp.McpStore;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -25,7 +23,6 @@ final class McpAdminApi {
   private static final JsonBodies CREATE = JsonBodies.schema("mcp-group-create");
   private static final JsonBodies UPDATE = JsonBodies.schema("mcp-group-update");
   private static final JsonBodies TOOL = JsonBodies.schema("mcp-tool-update");
-  private static final long SYNC_TIMEOUT_MS = 5_000;
 
   private final McpStore store;
   private final McpKeys keys;
@@ -47,7 +44,7 @@ final class McpAdminApi {
   void createGroup(RoutingContext ctx) {
     JsonObject body = CREATE.validBody(ctx);
     McpKeys.Sealed key = keys.seal(McpKeys.generate());
-    store.createGroup(change(body), key, Access.userId(ctx))
+    store.createGroup(change(body), key, Access.actor(ctx))
         .compose(group -> applied().map(group.put("api_key", key.plain())))
         .onSuccess(group -> Responses.json(ctx, 201, group))
         .onFailure(t -> ctx.fail(mapped(t)));
@@ -57,7 +54,7 @@ final class McpAdminApi {
   void updateGroup(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
     JsonObject body = UPDATE.validBody(ctx);
-    store.updateGroup(id, change(body), Access.userId(ctx))
+    store.updateGroup(id, change(body), Access.actor(ctx))
         .compose(group -> applied().map(group))
         .onSuccess(group -> Responses.json(ctx, 200, group.orElseThrow(() -> ApiException.notFound("MCP group"))))
         .onFailure(t -> ctx.fail(mapped(t)));
@@ -66,7 +63,7 @@ final class McpAdminApi {
   /** DELETE /mcp/groups/{id} → 204; its tools go with it, its key stops working. */
   void deleteGroup(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
-    store.deleteGroup(id, Access.userId(ctx))
+    store.deleteGroup(id, Access.actor(ctx))
         .compose(deleted -> applied().map(deleted))
         .onSuccess(deleted -> {
           if (!deleted) {
@@ -81,7 +78,7 @@ final class McpAdminApi {
   /** GET /mcp/groups/{id}/api-key → the decrypted key; audit-logged. */
   void viewKey(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
-    store.viewKey(id, Access.userId(ctx)).onSuccess(enc -> {
+    store.viewKey(id, Access.actor(ctx)).onSuccess(enc -> {
       if (enc.isEmpty()) {
         ctx.fail(ApiException.notFound("MCP group key"));
       } else {
@@ -95,7 +92,7 @@ final class McpAdminApi {
   void rotateKey(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
     McpKeys.Sealed key = keys.seal(McpKeys.generate());
-    store.rotateKey(id, key, Access.userId(ctx))
+    store.rotateKey(id, key, Access.actor(ctx))
         .compose(done -> applied().map(done))
         .onSuccess(done -> {
           if (!done) {
@@ -132,7 +129,7 @@ final class McpAdminApi {
     McpStore.ToolChange change = new McpStore.ToolChange(group == null ? null : UUID.fromString(group),
         body.getBoolean("enabled"), body.getInteger("timeout_seconds"), body.getString("description"),
         body.getJsonObject("config_data"));
-    store.updateTool(id, change, Access.userId(ctx))
+    store.updateTool(id, change, Access.actor(ctx))
         .compose(tool -> applied().map(tool))
         .onSuccess(tool -> Responses.json(ctx, 200, tool.orElseThrow(() -> ApiException.notFound("MCP tool"))))
         .onFailure(t -> ctx.fail(mapped(t)));
@@ -154,14 +151,9 @@ final class McpAdminApi {
     }).onFailure(ctx::fail);
   }
 
-  /**
-   * Tells every MCP server to reload, and waits until this process's has: then the change is in force for the next
-   * request. No MCP server here (another deployment shape) is fine: the published event reaches the others.
-   */
+  /** In force (this process's MCP server reloaded) for the next request; see {@link McpStore#announce}. */
   private Future<Void> applied() {
-    bus.publish(Addresses.MCP_CONFIG_CHANGED, null);
-    return bus.request(Addresses.MCP_CONFIG_SYNC, null, new DeliveryOptions().setSendTimeout(SYNC_TIMEOUT_MS)
-        .setLocalOnly(true)).<Void>mapEmpty().recover(t -> Future.succeededFuture());
+    return McpStore.announce(bus);
   }
 
   private static McpStore.GroupChange change(JsonObject body) {

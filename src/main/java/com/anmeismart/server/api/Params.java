@@ -37,6 +37,23 @@ final class Params {
     throw bad(name, "must be an integer between " + min + " and " + max);
   }
 
+  /** An optional whole number ≥ 1 (an id cursor); null when absent. */
+  static Long positiveLong(RoutingContext ctx, String name) {
+    String s = ctx.queryParams().get(name);
+    if (s == null || s.isEmpty()) {
+      return null;
+    }
+    try {
+      long v = Long.parseLong(s);
+      if (v >= 1) {
+        return v;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw bad(name, "must be a whole number of at least 1");
+  }
+
   static Boolean bool(RoutingContext ctx, String name) {
     String s = ctx.queryParams().get(name);
     if (s == null || s.isEmpty()) {

@@ -52,7 +52,7 @@ public final class AutomationVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     store = new JobStore(app.database().redoablePool(vertx));
-    settings = new SettingsCache(vertx, new SettingsStore(app.database().pool(vertx)));
+    settings = new SettingsCache(vertx, new SettingsStore(app.database().pool(vertx), null));
     metrics = new AutomationMetrics(app.metrics(), inflightCount);
     runner = new JobRunner(vertx.eventBus(), store, metrics);
     owner = ManagementFactory.getRuntimeMXBean().getName() + "/" + deploymentID();

@@ -1,7 +1,7 @@
 package com.anmeismart.server.automation;
 
 import com.anmeismart.server.bus.Addresses;
-import com.anmeismart.server.bus.AdminAlert;
+import com.anmeismart.server.bus.ClientEvent;
 import com.anmeismart.server.bus.NewCustomer;
 import com.anmeismart.server.bus.NotifyResult;
 import com.anmeismart.server.bus.WelcomeRequest;
@@ -141,18 +141,14 @@ final class JobRunner {
     JsonObject metadata = welcome.metadata().put("job_id", job.id().toString());
     return store.sendWelcome(job, welcome.content(), metadata, 0).map(sent -> {
       JobStore.SentWelcome message = sent.orElseThrow(LeaseLost::new);
-      bus.publish(Addresses.clientConversation(job.conversationId()), new JsonObject()
-          .put("type", "message")
-          .put("message", new JsonObject().put("id", message.messageId().toString())
-              .put("conversation_id", job.conversationId().toString()).put("sender_type", "ai").put("kind", "welcome")
-              .put("content", welcome.content()).put("metadata", metadata)
-              .put("created_at", message.createdAt().toString())));
+      // the stored row itself, so the live copy is the object GET …/messages returns (seq, sender_id included)
+      new ClientEvent.Message(message.message()).publish(bus, Addresses.clientConversation(job.conversationId()));
       metrics.step(Step.WELCOME_SENT, true, current.nanos());
       if (message.inserted()) {
         metrics.welcomeAfter(message.sinceRegistrationMs());
       }
-      LOG.info("step welcome_sent ok: {}, message_id={}, since_registration_ms={}", job.ids(), message.messageId(),
-          message.sinceRegistrationMs());
+      LOG.info("step welcome_sent ok: {}, message_id={}, since_registration_ms={}", job.ids(),
+          message.message().id(), message.sinceRegistrationMs());
       return job;
     });
   }
@@ -193,7 +189,14 @@ final class JobRunner {
     boolean dead = job.attempt() > s.maxRetries();
     double delay = dead ? 0 : s.retryDelaySeconds(job.attempt()) * ThreadLocalRandom.current().nextDouble(0.8, 1.2);
     metrics.step(current.step, false, current.nanos());
-    return store.fail(job, current.step, error, dead, delay, current.millis()).map(recorded -> {
+    // a dead job's admin alert is queued in the statement that marks it dead: a crash right after can't lose it
+    String alert = dead ? "客户「" + job.username() + "」的注册自动化在 " + job.attempt() + " 次尝试后失败（" + current.step.id
+        + "）：" + error : null;
+    JsonObject details = dead ? new JsonObject().put("job_id", job.id().toString())
+        .put("user_id", job.userId().toString())
+        .put("conversation_id", job.conversationId() == null ? null : job.conversationId().toString())
+        .put("step", current.step.id).put("attempts", job.attempt()).put("error", error) : null;
+    return store.fail(job, current.step, error, dead, delay, current.millis(), alert, details).map(recorded -> {
       if (!recorded) {
         return null; // lease lost meanwhile: the new owner decides
       }
@@ -202,12 +205,7 @@ final class JobRunner {
         metrics.finished("dead");
         LOG.error("job dead after {} attempt(s): {}, step={}, error={}", job.attempt(), job.ids(), current.step.id,
             error);
-        bus.publish(Addresses.ADMIN_ALERTS, new AdminAlert("automation_job_dead",
-            "Registration automation failed for " + job.username() + " after " + job.attempt() + " attempt(s): " + error,
-            new JsonObject().put("job_id", job.id().toString()).put("user_id", job.userId().toString())
-                .put("conversation_id", job.conversationId() == null ? null : job.conversationId().toString())
-                .put("step", current.step.id).put("attempts", job.attempt()),
-            Instant.now()));
+        bus.publish(Addresses.ADMIN_ALERT_OUTBOX, null); // deliver now rather than at the next sweep
       } else {
         metrics.retry();
         LOG.warn("step {} failed: {}, attempt={}, error={}; retry in {} s", current.step.id, job.ids(), job.attempt(),

@@ -1,5 +1,10 @@
 package com.anmeismart.server.automation;
 
+import com.anmeismart.server.audit.Actor;
+import com.anmeismart.server.audit.AuditStore;
+import com.anmeismart.server.bus.ChatMessage;
+import com.anmeismart.server.chat.ConversationStore;
+import com.anmeismart.server.notify.AlertOutbox;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,11 +22,17 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * All SQL of the automation jobs. Each step is one statement: its effect (idempotent through a unique index),
- * the job's progress and the step-log row commit together, and every write of a running job names its lease
- * token, so an engine that lost its lease changes nothing.
+ * All SQL on {@code automation_jobs} and {@code automation_job_steps}. Each step is one statement: its effect
+ * (idempotent through a unique index), the job's progress and the step-log row commit together, and every write of
+ * a running job names its lease token, so an engine that lost its lease changes nothing. A step's effect on another
+ * context's table is that owner's SQL fragment, composed here: the conversation and the welcome
+ * ({@link ConversationStore}), the dead job's admin alert ({@link AlertOutbox}). The other way round, a registration
+ * writes the user and its job in one statement with the job's fragment {@link #insertJobFor}.
  */
 public final class JobStore {
+
+  /** The admin alert kind of a dead job. */
+  static final String DEAD_ALERT = "automation_job_dead";
 
   /** Milliseconds the statement itself took, on the server's clock, added to what the caller measured before. */
   private static final String DURATION = "($%d::int + (extract(epoch FROM clock_timestamp() - statement_timestamp())"
@@ -41,10 +52,15 @@ public final class JobStore {
   private static final String LOG_STEP = "INSERT INTO automation_job_steps (job_id, step, attempt, success, duration_ms, "
       + "error, detail) SELECT id, '%s', attempts, %s, " + DURATION + ", %s, %s FROM job";
 
-  private static final String CREATE_CONVERSATION = "WITH ins AS ("
-      + "  INSERT INTO conversations (customer_id, title, assistant_id, assistant_name, is_ai_controlled, status, is_default) "
-      + "  VALUES ($3, $4, $5, $6, true, 'open', true) ON CONFLICT (customer_id) WHERE is_default DO NOTHING RETURNING id), "
-      + "conv AS (SELECT id FROM ins UNION ALL SELECT id FROM conversations WHERE customer_id = $3 AND is_default), "
+  /**
+   * The job row, locked, while this claim still holds it: the other contexts' inserts in a step's statement are
+   * guarded by it, so nothing is written once the lease is lost (and nobody can take the lease mid-statement).
+   */
+  private static final String LEASE = "lease AS (SELECT id FROM automation_jobs WHERE id = $1 AND lease_token = $2 "
+      + "FOR UPDATE)";
+
+  private static final String CREATE_CONVERSATION = "WITH " + LEASE + ", "
+      + ConversationStore.defaultConversationCtes("lease", "$3", "$4", "$5", "$6") + ", "
       + "job AS (UPDATE automation_jobs SET conversation_id = (SELECT id FROM conv LIMIT 1), "
       + "  last_step = 'conversation_created', updated_at = now() WHERE id = $1 AND lease_token = $2 "
       + "  RETURNING id, attempts, conversation_id, registered_at), "
@@ -57,17 +73,13 @@ public final class JobStore {
       + "log AS (" + LOG_STEP.formatted("welcome_generated", "true", 4, "NULL", "$5") + ") "
       + "SELECT id FROM job";
 
-  private static final String SEND_WELCOME = "WITH ins AS ("
-      + "  INSERT INTO messages (conversation_id, sender_type, kind, content, metadata) VALUES ($3, 'ai', 'welcome', $4, $5) "
-      + "  ON CONFLICT (conversation_id) WHERE kind = 'welcome' DO NOTHING RETURNING id, created_at), "
-      + "msg AS (SELECT id, created_at FROM ins UNION ALL "
-      + "  SELECT id, created_at FROM messages WHERE conversation_id = $3 AND kind = 'welcome'), "
+  private static final String SEND_WELCOME = "WITH " + LEASE + ", "
+      + ConversationStore.welcomeMessageCtes("lease", "$3", "$4", "$5") + ", "
       + "job AS (UPDATE automation_jobs SET welcome_message_id = (SELECT id FROM msg LIMIT 1), last_step = 'welcome_sent', "
       + "  updated_at = now() WHERE id = $1 AND lease_token = $2 RETURNING id, attempts, registered_at, welcome_message_id), "
       + "log AS (" + LOG_STEP.formatted("welcome_sent", "true", 6, "NULL",
       "jsonb_build_object('message_id', welcome_message_id, 'stored', (SELECT count(*) FROM ins) > 0)") + ") "
-      + "SELECT msg.id, msg.created_at, (SELECT count(*) FROM ins) AS inserted, " + SINCE_REGISTRATION
-      + " FROM job, msg LIMIT 1";
+      + "SELECT msg.*, (SELECT count(*) FROM ins) AS inserted, " + SINCE_REGISTRATION + " FROM job, msg LIMIT 1";
 
   private static final String FINISH = "WITH job AS (UPDATE automation_jobs SET status = 'succeeded', notify_result = $3, "
       + "  lease_token = NULL, lease_owner = NULL, last_step = 'consultants_notified', last_error = NULL, "
@@ -75,13 +87,18 @@ public final class JobStore {
       + "log AS (" + LOG_STEP.formatted("consultants_notified", "true", 4, "NULL", "$3") + ") "
       + "SELECT id FROM job";
 
+  /**
+   * A failed step: the job waits for its retry, or is dead; a dead job's admin alert goes into the alert outbox in
+   * the same statement ($8 message, $9 details), so a crash right after the mark can't lose it.
+   */
   private static final String FAIL = "WITH job AS (UPDATE automation_jobs SET status = $3, "
       + "  next_run_at = now() + make_interval(secs => $4), lease_token = NULL, lease_owner = NULL, last_error = $5, "
       + "  finished_at = CASE WHEN $3 = 'dead' THEN now() END, updated_at = now() "
       + "  WHERE id = $1 AND lease_token = $2 RETURNING id, attempts), "
       + "log AS (INSERT INTO automation_job_steps (job_id, step, attempt, success, duration_ms, error) "
-      + "  SELECT id, $6, attempts, false, $7, $5 FROM job) "
-      + "SELECT id FROM job";
+      + "  SELECT id, $6, attempts, false, $7, $5 FROM job), "
+      + "alert AS (" + AlertOutbox.insertFrom("job", "$3 = 'dead'", "'" + DEAD_ALERT + "'", "$8::text", "$9::jsonb")
+      + ") SELECT id FROM job";
 
   private static final String SKIP = "UPDATE automation_jobs SET status = 'skipped', lease_token = NULL, "
       + "lease_owner = NULL, last_error = $3, finished_at = now(), updated_at = now() "
@@ -91,6 +108,8 @@ public final class JobStore {
       + "attempts = greatest(attempts - 1, 0), lease_token = NULL, lease_owner = NULL, updated_at = now() "
       + "WHERE lease_token = ANY($1)";
 
+  private static final String RETRY_LOCK = "SELECT status, attempts, last_step, last_error FROM automation_jobs "
+      + "WHERE id = $1 FOR UPDATE";
   private static final String RETRY = "UPDATE automation_jobs SET status = 'pending', attempts = 0, next_run_at = now(), "
       + "last_error = NULL, finished_at = NULL, updated_at = now() WHERE id = $1 AND status IN ('failed', 'dead') "
       + "RETURNING id";
@@ -107,8 +126,17 @@ public final class JobStore {
       + "FROM automation_job_steps WHERE job_id = $1 ORDER BY id";
   private static final String COUNT_BY_STATUS = "SELECT status, count(*) AS n FROM automation_jobs GROUP BY status";
 
-  /** What sending the welcome did. */
-  record SentWelcome(UUID messageId, Instant createdAt, boolean inserted, long sinceRegistrationMs) {
+  /**
+   * The job of a new customer, for the registration's single statement (UserStore composes it): inserts the job of
+   * the user row that CTE {@code userCte} returned ({@code id}, {@code created_at}) and returns the job's {@code id}.
+   */
+  public static String insertJobFor(String userCte) {
+    return "INSERT INTO automation_jobs (user_id, registered_at) SELECT id, created_at FROM " + userCte
+        + " RETURNING id";
+  }
+
+  /** What sending the welcome did: the stored message (new, or there from an earlier attempt). */
+  record SentWelcome(ChatMessage message, boolean inserted, long sinceRegistrationMs) {
   }
 
   /** The conversation, and how long after registration it existed. */
@@ -152,8 +180,8 @@ public final class JobStore {
   Future<Optional<SentWelcome>> sendWelcome(ClaimedJob job, String content, JsonObject metadata, int preMs) {
     return pool.preparedQuery(SEND_WELCOME)
         .execute(Tuple.of(job.id(), job.leaseToken(), job.conversationId(), content, metadata, preMs))
-        .map(rows -> first(rows).map(r -> new SentWelcome(r.getUUID("id"),
-            r.getOffsetDateTime("created_at").toInstant(), r.getLong("inserted") > 0, r.getLong("since_registration_ms"))));
+        .map(rows -> first(rows).map(r -> new SentWelcome(ConversationStore.message(r), r.getLong("inserted") > 0,
+            r.getLong("since_registration_ms"))));
   }
 
   Future<Boolean> finish(ClaimedJob job, JsonObject notifyResult, int durationMs) {
@@ -161,10 +189,15 @@ public final class JobStore {
         .map(rows -> rows.size() > 0);
   }
 
-  /** Records a failed step: the job waits {@code delaySeconds} (status failed) or is dead. */
-  Future<Boolean> fail(ClaimedJob job, Step step, String error, boolean dead, double delaySeconds, int durationMs) {
-    return pool.preparedQuery(FAIL).execute(Tuple.of(job.id(), job.leaseToken(), dead ? "dead" : "failed",
-            delaySeconds, error, step.id, durationMs))
+  /**
+   * Records a failed step: the job waits {@code delaySeconds} (status failed) or is dead, and then the admins'
+   * alert ({@code alertMessage}, {@code alertDetails}) is queued in the same statement.
+   */
+  Future<Boolean> fail(ClaimedJob job, Step step, String error, boolean dead, double delaySeconds, int durationMs,
+                       String alertMessage, JsonObject alertDetails) {
+    return pool.preparedQuery(FAIL).execute(Tuple.tuple().addUUID(job.id()).addUUID(job.leaseToken())
+            .addString(dead ? "dead" : "failed").addDouble(delaySeconds).addString(error).addString(step.id)
+            .addInteger(durationMs).addString(alertMessage).addValue(alertDetails))
         .map(rows -> rows.size() > 0);
   }
 
@@ -180,9 +213,24 @@ public final class JobStore {
     return pool.preparedQuery(RELEASE).execute(Tuple.of(leaseTokens.toArray(UUID[]::new))).map(RowSet::rowCount);
   }
 
-  /** An admin's retry of a failed or dead job: due now, attempts from zero. False when no such retryable job. */
-  public Future<Boolean> retry(UUID jobId) {
-    return pool.preparedQuery(RETRY).execute(Tuple.of(jobId)).map(rows -> rows.size() > 0);
+  /**
+   * An admin's retry of a failed or dead job: due now, attempts from zero, recorded in the audit log with the
+   * change. False when there is no such retryable job.
+   */
+  public Future<Boolean> retry(UUID jobId, Actor actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(RETRY_LOCK).execute(Tuple.of(jobId)).compose(found -> {
+      if (found.size() == 0) {
+        return Future.succeededFuture(false);
+      }
+      Row r = found.iterator().next();
+      JsonObject before = new JsonObject().put("status", r.getString("status"))
+          .put("attempts", r.getInteger("attempts")).put("last_step", r.getString("last_step"))
+          .put("last_error", r.getString("last_error"));
+      return tx.preparedQuery(RETRY).execute(Tuple.of(jobId)).compose(rows -> rows.size() == 0
+          ? Future.succeededFuture(false)
+          : AuditStore.record(tx, actor, "job.retry", "automation_job", jobId, before,
+              new JsonObject().put("status", "pending").put("attempts", 0)).map(true));
+    }));
   }
 
   public Future<JsonObject> list(String status, int limit, int offset) {
@@ -218,7 +266,8 @@ public final class JobStore {
     });
   }
 
-  Future<Map<String, Long>> countByStatus() {
+  /** Jobs by status, all time. */
+  public Future<Map<String, Long>> countByStatus() {
     return pool.query(COUNT_BY_STATUS).execute().map(rows -> {
       Map<String, Long> counts = new HashMap<>();
       rows.forEach(r -> counts.put(r.getString("status"), r.getLong("n")));

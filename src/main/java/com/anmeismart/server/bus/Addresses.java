@@ -12,8 +12,13 @@ public final class Addresses {
   public static final String WELCOME_GENERATE = "dify.welcome.generate";
   /** Request {@link NewCustomer} → reply {@link NotifyResult}: put a new customer in front of the consultants. */
   public static final String NOTIFY_NEW_CUSTOMER = "notify.new-customer";
-  /** Publish {@link AdminAlert}: something needs an administrator (a dead job, no consultant at all, …). */
+  /** Publish {@link AdminAlert}: something needs an administrator (no consultant at all, invalid settings, …). */
   public static final String ADMIN_ALERTS = "admin.alerts";
+  /**
+   * Nudge (publish, no body): the admin-alert outbox has a new row (a dead job); the NotificationVerticle delivers
+   * pending rows now instead of at its next sweep.
+   */
+  public static final String ADMIN_ALERT_OUTBOX = "admin.alerts.outbox";
 
   /** Request {@link ChatRequest} → reply {@link ChatResult}: one chat turn with the Dify app of a purpose. */
   public static final String DIFY_CHAT = "dify.chat";

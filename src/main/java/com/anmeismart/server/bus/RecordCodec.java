@@ -12,14 +12,20 @@ import java.util.function.Function;
  */
 final class RecordCodec<T> implements MessageCodec<T, T> {
 
+  private final Class<T> type;
   private final String name;
   private final Function<T, JsonObject> toJson;
   private final Function<JsonObject, T> fromJson;
 
   RecordCodec(Class<T> type, Function<T, JsonObject> toJson, Function<JsonObject, T> fromJson) {
+    this.type = type;
     this.name = "record:" + type.getName();
     this.toJson = toJson;
     this.fromJson = fromJson;
+  }
+
+  Class<T> type() {
+    return type;
   }
 
   @Override

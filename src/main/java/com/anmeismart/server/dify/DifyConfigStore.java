@@ -1,7 +1,11 @@
 package com.anmeismart.server.dify;
 
+import com.anmeismart.server.audit.Actor;
+import com.anmeismart.server.audit.AuditStore;
 import com.anmeismart.server.security.SecretBox;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -13,7 +17,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-/** All SQL on Dify configs and users' A/B assignments. App keys are sealed with {@link SecretBox} at rest. */
+/**
+ * All SQL on Dify configs and users' A/B assignments. App keys are sealed with {@link SecretBox} at rest. Admin
+ * changes are written with their audit row in one transaction (the key never in it: {@value AuditStore#MASK} when it
+ * was set or changed).
+ */
 public final class DifyConfigStore {
 
   private static final String COLUMNS = "id, name, purpose, base_url, app_id, api_key_enc, mode, response_mode, "
@@ -22,6 +30,9 @@ public final class DifyConfigStore {
   private static final String ENABLED = "SELECT " + COLUMNS + " FROM dify_configs WHERE enabled AND purpose = $1 "
       + "AND weight > 0 ORDER BY id";
   private static final String GET = "SELECT " + COLUMNS + " FROM dify_configs WHERE id = $1";
+  private static final String LOCK = GET + " FOR UPDATE";
+  private static final String EXPORT = "SELECT name, purpose, base_url, app_id, mode, response_mode, version, "
+      + "weight, enabled, timeout_ms FROM dify_configs ORDER BY name";
   private static final String INSERT = "INSERT INTO dify_configs (name, purpose, base_url, app_id, api_key_enc, mode, "
       + "response_mode, version, weight, enabled, timeout_ms, created_by) "
       + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING " + COLUMNS;
@@ -29,7 +40,6 @@ public final class DifyConfigStore {
       + "api_key_enc = $6, mode = $7, response_mode = $8, version = $9, weight = $10, enabled = $11, timeout_ms = $12, "
       + "updated_at = now() WHERE id = $1 RETURNING " + COLUMNS;
   private static final String DELETE = "DELETE FROM dify_configs WHERE id = $1";
-  private static final String PROFILE = "SELECT username, full_name, interests, source, created_at FROM users WHERE id = $1";
   private static final String ASSIGNED = "SELECT config_id FROM dify_user_assignments WHERE user_id = $1 AND purpose = $2";
   private static final String ASSIGN = "INSERT INTO dify_user_assignments (user_id, purpose, config_id) VALUES ($1, $2, $3) "
       + "ON CONFLICT (user_id, purpose) DO UPDATE SET config_id = EXCLUDED.config_id, assigned_at = now()";
@@ -56,23 +66,67 @@ public final class DifyConfigStore {
   }
 
   /** @throws DuplicateNameException (failed future) when the name is taken */
-  public Future<DifyConfig> create(DifyConfig c, UUID by) {
-    return pool.preparedQuery(INSERT).execute(Tuple.from(new Object[] {c.name(), c.purpose(), c.baseUrl(), c.appId(),
-            box.encrypt(c.apiKey()), c.mode(), c.responseMode(), c.version(), c.weight(), c.enabled(), c.timeoutMs(), by}))
-        .recover(DifyConfigStore::duplicate)
-        .map(rows -> configs(rows).get(0));
+  public Future<DifyConfig> create(DifyConfig c, Actor actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(INSERT).execute(Tuple.from(new Object[] {c.name(),
+            c.purpose(), c.baseUrl(), c.appId(), box.encrypt(c.apiKey()), c.mode(), c.responseMode(), c.version(),
+            c.weight(), c.enabled(), c.timeoutMs(), actor.id()}))
+        .compose(rows -> {
+          DifyConfig created = configs(rows).get(0);
+          return AuditStore.record(tx, actor, "dify.config.create", "dify_config", created.id(), null,
+              audited(created, true)).map(created);
+        }))
+        .recover(DifyConfigStore::duplicate);
   }
 
-  public Future<Optional<DifyConfig>> update(DifyConfig c) {
-    return pool.preparedQuery(UPDATE).execute(Tuple.from(new Object[] {c.id(), c.name(), c.purpose(), c.baseUrl(),
-            c.appId(), box.encrypt(c.apiKey()), c.mode(), c.responseMode(), c.version(), c.weight(), c.enabled(),
-            c.timeoutMs()}))
-        .recover(DifyConfigStore::duplicate)
-        .map(rows -> configs(rows).stream().findFirst());
+  /** The config with the changes applied; empty when it no longer exists. */
+  public Future<Optional<DifyConfig>> update(DifyConfig c, Actor actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(LOCK).execute(Tuple.of(c.id())).compose(found -> {
+      if (found.size() == 0) {
+        return Future.succeededFuture(Optional.<DifyConfig>empty());
+      }
+      DifyConfig before = configs(found).get(0);
+      return tx.preparedQuery(UPDATE).execute(Tuple.from(new Object[] {c.id(), c.name(), c.purpose(), c.baseUrl(),
+              c.appId(), box.encrypt(c.apiKey()), c.mode(), c.responseMode(), c.version(), c.weight(), c.enabled(),
+              c.timeoutMs()}))
+          .compose(rows -> {
+            DifyConfig after = configs(rows).get(0);
+            boolean keyChanged = !before.apiKey().equals(after.apiKey());
+            return AuditStore.record(tx, actor, "dify.config.update", "dify_config", c.id(), audited(before, false),
+                audited(after, keyChanged)).map(Optional.of(after));
+          });
+    })).recover(DifyConfigStore::duplicate);
   }
 
-  public Future<Boolean> delete(UUID id) {
-    return pool.preparedQuery(DELETE).execute(Tuple.of(id)).map(rows -> rows.rowCount() > 0);
+  public Future<Boolean> delete(UUID id, Actor actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(LOCK).execute(Tuple.of(id)).compose(found -> {
+      if (found.size() == 0) {
+        return Future.succeededFuture(false);
+      }
+      DifyConfig before = configs(found).get(0);
+      return tx.preparedQuery(DELETE).execute(Tuple.of(id))
+          .compose(rows -> AuditStore.record(tx, actor, "dify.config.delete", "dify_config", id,
+              audited(before, false), null))
+          .map(true);
+    }));
+  }
+
+  /** Every config without its key, for an export of the configuration. */
+  public Future<JsonArray> export() {
+    return pool.query(EXPORT).execute().map(rows -> {
+      JsonArray out = new JsonArray();
+      rows.forEach(r -> out.add(r.toJson()));
+      return out;
+    });
+  }
+
+  /** A config as the audit log keeps it: no key, not even its last characters; {@code api_key} marks a new key. */
+  private static JsonObject audited(DifyConfig c, boolean keySet) {
+    JsonObject j = c.toJson();
+    j.remove("api_key_hint");
+    if (keySet) {
+      j.put("api_key", AuditStore.MASK);
+    }
+    return j;
   }
 
   public Future<Optional<UUID>> assignment(UUID userId, String purpose) {
@@ -82,22 +136,6 @@ public final class DifyConfigStore {
 
   public Future<Void> assign(UUID userId, String purpose, UUID configId) {
     return pool.preparedQuery(ASSIGN).execute(Tuple.of(userId, purpose, configId)).mapEmpty();
-  }
-
-  /** What the agent's inputs carry about the user (the agent reads the rest through MCP). */
-  public Future<io.vertx.core.json.JsonObject> profile(UUID userId) {
-    return pool.preparedQuery(PROFILE).execute(Tuple.of(userId)).map(rows -> {
-      if (rows.size() == 0) {
-        throw new IllegalStateException("no user " + userId);
-      }
-      Row r = rows.iterator().next();
-      String[] interests = r.getArrayOfStrings("interests");
-      return new io.vertx.core.json.JsonObject().put("username", r.getString("username"))
-          .put("full_name", r.getString("full_name"))
-          .put("interests", new io.vertx.core.json.JsonArray(interests == null ? List.of() : List.of(interests)))
-          .put("source", r.getString("source"))
-          .put("registered_at", r.getOffsetDateTime("created_at").toInstant().toString());
-    });
   }
 
   private List<DifyConfig> configs(RowSet<Row> rows) {

@@ -2,6 +2,7 @@ package com.anmeismart.server.dify;
 
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.Servers;
+import com.anmeismart.server.accounts.UserStore;
 import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.bus.ChatRequest;
 import com.anmeismart.server.bus.ChatResult;
@@ -38,6 +39,7 @@ public final class DifyGatewayVerticle extends VerticleBase {
   private final AppContext app;
   private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
   private DifyConfigStore store;
+  private UserStore users;
   private ConfigChooser chooser;
   private DifyClient client;
   private DifyMetrics metrics;
@@ -53,6 +55,7 @@ public final class DifyGatewayVerticle extends VerticleBase {
   public Future<?> start() {
     SecretBox box = new SecretBox(app.config().secretsKey());
     store = new DifyConfigStore(app.database().pool(vertx), box);
+    users = new UserStore(app.database().pool(vertx));
     chooser = new ConfigChooser(store);
     client = new DifyClient(vertx);
     metrics = new DifyMetrics(app.metrics());
@@ -77,7 +80,7 @@ public final class DifyGatewayVerticle extends VerticleBase {
     }
     configs()
         .compose(configs -> chooser.choose(req.userId(), WELCOME, configs))
-        .compose(chosen -> store.profile(req.userId()).compose(profile -> {
+        .compose(chosen -> users.welcomeProfile(req.userId()).compose(profile -> {
           DifyConfig config = chosen.orElseGet(this::localAgent);
           String source = chosen.isPresent() ? WelcomeResult.SOURCE_DIFY : WelcomeResult.SOURCE_LOCAL_AGENT;
           String configId = chosen.isPresent() ? config.id().toString() : DifyConfig.LOCAL_AGENT_ID;

@@ -1,6 +1,7 @@
 package com.anmeismart.server.dify;
 
 import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.bus.ClientEvent;
 import com.anmeismart.server.bus.WelcomeRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -116,14 +117,12 @@ final class WelcomeCall {
             metrics.firstText(config.name(), firstTextAt[0] - startMs);
           }
           text.append(delta);
-          vertx.eventBus().publish(address, new JsonObject().put("type", "welcome_chunk")
-              .put("conversation_id", request.conversationId().toString()).put("seq", seq[0]++).put("delta", delta));
+          new ClientEvent.WelcomeChunk(request.conversationId(), seq[0]++, delta).publish(vertx.eventBus(), address);
         }
         case "message_replace" -> {
           text.setLength(0);
           text.append(data.getString("answer", ""));
-          vertx.eventBus().publish(address, new JsonObject().put("type", "welcome_replace")
-              .put("conversation_id", request.conversationId().toString()).put("text", text.toString()));
+          new ClientEvent.WelcomeReplace(request.conversationId(), text.toString()).publish(vertx.eventBus(), address);
         }
         case "agent_thought" -> checkObservation(data);
         default -> {

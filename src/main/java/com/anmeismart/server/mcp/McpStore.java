@@ -1,6 +1,11 @@
 package com.anmeismart.server.mcp;
 
+import com.anmeismart.server.audit.Actor;
+import com.anmeismart.server.audit.AuditStore;
+import com.anmeismart.server.bus.Addresses;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
@@ -19,9 +24,9 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * All SQL on the MCP configuration: groups, their keys, tools, the audit log, the call log and its figures. Used by
- * the MCP server (load, key generation, call log) and by the admin API. Admin changes and their audit row are
- * written in one transaction.
+ * All SQL on the MCP configuration: groups, their keys, tools, the call log and its figures. Used by the MCP server
+ * (load, key generation, call log), the admin API and the admin tools' import. Every admin change is written with
+ * its audit row ({@link AuditStore}) in one transaction, and then announced ({@link #announce}).
  */
 public final class McpStore {
 
@@ -61,8 +66,15 @@ public final class McpStore {
       + "enabled = coalesce($3, enabled), timeout_seconds = coalesce($4, timeout_seconds), "
       + "description = coalesce($5, description), config_data = coalesce($6, config_data), updated_at = now() "
       + "WHERE id = $1 RETURNING id";
-  private static final String AUDIT = "INSERT INTO mcp_audit_log (actor_id, action, group_id, tool_id, details) "
-      + "VALUES ($1, $2, $3, $4, $5)";
+  private static final String KEY_ROTATED_AT = "SELECT key_rotated_at FROM mcp_tool_groups WHERE id = $1 FOR UPDATE";
+  private static final String LOCK_TOOL = "SELECT t.id FROM mcp_tools t JOIN mcp_tool_groups g ON g.id = t.group_id "
+      + "WHERE g.name = $1 AND t.tool_name = $2 FOR UPDATE OF t";
+  private static final String EXPORT_GROUPS = "SELECT name, description, enabled, user_tier, allowed_roles, "
+      + "requires_context_token FROM mcp_tool_groups ORDER BY name";
+  private static final String EXPORT_TOOLS = "SELECT g.name AS group_name, t.tool_name, t.enabled, t.timeout_seconds, "
+      + "t.description, t.config_data FROM mcp_tools t JOIN mcp_tool_groups g ON g.id = t.group_id ORDER BY 1, 2";
+  private static final String CALL_FIGURES = "SELECT count(*) AS calls, count(*) FILTER (WHERE NOT success) AS errors "
+      + "FROM mcp_call_logs WHERE created_at > now() - make_interval(hours => $1)";
   /** One statement per batch: arrays unnested into rows (far cheaper for PostgreSQL than one INSERT per row). */
   private static final String INSERT_CALL_LOGS = "INSERT INTO mcp_call_logs (tool_name, group_id, caller_app_id, "
       + "request_data, response_data, success, error_message, duration_ms) SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d "
@@ -75,10 +87,23 @@ public final class McpStore {
       + "max(duration_ms) AS max_ms, max(created_at) AS last_call_at "
       + "FROM mcp_call_logs WHERE created_at > now() - make_interval(hours => $1) GROUP BY tool_name ORDER BY tool_name";
 
+  private static final long SYNC_TIMEOUT_MS = 5_000;
+
   private final Pool pool;
 
   public McpStore(Pool pool) {
     this.pool = pool;
+  }
+
+  /**
+   * Tells every MCP server to reload a committed change, and waits until this process's has: then the change is in
+   * force for the next request. No MCP server here (another deployment shape) is fine: the published event reaches
+   * the others.
+   */
+  public static Future<Void> announce(EventBus bus) {
+    bus.publish(Addresses.MCP_CONFIG_CHANGED, null);
+    return bus.request(Addresses.MCP_CONFIG_SYNC, null, new DeliveryOptions().setSendTimeout(SYNC_TIMEOUT_MS)
+        .setLocalOnly(true)).<Void>mapEmpty().recover(t -> Future.succeededFuture());
   }
 
   // ---- the MCP server ------------------------------------------------------------------------------------------
@@ -156,54 +181,72 @@ public final class McpStore {
     return group(pool, id);
   }
 
-  public Future<JsonObject> createGroup(GroupChange c, McpKeys.Sealed key, UUID actor) {
+  public Future<JsonObject> createGroup(GroupChange c, McpKeys.Sealed key, Actor actor) {
     return pool.withTransaction(tx -> tx.preparedQuery(INSERT_GROUP).execute(Tuple.tuple().addString(c.name())
             .addString(c.description()).addBoolean(c.enabled() == null || c.enabled())
             .addString(c.userTier() == null ? "internal" : c.userTier())
             .addArrayOfString(c.roles() == null ? new String[0] : c.roles().toArray(String[]::new))
             .addBoolean(Boolean.TRUE.equals(c.requiresContextToken())).addString(key.enc()).addString(key.hash())
-            .addUUID(actor))
+            .addUUID(actor.id()))
         .compose(rows -> {
           UUID id = rows.iterator().next().getUUID("id");
-          return audit(tx, actor, "group_created", id, null, new JsonObject().put("name", c.name()))
-              .compose(v -> group(tx, id)).map(Optional::orElseThrow);
+          return group(tx, id).map(Optional::orElseThrow).compose(group -> AuditStore.record(tx, actor,
+              "mcp.group.create", "mcp_group", id, null, group).map(group));
         }))
         .recover(McpStore::conflict);
   }
 
-  public Future<Optional<JsonObject>> updateGroup(UUID id, GroupChange c, UUID actor) {
-    return pool.withTransaction(tx -> tx.preparedQuery(UPDATE_GROUP).execute(Tuple.tuple().addUUID(id)
-            .addString(c.name()).addString(c.description()).addBoolean(c.enabled()).addString(c.userTier())
-            .addArrayOfString(c.roles() == null ? null : c.roles().toArray(String[]::new))
-            .addBoolean(c.requiresContextToken()))
-        .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(Optional.<JsonObject>empty())
-            : audit(tx, actor, "group_updated", id, null, changeJson(c)).compose(v -> group(tx, id))))
-        .recover(McpStore::conflict);
+  public Future<Optional<JsonObject>> updateGroup(UUID id, GroupChange c, Actor actor) {
+    return pool.withTransaction(tx -> lockedGroup(tx, id).compose(before -> {
+      if (before.isEmpty()) {
+        return Future.succeededFuture(Optional.<JsonObject>empty());
+      }
+      return tx.preparedQuery(UPDATE_GROUP).execute(Tuple.tuple().addUUID(id)
+              .addString(c.name()).addString(c.description()).addBoolean(c.enabled()).addString(c.userTier())
+              .addArrayOfString(c.roles() == null ? null : c.roles().toArray(String[]::new))
+              .addBoolean(c.requiresContextToken()))
+          .compose(rows -> group(tx, id))
+          .compose(after -> AuditStore.record(tx, actor, "mcp.group.update", "mcp_group", id, before.get(),
+              after.orElseThrow()).map(after));
+    })).recover(McpStore::conflict);
   }
 
-  public Future<Boolean> deleteGroup(UUID id, UUID actor) {
-    return pool.withTransaction(tx -> tx.preparedQuery(DELETE_GROUP).execute(Tuple.of(id))
-        .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(false)
-            : audit(tx, actor, "group_deleted", id, null,
-                new JsonObject().put("name", rows.iterator().next().getString("name"))).map(true)));
+  public Future<Boolean> deleteGroup(UUID id, Actor actor) {
+    return pool.withTransaction(tx -> lockedGroup(tx, id).compose(before -> before.isEmpty()
+        ? Future.succeededFuture(false)
+        : tx.preparedQuery(DELETE_GROUP).execute(Tuple.of(id)).compose(rows -> AuditStore.record(tx, actor,
+            "mcp.group.delete", "mcp_group", id, before.get(), null)).map(true)));
   }
 
   /** The encrypted key of a group, recording that an admin looked at it; empty when there is no such group. */
-  public Future<Optional<String>> viewKey(UUID id, UUID actor) {
+  public Future<Optional<String>> viewKey(UUID id, Actor actor) {
     return pool.withTransaction(tx -> tx.preparedQuery(KEY_ENC).execute(Tuple.of(id)).compose(rows -> {
       if (rows.size() == 0) {
         return Future.succeededFuture(Optional.<String>empty());
       }
       String enc = rows.iterator().next().getString("api_key_enc");
-      return audit(tx, actor, "key_viewed", id, null, new JsonObject()).map(Optional.ofNullable(enc));
+      return AuditStore.record(tx, actor, "mcp.key.view", "mcp_group", id, null, null).map(Optional.ofNullable(enc));
     }));
   }
 
-  /** Replaces the key; the old one stops working as soon as the MCP server reloads (at once, see the admin API). */
-  public Future<Boolean> rotateKey(UUID id, McpKeys.Sealed key, UUID actor) {
-    return pool.withTransaction(tx -> tx.preparedQuery(ROTATE).execute(Tuple.of(id, key.enc(), key.hash()))
-        .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(false)
-            : audit(tx, actor, "key_rotated", id, null, new JsonObject()).map(true)));
+  /**
+   * Replaces the key; the old one stops working as soon as the MCP server reloads (at once, see the admin API). The
+   * audit row says that the key changed and when, never the key.
+   */
+  public Future<Boolean> rotateKey(UUID id, McpKeys.Sealed key, Actor actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(KEY_ROTATED_AT).execute(Tuple.of(id)).compose(found -> {
+      if (found.size() == 0) {
+        return Future.succeededFuture(false);
+      }
+      OffsetDateTime was = found.iterator().next().getOffsetDateTime("key_rotated_at");
+      return tx.preparedQuery(ROTATE).execute(Tuple.of(id, key.enc(), key.hash()))
+          .compose(rows -> tx.preparedQuery(KEY_ROTATED_AT).execute(Tuple.of(id)))
+          .compose(now -> AuditStore.record(tx, actor, "mcp.key.rotate", "mcp_group", id,
+              new JsonObject().put("api_key", AuditStore.MASK).put("key_rotated_at", iso(was)),
+              new JsonObject().put("api_key", AuditStore.MASK)
+                  .put("key_rotated_at", iso(now.iterator().next().getOffsetDateTime("key_rotated_at")))))
+          .map(true);
+    }));
   }
 
   public Future<JsonArray> listTools(UUID groupId) {
@@ -214,39 +257,87 @@ public final class McpStore {
     });
   }
 
-  public Future<Optional<JsonObject>> updateTool(UUID id, ToolChange c, UUID actor) {
-    return pool.withTransaction(tx -> tx.preparedQuery(UPDATE_TOOL).execute(Tuple.tuple().addUUID(id)
-            .addUUID(c.groupId()).addBoolean(c.enabled()).addInteger(c.timeoutSeconds()).addString(c.description())
-            .addValue(c.config()))
-        .compose(rows -> {
-          if (rows.rowCount() == 0) {
-            return Future.succeededFuture(Optional.<JsonObject>empty());
-          }
-          return tx.preparedQuery(GET_TOOL).execute(Tuple.of(id)).compose(t -> {
-            JsonObject tool = toolJson(t.iterator().next());
-            JsonObject details = new JsonObject().put("tool_name", tool.getString("tool_name"));
-            if (c.groupId() != null) {
-              details.put("group_id", c.groupId().toString());
-            }
-            if (c.enabled() != null) {
-              details.put("enabled", c.enabled());
-            }
-            if (c.timeoutSeconds() != null) {
-              details.put("timeout_seconds", c.timeoutSeconds());
-            }
-            if (c.description() != null) {
-              details.put("description", c.description());
-            }
-            if (c.config() != null) {
-              details.put("config_data", c.config());
-            }
-            return audit(tx, actor, "tool_updated", UUID.fromString(tool.getString("group_id")), id, details)
-                .map(Optional.of(tool));
-          });
-        }))
+  public Future<Optional<JsonObject>> updateTool(UUID id, ToolChange c, Actor actor) {
+    return pool.withTransaction(tx -> updateTool(tx, id, c, actor))
         .recover(t -> t instanceof PgException pg && "23503".equals(pg.getSqlState())
             ? Future.failedFuture(new IllegalArgumentException("group_id names no group"))
             : conflict(t));
+  }
+
+  private Future<Optional<JsonObject>> updateTool(SqlClient tx, UUID id, ToolChange c, Actor actor) {
+    return tx.preparedQuery(GET_TOOL + " FOR UPDATE OF t").execute(Tuple.of(id)).compose(found -> {
+      if (found.size() == 0) {
+        return Future.succeededFuture(Optional.<JsonObject>empty());
+      }
+      JsonObject before = toolJson(found.iterator().next());
+      return tx.preparedQuery(UPDATE_TOOL).execute(Tuple.tuple().addUUID(id).addUUID(c.groupId())
+              .addBoolean(c.enabled()).addInteger(c.timeoutSeconds()).addString(c.description()).addValue(c.config()))
+          .compose(rows -> tx.preparedQuery(GET_TOOL).execute(Tuple.of(id)))
+          .compose(t -> {
+            JsonObject after = toolJson(t.iterator().next());
+            return AuditStore.record(tx, actor, "mcp.tool.update", "mcp_tool", id, before, after)
+                .map(Optional.of(after));
+          });
+    });
+  }
+
+  /**
+   * An imported tool row (backup_restore), on the import's transaction: the tool {@code toolName} of group
+   * {@code groupName} gets the change, audited; the caller calls {@link #announce} after the commit.
+   *
+   * @return the tool after the change, or empty when it changed nothing (nothing is written then)
+   * @throws UnknownToolException (failed future) when the group holds no such tool
+   */
+  public Future<Optional<JsonObject>> importTool(SqlClient tx, String groupName, String toolName, ToolChange c,
+                                                 Actor actor) {
+    return tx.preparedQuery(LOCK_TOOL).execute(Tuple.of(groupName, toolName)).compose(found -> {
+      if (found.size() == 0) {
+        return Future.failedFuture(new UnknownToolException(groupName, toolName));
+      }
+      UUID id = found.iterator().next().getUUID("id");
+      return tx.preparedQuery(GET_TOOL).execute(Tuple.of(id)).compose(t -> {
+        JsonObject current = toolJson(t.iterator().next());
+        boolean same = (c.enabled() == null || c.enabled().equals(current.getBoolean("enabled")))
+            && (c.timeoutSeconds() == null || c.timeoutSeconds().equals(current.getInteger("timeout_seconds")))
+            && (c.description() == null || c.description().equals(current.getString("description")))
+            && (c.config() == null || c.config().equals(current.getJsonObject("config_data")));
+        return same ? Future.succeededFuture(Optional.<JsonObject>empty()) : updateTool(tx, id, c, actor);
+      });
+    });
+  }
+
+  /** An import names a tool its group does not hold. */
+  public static final class UnknownToolException extends RuntimeException {
+    UnknownToolException(String group, String tool) {
+      super("group " + group + " holds no tool " + tool, null, false, false);
+    }
+  }
+
+  /** Groups (without keys) and tool rows, for an export of the configuration. */
+  public Future<JsonObject> export() {
+    return Future.all(pool.query(EXPORT_GROUPS).execute(), pool.query(EXPORT_TOOLS).execute()).map(all ->
+        new JsonObject().put("mcp_groups", rowsJson(all.resultAt(0))).put("mcp_tools", rowsJson(all.resultAt(1))));
+  }
+
+  /** {@code {calls, errors}} over the last {@code hours}. */
+  public Future<JsonObject> callFigures(int hours) {
+    return pool.preparedQuery(CALL_FIGURES).execute(Tuple.of(hours)).map(rows -> {
+      Row r = rows.iterator().next();
+      return new JsonObject().put("calls", r.getLong("calls")).put("errors", r.getLong("errors"));
+    });
+  }
+
+  private static JsonArray rowsJson(RowSet<Row> rows) {
+    JsonArray out = new JsonArray();
+    rows.forEach(r -> {
+      JsonObject o = new JsonObject();
+      for (int i = 0; i < r.size(); i++) {
+        Object v = r.getValue(i);
+        o.put(r.getColumnName(i), v instanceof String[] a ? new JsonArray(List.of(a)) : v);
+      }
+      out.add(o);
+    });
+    return out;
   }
 
   /** Per tool over the last {@code hours}: calls, errors, error rate, average, p50, p95 and max duration. */
@@ -276,32 +367,14 @@ public final class McpStore {
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(groupJson(rows.iterator().next())));
   }
 
-  private static Future<Void> audit(SqlClient tx, UUID actor, String action, UUID groupId, UUID toolId,
-                                    JsonObject details) {
-    return tx.preparedQuery(AUDIT).execute(Tuple.of(actor, action, groupId, toolId, details)).mapEmpty();
+  /** The group, its row locked for the change that follows. */
+  private static Future<Optional<JsonObject>> lockedGroup(SqlClient tx, UUID id) {
+    return tx.preparedQuery(GET_GROUP + " FOR UPDATE OF g").execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(groupJson(rows.iterator().next())));
   }
 
-  private static JsonObject changeJson(GroupChange c) {
-    JsonObject j = new JsonObject();
-    if (c.name() != null) {
-      j.put("name", c.name());
-    }
-    if (c.description() != null) {
-      j.put("description", c.description());
-    }
-    if (c.enabled() != null) {
-      j.put("enabled", c.enabled());
-    }
-    if (c.userTier() != null) {
-      j.put("user_tier", c.userTier());
-    }
-    if (c.roles() != null) {
-      j.put("allowed_roles", new JsonArray(c.roles()));
-    }
-    if (c.requiresContextToken() != null) {
-      j.put("requires_context_token", c.requiresContextToken());
-    }
-    return j;
+  private static String iso(OffsetDateTime t) {
+    return t == null ? null : t.toInstant().toString();
   }
 
   private static <T> Future<T> conflict(Throwable t) {

@@ -59,8 +59,8 @@ public final class McpVerticle extends VerticleBase {
     metrics = new McpMetrics(app.metrics());
     callLog = new CallLog(vertx, store, metrics);
     callLog.start();
-    ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool), new ContextTokens(vertx, box), callLog,
-        metrics);
+    ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, vertx.eventBus(), box),
+        new ContextTokens(vertx, box), callLog, metrics);
     McpJsonMapper mapper = McpJsonDefaults.getMapper();
     long keepAliveMs = app.config().mcpSseKeepAliveSeconds() * 1000L;
     streamable = new StreamableHttpTransport(vertx, mapper, registry, keepAliveMs);

@@ -65,7 +65,7 @@ final class Escalation {
   private Future<?> escalate(Inbox.Overdue o, AutomationSettings s) {
     Instant now = Instant.now();
     double waited = Duration.between(o.notifiedAt(), now).toMillis() / 60_000.0;
-    JsonObject payload = Payloads.escalation(o.customerId(), o.username(), o.registeredAt(), o.conversationId(),
+    var payload = Payloads.escalation(o.customerId(), o.username(), o.registeredAt(), o.conversationId(),
         s.expectedResponseMinutes(), waited, baseUrl, now);
     return fanout.consultants("escalation", "escalation:" + o.conversationId(), payload, o.conversationId(),
             s.notifyWebPush(), null)

@@ -3,6 +3,7 @@ package com.anmeismart.server.notify;
 import com.anmeismart.server.accounts.Roles;
 import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.bus.AdminAlert;
+import com.anmeismart.server.bus.ClientEvent;
 import com.anmeismart.server.bus.NotifyResult;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
@@ -41,13 +42,14 @@ final class Fanout {
    * consultant's inbox row, then Web Push to the offline ones.
    *
    * @param kind      {@code new_customer} or {@code escalation}
-   * @param payload   the SPEC §7 payload; each live copy gets its {@code notification_id} (for the delivery ack)
+   * @param notice    the SPEC §7 payload; each live copy gets its {@code notification_id} (for the delivery ack)
    * @param webPush   whether offline consultants also get a Web Push message
    * @param newCustomer for a new customer's notification, the customer: the statement that reads the consultants
    *                  also starts the conversation's escalation clock; null otherwise
    */
-  Future<NotifyResult> consultants(String kind, String dedupeKey, JsonObject payload, UUID conversationId,
-                                   boolean webPush, UUID newCustomer) {
+  Future<NotifyResult> consultants(String kind, String dedupeKey, ClientEvent.NewCustomerNotice notice,
+                                   UUID conversationId, boolean webPush, UUID newCustomer) {
+    JsonObject payload = notice.toJson();
     long t0 = System.nanoTime();
     Future<List<Inbox.Recipient>> consultants = newCustomer == null ? inbox.recipients(Roles.CONSULTANT)
         : inbox.noticeAndRecipients(Roles.CONSULTANT, conversationId, newCustomer);
@@ -58,14 +60,13 @@ final class Fanout {
         Inbox.Recipient r = recipients.get(i);
         if (r.online()) {
           online++;
-          bus.publish(Addresses.clientConsultant(r.userId()),
-              payload.copy().put("notification_id", ids[i].toString()));
+          notice.forNotification(ids[i]).publish(bus, Addresses.clientConsultant(r.userId()));
         }
       }
       metrics.sent("live", online);
       int live = online;
       int offline = recipients.size() - online;
-      return inbox.record(recipients, ids, kind, dedupeKey, payload.getString("title"), payload, conversationId)
+      return inbox.record(recipients, ids, kind, dedupeKey, notice.title(), payload, conversationId)
           .compose(written -> {
             metrics.fanout(System.nanoTime() - t0);
             Map<UUID, Inbox.Recipient> byUser = new HashMap<>();
@@ -134,17 +135,18 @@ final class Fanout {
     JsonObject details = alert.details() == null ? new JsonObject() : alert.details();
     String dedupe = details.getString("dedupe_key", alert.kind() + ":" + details.getString("job_id", "")
         + ":" + alert.at().toEpochMilli());
-    JsonObject body = new JsonObject().put("type", "admin_alert").put("kind", alert.kind())
-        .put("title", "管理员告警").put("message", alert.message()).put("details", details)
-        .put("timestamp", alert.at().toString());
+    ClientEvent.AdminAlertNotice notice = new ClientEvent.AdminAlertNotice(alert.kind(), alert.message(), details,
+        alert.at());
+    JsonObject body = notice.toJson();
     UUID conversationId = uuidOrNull(details.getString("conversation_id"));
     String key = "alert:" + dedupe;
     return inbox.recipients(Roles.ADMIN).compose(admins -> inbox.record(admins, Inbox.notificationIds(admins, key),
-        "admin_alert", key, "管理员告警: " + alert.kind(), body, conversationId)).map(rows -> {
+        "admin_alert", key, ClientEvent.AdminAlertNotice.TITLE + ": " + alert.kind(), body, conversationId))
+        .map(rows -> {
           long written = rows.stream().filter(Inbox.Written::inserted).count();
           if (written > 0) {
             // only the node whose insert won tells the admin pages, so a cluster sends it once
-            bus.publish(Addresses.CLIENT_ADMINS, body);
+            notice.publish(bus, Addresses.CLIENT_ADMINS);
             metrics.sent("admin", (int) written);
           }
           return (int) written;

@@ -19,17 +19,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Tells consultants about new customers (SPEC §7, R003): on {@code notify.new-customer} each online consultant
  * gets the notification live over the bridge, offline consultants get an inbox entry and a Web Push message, and
- * with no consultant at all the admins are told; the reply is what happened. Also turns {@code admin.alerts} into
- * admin inbox entries, and escalates customers nobody claimed in time.
+ * with no consultant at all the admins are told; the reply is what happened. Also turns {@code admin.alerts} and
+ * the admin-alert outbox (dead jobs) into admin inbox entries, and escalates customers nobody claimed in time.
  */
 public final class NotificationVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(NotificationVerticle.class);
   private static final long PRESENCE_GAUGE_MS = 5_000;
+  /** How often pending outbox alerts are looked for besides the nudge (a nudge lost with a crashed node). */
+  private static final long OUTBOX_SWEEP_MS = 5_000;
+  private static final int OUTBOX_BATCH = 50;
+  /** How long a pass may take over an outbox alert before another pass may deliver it. */
+  private static final int OUTBOX_LEASE_SECONDS = 60;
 
   private final AppContext app;
   private Inbox inbox;
@@ -37,6 +44,9 @@ public final class NotificationVerticle extends VerticleBase {
   private WebPush push;
   private NotifyMetrics metrics;
   private SettingsCache settings;
+  private AlertOutbox outbox;
+  private boolean draining;
+  private boolean drainAgain;
 
   public NotificationVerticle(AppContext app) {
     this.app = app;
@@ -53,9 +63,10 @@ public final class NotificationVerticle extends VerticleBase {
     // commit before it; the worst is a repeated live copy or Web Push. (The inbox API's reads and marks use the
     // durable pool.)
     inbox = new Inbox(app.database().redoablePool(vertx), config.presenceTtlSeconds());
-    settings = new SettingsCache(vertx, new SettingsStore(pool));
+    settings = new SettingsCache(vertx, new SettingsStore(pool, null));
     metrics = new NotifyMetrics(app.metrics());
     PushStore pushStore = new PushStore(pool);
+    outbox = new AlertOutbox(pool);
     return WebPush.start(vertx, pushStore, new SecretBox(config.secretsKey()), config.vapidSubjectOrDefault(),
             config.pushTimeoutMs())
         .compose(webPush -> {
@@ -66,15 +77,18 @@ public final class NotificationVerticle extends VerticleBase {
           MessageConsumer<NewCustomer> customers = vertx.eventBus().consumer(Addresses.NOTIFY_NEW_CUSTOMER,
               this::newCustomer);
           MessageConsumer<AdminAlert> alerts = vertx.eventBus().consumer(Addresses.ADMIN_ALERTS, this::adminAlert);
+          MessageConsumer<Void> queued = vertx.eventBus().consumer(Addresses.ADMIN_ALERT_OUTBOX, m -> drainOutbox());
           vertx.setPeriodic(config.escalationCheckMs(), id -> escalation.check());
           vertx.setPeriodic(0, PRESENCE_GAUGE_MS, id -> presence.onlineConsultants().onSuccess(metrics::online));
-          return Future.join(customers.completion(), alerts.completion(), settings.ready());
+          vertx.setPeriodic(OUTBOX_SWEEP_MS, id -> drainOutbox());
+          return Future.join(customers.completion(), alerts.completion(), queued.completion(), settings.ready())
+              .onSuccess(v -> drainOutbox()); // what a crash left undelivered
         });
   }
 
   private void newCustomer(Message<NewCustomer> msg) {
     NewCustomer c = msg.body();
-    JsonObject payload = Payloads.newCustomer(c.customerId(), c.username(), c.registeredAt(), c.conversationId(),
+    var payload = Payloads.newCustomer(c.customerId(), c.username(), c.registeredAt(), c.conversationId(),
         c.expectedResponseMinutes(), app.config().publicBaseUrl(), Instant.now());
     fanout.consultants("new_customer", "new_customer:" + c.conversationId(), payload, c.conversationId(),
             c.webPush(), c.customerId())
@@ -105,6 +119,38 @@ public final class NotificationVerticle extends VerticleBase {
     AdminAlert alert = msg.body();
     alertAdmins(alert).onFailure(t -> LOG.warn("admin alert {} could not be written: {}", alert.kind(),
         t.getMessage()));
+  }
+
+  /**
+   * Delivers pending outbox alerts: each is leased, written to the admins' inboxes (idempotent by its dedupe key)
+   * and only then marked delivered, so a pass that dies leaves it to a later one. One pass at a time.
+   */
+  private void drainOutbox() {
+    if (draining) {
+      drainAgain = true;
+      return;
+    }
+    draining = true;
+    drainAgain = false;
+    outbox.lease(OUTBOX_BATCH, OUTBOX_LEASE_SECONDS)
+        .compose(pending -> {
+          List<Future<Void>> each = new ArrayList<>(pending.size());
+          for (AlertOutbox.Pending p : pending) {
+            JsonObject details = p.details().copy();
+            details.put("dedupe_key", details.getString("dedupe_key", p.kind() + ":outbox:" + p.id()));
+            each.add(alertAdmins(new AdminAlert(p.kind(), p.message(), details, p.createdAt()))
+                .compose(v -> outbox.delivered(p.id())));
+          }
+          return Future.join(each).map(pending.size());
+        })
+        .onFailure(t -> LOG.warn("admin alert outbox not delivered yet (the next pass tries again): {}",
+            t.getMessage()))
+        .onComplete(ar -> {
+          draining = false;
+          if (drainAgain || (ar.succeeded() && ar.result() == OUTBOX_BATCH)) {
+            drainOutbox();
+          }
+        });
   }
 
   /** An alert for admins: into every admin's inbox (and live), unless admin notifications are switched off. */

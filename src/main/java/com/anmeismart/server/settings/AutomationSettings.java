@@ -2,8 +2,19 @@ package com.anmeismart.server.settings;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.json.schema.Draft;
+import io.vertx.json.schema.JsonSchema;
+import io.vertx.json.schema.JsonSchemaOptions;
+import io.vertx.json.schema.OutputFormat;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.Validator;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -81,7 +92,10 @@ public record AutomationSettings(boolean enabled, int rolloutPercent, List<Doubl
     return minutes == Math.rint(minutes) && Math.abs(minutes) < Integer.MAX_VALUE ? (Number) (int) minutes : minutes;
   }
 
-  /** Reads stored (or merged) JSON; missing keys take the defaults. The JSON was validated before it was stored. */
+  /**
+   * Reads a document that {@link #check} found valid; missing keys take the defaults. Anything else may throw: read
+   * stored documents with {@link #parse}.
+   */
   public static AutomationSettings fromJson(JsonObject j) {
     JsonObject d = DEFAULTS.toJson().mergeIn(j, true);
     JsonObject n = d.getJsonObject("notifications");
@@ -93,5 +107,106 @@ public record AutomationSettings(boolean enabled, int rolloutPercent, List<Doubl
         ((Number) d.getValue("escalation_minutes")).doubleValue(),
         d.getString("assistant_id"), d.getString("assistant_name"), d.getDouble("welcome_first_text_seconds"),
         d.getDouble("welcome_completion_seconds"), d.getBoolean("welcome_use_agent"));
+  }
+
+  // ---- validation: the one set of rules for the admin API, the MCP tools and what is read back ----------------
+
+  /** The JSON Schema the admin API publishes for the PUT body, and that every stored document must meet. */
+  private static final JsonObject SCHEMA = loadSchema();
+  private static final Validator VALIDATOR = Validator.create(JsonSchema.of(SCHEMA.copy()),
+      new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("app:///").setOutputFormat(OutputFormat.Basic));
+
+  /** The document's fields (top level); others are ignored when a document is read or merged. */
+  public static final Set<String> FIELDS = Set.copyOf(DEFAULTS.toJson().fieldNames());
+
+  /** A document as read: the settings to run on, and what was wrong with the stored one (field → message). */
+  public record Parsed(AutomationSettings settings, JsonObject problems) {
+    public boolean valid() {
+      return problems.isEmpty();
+    }
+  }
+
+  /**
+   * What is wrong with a (partial) settings document, field by field (field → message; empty when it is valid).
+   * Unknown fields are not problems: they are ignored. The messages are the schema's {@code x-error} texts.
+   */
+  public static JsonObject check(JsonObject doc) {
+    JsonObject problems = new JsonObject();
+    OutputUnit out = VALIDATOR.validate(doc);
+    if (Boolean.TRUE.equals(out.getValid())) {
+      return problems;
+    }
+    JsonObject properties = SCHEMA.getJsonObject("properties");
+    if (out.getErrors() != null) {
+      for (OutputUnit e : out.getErrors()) {
+        String field = topField(e.getInstanceLocation());
+        if (field.isEmpty() || problems.containsKey(field)) {
+          continue;
+        }
+        JsonObject prop = properties.getJsonObject(field);
+        String message = prop == null ? null : prop.getString("x-error");
+        problems.put(field, message != null ? message : e.getError());
+      }
+    }
+    if (problems.isEmpty()) {
+      problems.put("document", "must be a JSON object of settings");
+    }
+    return problems;
+  }
+
+  /**
+   * Reads a stored document whatever it holds (it may have been written by SQL, an older version or a bug): valid
+   * fields are used, each invalid field takes its value from {@code fallback} (the last good settings, or the
+   * defaults), and the problems are reported. Never throws: a bad document must not stop the engines.
+   */
+  public static Parsed parse(Object stored, AutomationSettings fallback) {
+    if (!(stored instanceof JsonObject doc)) {
+      return new Parsed(fallback, new JsonObject().put("document", "the stored value is not a JSON object"));
+    }
+    JsonObject problems = check(doc);
+    JsonObject usable = doc.copy();
+    for (String field : problems.fieldNames()) {
+      if (field.equals("notifications") && doc.getValue(field) instanceof JsonObject n) {
+        JsonObject switches = new JsonObject(); // keep the switches that are booleans, drop the rest
+        for (String sw : List.of("consultants", "web_push", "admins")) {
+          if (n.getValue(sw) instanceof Boolean b) {
+            switches.put(sw, b);
+          }
+        }
+        usable.put(field, switches);
+      } else {
+        usable.remove(field);
+      }
+    }
+    if (problems.containsKey("document")) {
+      return new Parsed(fallback, problems);
+    }
+    JsonObject merged = fallback.toJson().mergeIn(usable, true);
+    if (!check(merged).isEmpty()) {
+      return new Parsed(fallback, problems); // cannot happen with the rules above; the fallback is safe anyway
+    }
+    return new Parsed(fromJson(merged), problems);
+  }
+
+  /** "/interests/3" or "#/notifications/web_push" → the top-level field. */
+  private static String topField(String location) {
+    if (location == null) {
+      return "";
+    }
+    String s = location.startsWith("#") ? location.substring(1) : location;
+    s = s.startsWith("/") ? s.substring(1) : s;
+    int slash = s.indexOf('/');
+    return (slash >= 0 ? s.substring(0, slash) : s).replace("~1", "/").replace("~0", "~");
+  }
+
+  private static JsonObject loadSchema() {
+    try (InputStream in = AutomationSettings.class.getResourceAsStream("/schemas/automation-settings.json")) {
+      if (in == null) {
+        throw new IllegalStateException("missing schema automation-settings");
+      }
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

@@ -1,25 +1,45 @@
 package com.anmeismart.server.settings;
 
 import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.bus.AdminAlert;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
 
 /**
  * A verticle's view of the automation settings: re-read at most every few seconds, and at once when an admin
  * changes them ({@link Addresses#SETTINGS_CHANGED}). Used on the verticle's own context only, so it needs no locks.
+ *
+ * <p>A stored document that no longer validates (written by SQL, an older version, a bug) never stops the verticle:
+ * its valid fields are used and each invalid one keeps the last good value this cache saw (the default before
+ * any), and admins get one alert per bad document ({@code settings_invalid}, deduplicated by the document's hash
+ * across verticles and nodes).
  */
 public final class SettingsCache {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SettingsCache.class);
   private static final long TTL_MS = 5_000;
 
+  private final Vertx vertx;
   private final SettingsStore store;
   private final MessageConsumer<String> changed;
   private Future<AutomationSettings> settings;
+  private AutomationSettings lastGood = AutomationSettings.DEFAULTS;
+  private String reported;
   private long loadedAt;
 
   /** Call from the verticle's {@code start()}: the change listener lives on its context. */
   public SettingsCache(Vertx vertx, SettingsStore store) {
+    this.vertx = vertx;
     this.store = store;
     this.changed = vertx.eventBus().consumer(Addresses.SETTINGS_CHANGED, msg -> settings = null);
   }
@@ -33,8 +53,38 @@ public final class SettingsCache {
     long now = System.currentTimeMillis();
     if (settings == null || now - loadedAt > TTL_MS || settings.failed()) {
       loadedAt = now;
-      settings = store.automation();
+      settings = store.automationDocument(lastGood).map(this::accept);
     }
     return settings;
+  }
+
+  private AutomationSettings accept(SettingsStore.AutomationDocument doc) {
+    if (doc.valid()) {
+      lastGood = doc.settings();
+      reported = null;
+      return doc.settings();
+    }
+    String hash = hash(String.valueOf(doc.stored()));
+    if (!hash.equals(reported)) {
+      reported = hash;
+      LOG.error("the stored {} settings are invalid ({}); running on the valid fields and the last good values for "
+          + "the rest until an admin saves them again", SettingsStore.AUTOMATION_KEY, doc.problems().encode());
+      vertx.eventBus().publish(Addresses.ADMIN_ALERTS, new AdminAlert("settings_invalid",
+          "自动化设置（" + SettingsStore.AUTOMATION_KEY + "）中保存的内容无效，系统正以上次有效的设置运行；"
+              + "请在管理后台检查并重新保存。",
+          new JsonObject().put("key", SettingsStore.AUTOMATION_KEY).put("errors", doc.problems())
+              .put("dedupe_key", "settings_invalid:" + SettingsStore.AUTOMATION_KEY + ":" + hash),
+          Instant.now()));
+    }
+    return doc.settings();
+  }
+
+  private static String hash(String text) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -73,7 +73,7 @@ class McpIT {
         "welcome_tools");
     assertThat(row.get("api_key_enc").toString()).doesNotContain(k.substring(8));
     assertThat(row.get("api_key_hash").toString()).hasSize(64);
-    assertThat(server.db().count("SELECT count(*) FROM mcp_audit_log WHERE action = 'key_viewed'")).isPositive();
+    assertThat(server.db().count("SELECT count(*) FROM audit_log WHERE action = 'mcp.key.view'")).isPositive();
     assertThat(group("welcome_tools").getBoolean("requires_context_token")).isTrue();
 
     Map<String, List<String>> expected = Map.of(
@@ -144,8 +144,8 @@ class McpIT {
     assertThat(session.post("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\"}").status()).isEqualTo(401);
     assertThat(new McpClient(port, fresh).open().toolNames()).contains("medical_records");
     assertThat(key("medical_tools")).isEqualTo(fresh);
-    assertThat(server.db().count("SELECT count(*) FROM mcp_audit_log WHERE action = 'key_rotated' AND group_id = ?",
-        UUID.fromString(g.getString("id")))).isEqualTo(1);
+    assertThat(server.db().count("SELECT count(*) FROM audit_log WHERE action = 'mcp.key.rotate' AND target_id = ?",
+        g.getString("id"))).isEqualTo(1);
   }
 
   @Test
@@ -178,7 +178,7 @@ class McpIT {
     String shared = tool("welcome_tools", "get_user_profile").getString("id");
     assertThat(http.put("/api/v1/mcp/tools/" + shared, new JsonObject().put("group_id",
         group("consultation_tools").getString("id")), admin).status()).isEqualTo(409);
-    assertThat(server.db().count("SELECT count(*) FROM mcp_audit_log WHERE action = 'tool_updated'")).isPositive();
+    assertThat(server.db().count("SELECT count(*) FROM audit_log WHERE action = 'mcp.tool.update'")).isPositive();
   }
 
   @Test
@@ -336,8 +336,8 @@ class McpIT {
         .getString("username"), "correct-horse");
     assertThat(http.get("/api/v1/mcp/groups", customer).status()).isEqualTo(403);
     assertThat(http.get("/api/v1/admin/mcp/metrics", customer).status()).isEqualTo(403);
-    assertThat(server.db().count("SELECT count(*) FROM mcp_audit_log WHERE action IN ('group_created', "
-        + "'group_deleted') AND group_id = ?", UUID.fromString(id))).isEqualTo(2);
+    assertThat(server.db().count("SELECT count(*) FROM audit_log WHERE action IN ('mcp.group.create', "
+        + "'mcp.group.delete') AND target_id = ?", id)).isEqualTo(2);
   }
 
   @Test
@@ -345,13 +345,18 @@ class McpIT {
     McpClient system = new McpClient(port, key("system_tools")).open();
     assertThat(system.result("user_management", new JsonObject().put("action", "list").put("role", "admin"))
         .getJsonArray("users")).isNotEmpty();
-    assertThat(system.result("system_config", new JsonObject().put("action", "set").put("key", "mcp_test.flag")
-        .put("value_json", "{\"on\":true}")).getString("key")).isEqualTo("mcp_test.flag");
+    assertThat(system.toolError("system_config", new JsonObject().put("action", "set").put("key", "mcp_test.flag")
+        .put("value_json", "{\"on\":true}"))).contains("Unknown settings document");
+    assertThat(system.result("system_config", new JsonObject().put("action", "set")
+        .put("key", "registration_automation").put("value_json", "{\"expected_response_minutes\":6}"))
+        .getJsonObject("value").getInteger("expected_response_minutes")).isEqualTo(6);
     JsonObject export = system.result("backup_restore", new JsonObject().put("action", "export"));
     assertThat(export.getJsonArray("mcp_tools")).isNotEmpty();
     assertThat(export.encode()).doesNotContain("mcp_key_").doesNotContain("api_key");
-    assertThat(system.result("backup_restore", new JsonObject().put("action", "import")
-        .put("data", export.encode()).put("dry_run", false)).getInteger("tools_applied")).isPositive();
+    JsonObject imported = system.result("backup_restore", new JsonObject().put("action", "import")
+        .put("data", export.encode()).put("dry_run", false));
+    assertThat(imported.getInteger("tools_applied")).isEqualTo(export.getJsonArray("mcp_tools").size());
+    assertThat(imported.getInteger("tools_changed")).isZero(); // the export is what is stored: nothing to change
     assertThat(system.result("project_metrics", new JsonObject()).getLong("customers")).isPositive();
 
     String lin = "00000000-0000-4000-8000-00000000d001";

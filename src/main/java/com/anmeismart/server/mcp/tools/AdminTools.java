@@ -1,24 +1,47 @@
 package com.anmeismart.server.mcp.tools;
 
+import com.anmeismart.server.accounts.UserStore;
+import com.anmeismart.server.audit.Actor;
+import com.anmeismart.server.automation.JobStore;
+import com.anmeismart.server.chat.ConversationStore;
+import com.anmeismart.server.dify.DifyConfigStore;
+import com.anmeismart.server.mcp.McpStore;
+import com.anmeismart.server.settings.AutomationSettings;
+import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
-/** System tools: user_management, system_config, backup_restore, project_metrics. */
+/**
+ * System tools: user_management, system_config, backup_restore, project_metrics. Every read and change goes
+ * through the owner of the data (UserStore, SettingsStore, McpStore…) with the same rules, audit rows and change
+ * events as the admin API; the actor in the audit log is the calling key's group.
+ */
 final class AdminTools {
 
   private static final Set<String> ROLES = Set.of("customer", "consultant", "doctor", "operator", "admin");
+  private static final String FORMAT = "anmeismart-config/1";
 
-  private final ClinicStore store;
+  /** The owners' stores the tools go through. */
+  record Owners(UserStore users, SettingsStore settings, McpStore mcp, DifyConfigStore dify, JobStore jobs,
+                ConversationStore conversations, ClinicStore clinic, CustomerProfiles profiles, Pool pool,
+                EventBus bus) {
+  }
 
-  AdminTools(ClinicStore store) {
-    this.store = store;
+  private final Owners o;
+
+  AdminTools(Owners owners) {
+    this.o = owners;
   }
 
   List<ToolDef> defs() {
@@ -33,8 +56,9 @@ final class AdminTools {
                 .integer("limit", "For list: at most this many (default 20)", 1, 200).required("action").build(true),
             true, this::users),
         new ToolDef("system_config", "System configuration",
-            "System settings documents (e.g. registration_automation): action 'list' or 'get' (key), or 'set' a key "
-                + "to a JSON value (value_json). No secrets are stored there.",
+            "System settings documents (registration_automation): action 'list' or 'get' (key), or 'set': value_json "
+                + "names the fields to change, checked by the same rules as the admin API (an invalid value changes "
+                + "nothing). Only documented keys exist. Every change is audited. No secrets are stored there.",
             Schema.object().oneOf("action", "list, get or set", "list", "get", "set")
                 .string("key", "The settings key, e.g. registration_automation", 100)
                 .string("value_json", "For set: the new value as a JSON object", 20_000).required("action")
@@ -42,8 +66,9 @@ final class AdminTools {
             false, this::config),
         new ToolDef("backup_restore", "Configuration backup and restore",
             "Exports the configuration as JSON (system settings, MCP groups and tools, Dify configs; never keys or "
-                + "other secrets), or imports such an export: settings and tool flags are applied; with dry_run "
-                + "(default true) only what would change is reported.",
+                + "other secrets), or imports such an export: settings and tool flags are applied, all or nothing, "
+                + "checked like the admin API's changes and audited; with dry_run (default true) only what would "
+                + "change, and any problem, is reported.",
             Schema.object().oneOf("action", "export or import", "export", "import")
                 .string("data", "For import: the exported JSON", 1_000_000)
                 .bool("dry_run", "For import: report only (default true)").required("action").build(false),
@@ -51,7 +76,11 @@ final class AdminTools {
         new ToolDef("project_metrics", "Project metrics",
             "Figures of the clinic system: customers, registrations (24 h, 7 days), active staff, automation jobs "
                 + "by status, MCP calls and errors (24 h), booked appointments, open conversations.",
-            Schema.object().build(false), false, call -> store.metrics().map(m -> (Object) m)));
+            Schema.object().build(false), false, this::metrics));
+  }
+
+  private static Actor actor(ToolCall call) {
+    return Actor.mcp(call.groupName());
   }
 
   private Future<Object> users(ToolCall call) {
@@ -65,17 +94,23 @@ final class AdminTools {
         if (role != null && !ROLES.contains(role)) {
           throw new ToolError("role must be one of " + ROLES);
         }
-        return store.users(role, null, call.string("search"), call.integer("limit", 20))
+        return o.users().find(role, call.string("search"), call.integer("limit", 20))
             .map(list -> new JsonObject().put("users", list).put("count", list.size()));
       }
       case "get" -> {
         UUID id = call.user("user_id");
-        return store.profile(id).map(p -> (Object) p.orElseThrow(() -> new ToolError("No user with id " + id)));
+        return o.profiles().profile(id).map(p -> (Object) p.orElseThrow(() -> new ToolError("No user with id " + id)));
       }
       case "activate", "deactivate" -> {
         UUID id = call.uuid("user_id");
-        return store.setActive(id, action.equals("activate")).map(u -> (Object) u.orElseThrow(() ->
-            new ToolError("No such non-admin user (admins are changed through the admin API)")));
+        return o.users().update(id, UserStore.StaffUpdate.active(action.equals("activate")), actor(call))
+            .recover(t -> Future.failedFuture(t instanceof UserStore.RuleException r ? new ToolError(r.getMessage()
+                + " (" + r.code() + ")") : t))
+            .map(u -> {
+              JsonObject user = u.orElseThrow(() -> new ToolError("No user with id " + id));
+              return new JsonObject().put("id", user.getString("id")).put("username", user.getString("username"))
+                  .put("role", user.getString("role")).put("is_active", user.getBoolean("is_active"));
+            });
       }
       default -> throw new ToolError("action must be list, get, activate or deactivate");
     }
@@ -85,56 +120,124 @@ final class AdminTools {
     String action = call.requiredString("action");
     switch (action) {
       case "list" -> {
-        return store.settings(null).map(list -> new JsonObject().put("settings", list));
+        return o.settings().automationDocument(AutomationSettings.DEFAULTS)
+            .map(doc -> new JsonObject().put("settings", new JsonArray().add(document(doc))));
       }
       case "get" -> {
-        String key = call.requiredString("key");
-        return store.settings(key).map(list -> {
-          if (list.isEmpty()) {
-            throw new ToolError("No setting " + key + " is stored (defaults apply)");
-          }
-          return list.getJsonObject(0);
-        });
+        known(call.requiredString("key"));
+        return o.settings().automationDocument(AutomationSettings.DEFAULTS).map(AdminTools::document);
       }
       case "set" -> {
-        String key = call.requiredString("key");
-        if (!key.matches("^[a-z0-9_.]{1,100}$")) {
-          throw new ToolError("key must be 1–100 characters of a-z, 0-9, _ and .");
-        }
-        return store.putSetting(key, jsonObject(call.requiredString("value_json"), "value_json"))
-            .map(o -> (Object) o);
+        String key = known(call.requiredString("key"));
+        JsonObject changes = jsonObject(call.requiredString("value_json"), "value_json");
+        return o.settings().updateAutomation(changes, actor(call))
+            .recover(t -> Future.failedFuture(t instanceof SettingsStore.InvalidSettingsException e
+                ? new ToolError("Invalid settings, nothing changed: " + problems(e.fields())) : t))
+            .map(saved -> new JsonObject().put("key", key).put("value", saved.settings().toJson())
+                .put("changed", saved.changed()).put("ignored_fields", new JsonArray(saved.ignored()))
+                .put("updated_at", saved.updatedAt() == null ? null : saved.updatedAt().toString()));
       }
       default -> throw new ToolError("action must be list, get or set");
     }
   }
 
+  /** A settings document as the tool shows it: the values in force, and whether the stored one is valid. */
+  private static JsonObject document(SettingsStore.AutomationDocument doc) {
+    return new JsonObject().put("key", SettingsStore.AUTOMATION_KEY).put("value", doc.settings().toJson())
+        .put("valid", doc.valid()).put("errors", doc.problems())
+        .put("updated_at", doc.updatedAt() == null ? null : doc.updatedAt().toString());
+  }
+
+  /** Only documented settings documents exist: anything else would be a row nothing reads. */
+  private static String known(String key) {
+    if (!SettingsStore.DOCUMENTS.contains(key)) {
+      throw new ToolError("Unknown settings document '" + key + "'; the documents are " + SettingsStore.DOCUMENTS);
+    }
+    return key;
+  }
+
+  private static String problems(JsonObject fields) {
+    List<String> out = new ArrayList<>();
+    fields.forEach(e -> out.add(e.getKey() + ": " + e.getValue()));
+    return String.join("; ", out);
+  }
+
   private Future<Object> backup(ToolCall call) {
     String action = call.requiredString("action");
     if (action.equals("export")) {
-      return store.exportConfig().map(o -> (Object) o);
+      return Future.all(o.settings().export(), o.mcp().export(), o.dify().export()).map(all -> {
+        JsonObject mcp = all.resultAt(1);
+        return new JsonObject().put("format", FORMAT).put("exported_at", Instant.now().toString())
+            .put("system_settings", all.<JsonArray>resultAt(0)).put("mcp_groups", mcp.getJsonArray("mcp_groups"))
+            .put("mcp_tools", mcp.getJsonArray("mcp_tools")).put("dify_configs", all.<JsonArray>resultAt(2));
+      });
     }
     if (!action.equals("import")) {
       throw new ToolError("action must be export or import");
     }
     JsonObject data = jsonObject(call.requiredString("data"), "data");
-    if (!"anmeismart-config/1".equals(data.getString("format"))) {
-      throw new ToolError("data is not an export of this system (format anmeismart-config/1)");
+    if (!FORMAT.equals(data.getString("format"))) {
+      throw new ToolError("data is not an export of this system (format " + FORMAT + ")");
     }
-    JsonArray settings = data.getJsonArray("system_settings", new JsonArray());
-    JsonArray tools = data.getJsonArray("mcp_tools", new JsonArray());
+    Import plan = Import.read(data);
     if (call.bool("dry_run", true)) {
       return Future.succeededFuture(new JsonObject().put("dry_run", true)
-          .put("settings", settings.stream().map(o -> ((JsonObject) o).getString("key")).toList())
-          .put("tools", tools.size()));
+          .put("settings", new JsonArray(plan.settings().stream().map(Import.Setting::key).toList()))
+          .put("tools", plan.tools().size()).put("problems", new JsonArray(plan.problems())));
     }
-    return store.importConfig(settings, tools).map(r -> (Object) r.put("dry_run", false));
+    if (!plan.problems().isEmpty()) {
+      throw new ToolError("Nothing imported: " + String.join("; ", plan.problems()));
+    }
+    Actor actor = actor(call);
+    int[] changed = new int[2];
+    // one transaction: every owner writes its rows (with their audit rows) on it, so the import is all or nothing
+    return o.pool().withTransaction(tx -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (Import.Setting s : plan.settings()) {
+        chain = chain.compose(v -> o.settings().updateAutomation(tx, s.value(), actor)).map(saved -> {
+          changed[0] += saved.changed() ? 1 : 0;
+          return null;
+        });
+      }
+      for (Import.Tool t : plan.tools()) {
+        chain = chain.compose(v -> o.mcp().importTool(tx, t.group(), t.tool(), t.change(), actor)).map(after -> {
+          changed[1] += after.isPresent() ? 1 : 0;
+          return null;
+        });
+      }
+      return chain;
+    }).recover(t -> Future.failedFuture(t instanceof SettingsStore.InvalidSettingsException e
+        ? new ToolError("Nothing imported: invalid settings: " + problems(e.fields()))
+        : t instanceof McpStore.UnknownToolException u ? new ToolError("Nothing imported: " + u.getMessage()) : t))
+        .compose(v -> {
+          if (changed[0] > 0) {
+            o.settings().announce(SettingsStore.AUTOMATION_KEY);
+          }
+          return changed[1] > 0 ? McpStore.announce(o.bus()) : Future.succeededFuture();
+        })
+        .map(v -> new JsonObject().put("dry_run", false).put("settings_applied", plan.settings().size())
+            .put("tools_applied", plan.tools().size()).put("settings_changed", changed[0])
+            .put("tools_changed", changed[1]));
   }
 
-  private static JsonObject jsonObject(String text, String name) {
+  private Future<Object> metrics(ToolCall call) {
+    return Future.all(List.of(o.users().figures(), o.jobs().countByStatus(), o.mcp().callFigures(24),
+        o.clinic().bookedAppointments(), o.conversations().openCount())).map(all -> {
+          JsonObject users = all.resultAt(0);
+          JsonObject jobs = new JsonObject();
+          all.<java.util.Map<String, Long>>resultAt(1).forEach(jobs::put);
+          JsonObject mcp = all.resultAt(2);
+          return users.put("automation_jobs", jobs).put("mcp_calls_last_24h", mcp.getLong("calls"))
+              .put("mcp_errors_last_24h", mcp.getLong("errors"))
+              .put("appointments_booked", all.<Long>resultAt(3)).put("conversations_open", all.<Long>resultAt(4));
+        });
+  }
+
+  static JsonObject jsonObject(String text, String name) {
     try {
       Object v = Json.decodeValue(text);
-      if (v instanceof JsonObject o) {
-        return o;
+      if (v instanceof JsonObject obj) {
+        return obj;
       }
     } catch (DecodeException e) {
       // reported below

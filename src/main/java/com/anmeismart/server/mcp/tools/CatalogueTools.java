@@ -17,9 +17,11 @@ final class CatalogueTools {
       + " (For reference only, not a diagnosis: a licensed doctor decides after a face-to-face consultation.)";
 
   private final ClinicStore store;
+  private final CustomerProfiles profiles;
 
-  CatalogueTools(ClinicStore store) {
+  CatalogueTools(ClinicStore store, CustomerProfiles profiles) {
     this.store = store;
+    this.profiles = profiles;
   }
 
   List<ToolDef> defs() {
@@ -162,7 +164,7 @@ final class CatalogueTools {
     if (patient == null) {
       return Future.succeededFuture(Set.of());
     }
-    return Future.all(store.profile(patient), store.records(patient, null, 200)).map(all -> {
+    return Future.all(profiles.profile(patient), store.records(patient, null, 200)).map(all -> {
       JsonObject p = all.<java.util.Optional<JsonObject>>resultAt(0)
           .orElseThrow(() -> new ToolError("No patient with id " + patient));
       return Conditions.of(all.resultAt(1), p.getInteger("age"));
@@ -193,7 +195,7 @@ final class CatalogueTools {
   private Future<Object> plan(ToolCall call) {
     UUID customer = call.user("customer_id");
     Integer budget = call.args().getInteger("budget_max");
-    return Future.all(store.profile(customer), conditions(customer)).compose(all -> {
+    return Future.all(profiles.profile(customer), conditions(customer)).compose(all -> {
       JsonObject p = all.<java.util.Optional<JsonObject>>resultAt(0)
           .orElseThrow(() -> new ToolError("No customer with id " + customer));
       JsonArray goals = call.words("goals").isEmpty() ? p.getJsonArray("interests") : call.words("goals");

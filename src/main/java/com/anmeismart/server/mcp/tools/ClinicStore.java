@@ -6,33 +6,22 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.Period;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 
-/** All SQL the MCP tools run: users, catalogue, FAQ, appointments, records, plans, settings, figures. */
+/**
+ * The clinic's own data, all SQL on it: the service catalogue, the FAQ, appointment slots and appointments, medical
+ * records, treatment plans. (The tools read and change other contexts' data through those contexts' stores.)
+ */
 public final class ClinicStore {
 
   /** The clinic's time zone: slots and "today" are in local time. */
   static final ZoneId CLINIC_ZONE = ZoneId.of("Asia/Shanghai");
 
-  private static final String PROFILE = "SELECT u.id, u.username, u.email, u.role, u.full_name, u.phone, u.gender, "
-      + "u.birth_date, u.interests, u.source, u.is_active, u.created_at, "
-      + "(SELECT count(*) FROM conversations c WHERE c.customer_id = u.id) AS conversations, "
-      + "(SELECT c.id FROM conversations c WHERE c.customer_id = u.id AND c.is_default) AS default_conversation_id, "
-      + "(SELECT count(*) FROM appointments a WHERE a.customer_id = u.id AND a.status = 'booked') AS appointments, "
-      + "(SELECT count(*) FROM treatment_plans p WHERE p.customer_id = u.id) AS plans, "
-      + "(SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-      + "  WHERE c.customer_id = u.id AND m.sender_type = 'customer') AS customer_messages "
-      + "FROM users u WHERE u.id = $1";
   private static final String SERVICE_COLUMNS = "id, name, name_en, category, description, price_min, price_max, "
       + "duration_minutes, sessions, recovery, keywords, contraindications, contraindication_notes";
   private static final String CATALOGUE = "SELECT " + SERVICE_COLUMNS + " FROM service_catalogue WHERE active "
@@ -43,48 +32,9 @@ public final class ClinicStore {
       + "WHERE question ILIKE '%' || w || '%' OR answer ILIKE '%' || w || '%' "
       + "OR EXISTS (SELECT 1 FROM unnest(keywords) k WHERE k ILIKE '%' || w || '%' OR w ILIKE '%' || k || '%')) AS score "
       + "FROM faq ORDER BY score DESC, id LIMIT $2";
-  private static final String USERS = "SELECT id, username, role, full_name, is_active, created_at FROM users "
-      + "WHERE ($1::text IS NULL OR role = $1) AND ($2::uuid IS NULL OR id = $2) "
-      + "AND ($3::text IS NULL OR username ILIKE '%' || $3 || '%' OR full_name ILIKE '%' || $3 || '%') "
-      + "ORDER BY created_at DESC LIMIT $4";
-  private static final String SET_ACTIVE = "UPDATE users SET is_active = $2, updated_at = now() WHERE id = $1 "
-      + "AND role <> 'admin' RETURNING id, username, role, is_active";
-  private static final String SETTINGS = "SELECT key, value, updated_at FROM system_settings "
-      + "WHERE ($1::text IS NULL OR key = $1) ORDER BY key";
-  private static final String PUT_SETTING = "INSERT INTO system_settings (key, value, updated_at) VALUES ($1, $2, now()) "
-      + "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() RETURNING key, value, updated_at";
-  private static final String EXPORT_GROUPS = "SELECT name, description, enabled, user_tier, allowed_roles, "
-      + "requires_context_token FROM mcp_tool_groups ORDER BY name";
-  private static final String EXPORT_TOOLS = "SELECT g.name AS group_name, t.tool_name, t.enabled, t.timeout_seconds, "
-      + "t.description, t.config_data FROM mcp_tools t JOIN mcp_tool_groups g ON g.id = t.group_id ORDER BY 1, 2";
-  private static final String EXPORT_DIFY = "SELECT name, purpose, base_url, app_id, mode, response_mode, version, "
-      + "weight, enabled, timeout_ms FROM dify_configs ORDER BY name";
-  private static final String IMPORT_TOOL = "UPDATE mcp_tools t SET enabled = $3, timeout_seconds = $4, "
-      + "description = coalesce($5, t.description), config_data = coalesce($6, t.config_data), updated_at = now() "
-      + "FROM mcp_tool_groups g WHERE g.id = t.group_id AND g.name = $1 AND t.tool_name = $2";
-  private static final String METRICS = "SELECT "
-      + "(SELECT count(*) FROM users WHERE role = 'customer') AS customers, "
-      + "(SELECT count(*) FROM users WHERE role = 'customer' AND created_at > now() - interval '1 day') AS reg_1d, "
-      + "(SELECT count(*) FROM users WHERE role = 'customer' AND created_at > now() - interval '7 days') AS reg_7d, "
-      + "(SELECT count(*) FROM users WHERE role <> 'customer' AND is_active) AS active_staff, "
-      + "(SELECT json_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM automation_jobs GROUP BY status) s) "
-      + "  AS jobs, "
-      + "(SELECT count(*) FROM mcp_call_logs WHERE created_at > now() - interval '1 day') AS mcp_calls_1d, "
-      + "(SELECT count(*) FROM mcp_call_logs WHERE created_at > now() - interval '1 day' AND NOT success) "
-      + "  AS mcp_errors_1d, "
-      + "(SELECT count(*) FROM appointments WHERE status = 'booked') AS appointments_booked, "
-      + "(SELECT count(*) FROM conversations WHERE status = 'open') AS conversations_open";
   private static final String RECORDS = "SELECT id, record_type, title, notes, conditions, doctor_name, recorded_at "
       + "FROM medical_records WHERE patient_id = $1 AND ($2::text IS NULL OR record_type = $2) "
       + "ORDER BY recorded_at DESC LIMIT $3";
-  private static final String CONVERSATIONS = "SELECT c.id, c.title, c.status, c.is_default, c.consultant_id, "
-      + "c.created_at, c.updated_at, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS messages, "
-      + "(SELECT m.content FROM messages m WHERE m.conversation_id = c.id ORDER BY m.seq DESC LIMIT 1) AS last_message "
-      + "FROM conversations c WHERE c.customer_id = $1 ORDER BY c.created_at DESC LIMIT $2";
-  private static final String CONVERSATION = "SELECT id, customer_id, title, status, consultant_id, created_at "
-      + "FROM conversations WHERE id = $1";
-  private static final String MESSAGES = "SELECT seq, id, sender_type, kind, content, created_at FROM messages "
-      + "WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2";
   private static final String INSERT_PLAN = "INSERT INTO treatment_plans (customer_id, title, goals, items, excluded, "
       + "price_min, price_max, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 'mcp:plan_generation') "
       + "RETURNING id, created_at";
@@ -101,6 +51,10 @@ public final class ClinicStore {
       + "AS starts_at";
   private static final String CANCEL = "UPDATE appointments SET status = 'cancelled', cancelled_at = now() "
       + "WHERE id = $1 AND ($2::uuid IS NULL OR customer_id = $2) AND status = 'booked' RETURNING id, status";
+  private static final String CUSTOMER_FIGURES = "SELECT "
+      + "(SELECT count(*) FROM appointments a WHERE a.customer_id = $1 AND a.status = 'booked') AS appointments, "
+      + "(SELECT count(*) FROM treatment_plans p WHERE p.customer_id = $1) AS plans";
+  private static final String BOOKED = "SELECT count(*) AS n FROM appointments WHERE status = 'booked'";
   private static final String APPOINTMENTS = "SELECT a.id, a.service_id, c.name AS service_name, a.status, s.starts_at, "
       + "s.room, a.created_at FROM appointments a JOIN appointment_slots s ON s.id = a.slot_id "
       + "JOIN service_catalogue c ON c.id = a.service_id WHERE a.customer_id = $1 ORDER BY s.starts_at DESC LIMIT 50";
@@ -164,30 +118,6 @@ public final class ClinicStore {
     return false;
   }
 
-  public Future<Optional<JsonObject>> profile(UUID userId) {
-    return pool.preparedQuery(PROFILE).execute(Tuple.of(userId)).map(rows -> {
-      if (rows.size() == 0) {
-        return Optional.empty();
-      }
-      Row r = rows.iterator().next();
-      LocalDate birth = r.getLocalDate("birth_date");
-      OffsetDateTime created = r.getOffsetDateTime("created_at");
-      UUID conv = r.getUUID("default_conversation_id");
-      return Optional.of(new JsonObject().put("id", r.getUUID("id").toString())
-          .put("username", r.getString("username")).put("email", r.getString("email"))
-          .put("phone", r.getString("phone")).put("role", r.getString("role"))
-          .put("full_name", r.getString("full_name")).put("gender", r.getString("gender"))
-          .put("birth_date", birth == null ? null : birth.toString())
-          .put("age", birth == null ? null : Period.between(birth, LocalDate.now(CLINIC_ZONE)).getYears())
-          .put("interests", new JsonArray(List.of(r.getArrayOfStrings("interests"))))
-          .put("source", r.getString("source")).put("is_active", r.getBoolean("is_active"))
-          .put("registered_at", created.toInstant().toString())
-          .put("default_conversation_id", conv == null ? null : conv.toString())
-          .put("conversations", r.getLong("conversations")).put("booked_appointments", r.getLong("appointments"))
-          .put("treatment_plans", r.getLong("plans")).put("customer_messages", r.getLong("customer_messages")));
-    });
-  }
-
   /**
    * Catalogue entries by id and/or category, ranked by how many of {@code words} they match (entries matching none
    * are left out when words are given), cheapest first among equals.
@@ -240,103 +170,18 @@ public final class ClinicStore {
         });
   }
 
-  public Future<JsonArray> users(String role, UUID id, String search, int limit) {
-    return pool.preparedQuery(USERS).execute(Tuple.of(role, id, search, limit)).map(rows -> {
-      JsonArray out = new JsonArray();
-      rows.forEach(r -> out.add(new JsonObject().put("id", r.getUUID("id").toString())
-          .put("username", r.getString("username")).put("role", r.getString("role"))
-          .put("full_name", r.getString("full_name")).put("is_active", r.getBoolean("is_active"))
-          .put("created_at", r.getOffsetDateTime("created_at").toInstant().toString())));
-      return out;
-    });
-  }
-
-  /** Activates or deactivates a non-admin account (admins are managed through the admin API only). */
-  public Future<Optional<JsonObject>> setActive(UUID id, boolean active) {
-    return pool.preparedQuery(SET_ACTIVE).execute(Tuple.of(id, active)).map(rows -> rows.size() == 0
-        ? Optional.empty()
-        : Optional.of(rows.iterator().next().toJson().put("id", id.toString())));
-  }
-
-  public Future<JsonArray> settings(String key) {
-    return pool.preparedQuery(SETTINGS).execute(Tuple.of(key)).map(ClinicStore::settingsJson);
-  }
-
-  public Future<JsonObject> putSetting(String key, Object value) {
-    return pool.preparedQuery(PUT_SETTING).execute(Tuple.of(key, value))
-        .map(rows -> settingsJson(rows).getJsonObject(0));
-  }
-
-  private static JsonArray settingsJson(RowSet<Row> rows) {
-    JsonArray out = new JsonArray();
-    rows.forEach(r -> out.add(new JsonObject().put("key", r.getString("key")).put("value", r.getValue("value"))
-        .put("updated_at", r.getOffsetDateTime("updated_at").toInstant().toString())));
-    return out;
-  }
-
-  /** The configuration as JSON; secrets (MCP keys, Dify API keys) are not part of it. */
-  public Future<JsonObject> exportConfig() {
-    return Future.all(pool.preparedQuery(SETTINGS).execute(Tuple.tuple().addString(null)), pool.query(EXPORT_GROUPS).execute(),
-        pool.query(EXPORT_TOOLS).execute(), pool.query(EXPORT_DIFY).execute()).map(all -> {
-          JsonObject out = new JsonObject().put("format", "anmeismart-config/1")
-              .put("exported_at", OffsetDateTime.now(ZoneOffset.UTC).toInstant().toString());
-          out.put("system_settings", settingsJson(all.resultAt(0)));
-          out.put("mcp_groups", rowsJson(all.resultAt(1)));
-          out.put("mcp_tools", rowsJson(all.resultAt(2)));
-          out.put("dify_configs", rowsJson(all.resultAt(3)));
-          return out;
-        });
-  }
-
-  private static JsonArray rowsJson(RowSet<Row> rows) {
-    JsonArray out = new JsonArray();
-    rows.forEach(r -> {
-      JsonObject o = new JsonObject();
-      for (int i = 0; i < r.size(); i++) {
-        Object v = r.getValue(i);
-        o.put(r.getColumnName(i), v instanceof String[] a ? new JsonArray(List.of(a)) : v);
-      }
-      out.add(o);
-    });
-    return out;
-  }
-
-  /** Applies settings and tool flags from an export, in one transaction; returns what was applied. */
-  public Future<JsonObject> importConfig(JsonArray settings, JsonArray tools) {
-    return pool.withTransaction(tx -> {
-      Future<Integer> chain = Future.succeededFuture(0);
-      for (Object o : settings) {
-        JsonObject s = (JsonObject) o;
-        chain = chain.compose(n -> tx.preparedQuery(PUT_SETTING).execute(Tuple.of(s.getString("key"),
-            s.getValue("value"))).map(n + 1));
-      }
-      Future<Integer> settingsDone = chain;
-      return settingsDone.compose(ns -> {
-        Future<Integer> tchain = Future.succeededFuture(0);
-        for (Object o : tools) {
-          JsonObject t = (JsonObject) o;
-          tchain = tchain.compose(n -> tx.preparedQuery(IMPORT_TOOL).execute(Tuple.of(t.getString("group_name"),
-                  t.getString("tool_name"), t.getBoolean("enabled", true), t.getInteger("timeout_seconds", 30),
-                  t.getString("description"), t.getJsonObject("config_data")))
-              .map(rows -> n + rows.rowCount()));
-        }
-        return tchain.map(nt -> new JsonObject().put("settings_applied", ns).put("tools_applied", nt));
-      });
-    });
-  }
-
-  public Future<JsonObject> metrics() {
-    return pool.query(METRICS).execute().map(rows -> {
+  /** {@code {booked_appointments, treatment_plans}} of one customer. */
+  public Future<JsonObject> customerFigures(UUID customer) {
+    return pool.preparedQuery(CUSTOMER_FIGURES).execute(Tuple.of(customer)).map(rows -> {
       Row r = rows.iterator().next();
-      Object jobs = r.getValue("jobs");
-      return new JsonObject().put("customers", r.getLong("customers"))
-          .put("registrations_last_24h", r.getLong("reg_1d")).put("registrations_last_7d", r.getLong("reg_7d"))
-          .put("active_staff", r.getLong("active_staff"))
-          .put("automation_jobs", jobs instanceof JsonObject o ? o : new JsonObject())
-          .put("mcp_calls_last_24h", r.getLong("mcp_calls_1d")).put("mcp_errors_last_24h", r.getLong("mcp_errors_1d"))
-          .put("appointments_booked", r.getLong("appointments_booked"))
-          .put("conversations_open", r.getLong("conversations_open"));
+      return new JsonObject().put("booked_appointments", r.getLong("appointments"))
+          .put("treatment_plans", r.getLong("plans"));
     });
+  }
+
+  /** Appointments booked now, all customers. */
+  public Future<Long> bookedAppointments() {
+    return pool.query(BOOKED).execute().map(rows -> rows.iterator().next().getLong("n"));
   }
 
   public Future<JsonArray> records(UUID patient, String type, int limit) {
@@ -349,46 +194,6 @@ public final class ClinicStore {
           .put("doctor_name", r.getString("doctor_name"))
           .put("recorded_at", r.getOffsetDateTime("recorded_at").toInstant().toString())));
       return out;
-    });
-  }
-
-  public Future<JsonArray> conversations(UUID customer, int limit) {
-    return pool.preparedQuery(CONVERSATIONS).execute(Tuple.of(customer, limit)).map(rows -> {
-      JsonArray out = new JsonArray();
-      rows.forEach(r -> {
-        UUID consultant = r.getUUID("consultant_id");
-        out.add(new JsonObject().put("id", r.getUUID("id").toString()).put("title", r.getString("title"))
-            .put("status", r.getString("status")).put("is_default", r.getBoolean("is_default"))
-            .put("consultant_id", consultant == null ? null : consultant.toString())
-            .put("messages", r.getLong("messages")).put("last_message", r.getString("last_message"))
-            .put("created_at", r.getOffsetDateTime("created_at").toInstant().toString())
-            .put("updated_at", r.getOffsetDateTime("updated_at").toInstant().toString()));
-      });
-      return out;
-    });
-  }
-
-  /** The conversation (with its customer id) and its newest messages, oldest first; empty when unknown. */
-  public Future<Optional<JsonObject>> conversation(UUID id, int limit) {
-    return pool.preparedQuery(CONVERSATION).execute(Tuple.of(id)).compose(rows -> {
-      if (rows.size() == 0) {
-        return Future.succeededFuture(Optional.empty());
-      }
-      Row c = rows.iterator().next();
-      return pool.preparedQuery(MESSAGES).execute(Tuple.of(id, limit)).map(ms -> {
-        JsonArray messages = new JsonArray();
-        ms.forEach(m -> messages.add(0, new JsonObject().put("id", m.getUUID("id").toString())
-            .put("sender_type", m.getString("sender_type")).put("kind", m.getString("kind"))
-            .put("content", m.getString("content"))
-            .put("created_at", m.getOffsetDateTime("created_at").toInstant().toString())));
-        UUID consultant = c.getUUID("consultant_id");
-        return Optional.of(new JsonObject().put("id", id.toString())
-            .put("customer_id", c.getUUID("customer_id").toString()).put("title", c.getString("title"))
-            .put("status", c.getString("status"))
-            .put("consultant_id", consultant == null ? null : consultant.toString())
-            .put("created_at", c.getOffsetDateTime("created_at").toInstant().toString())
-            .put("messages", messages));
-      });
     });
   }
 

@@ -13,9 +13,11 @@ import java.util.UUID;
 final class MedicalTools {
 
   private final ClinicStore store;
+  private final CustomerProfiles profiles;
 
-  MedicalTools(ClinicStore store) {
+  MedicalTools(ClinicStore store, CustomerProfiles profiles) {
     this.store = store;
+    this.profiles = profiles;
   }
 
   List<ToolDef> defs() {
@@ -41,7 +43,7 @@ final class MedicalTools {
 
   private Future<Object> analysis(ToolCall call) {
     UUID patient = call.user("patient_id");
-    return Future.all(store.profile(patient), store.records(patient, null, 200),
+    return Future.all(profiles.profile(patient), store.records(patient, null, 200),
         store.services(new JsonArray(), null, null, 50)).map(all -> {
           JsonObject p = all.<Optional<JsonObject>>resultAt(0)
               .orElseThrow(() -> new ToolError("No patient with id " + patient));

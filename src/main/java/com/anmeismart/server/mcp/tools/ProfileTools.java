@@ -1,5 +1,6 @@
 package com.anmeismart.server.mcp.tools;
 
+import com.anmeismart.server.chat.ConversationStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,9 +19,13 @@ final class ProfileTools {
   private static final Set<String> CONTOUR = Set.of("瘦脸", "脸型", "轮廓", "隆鼻", "下巴", "双眼皮");
 
   private final ClinicStore store;
+  private final CustomerProfiles profiles;
+  private final ConversationStore conversations;
 
-  ProfileTools(ClinicStore store) {
+  ProfileTools(ClinicStore store, CustomerProfiles profiles, ConversationStore conversations) {
     this.store = store;
+    this.profiles = profiles;
+    this.conversations = conversations;
   }
 
   List<ToolDef> defs() {
@@ -45,7 +50,7 @@ final class ProfileTools {
             "A customer's conversations, newest first, with message counts and the last message.",
             Schema.object().string("customer_id", "The customer's id (UUID); optional with a context token")
                 .integer("limit", "At most this many conversations (default 10)", 1, 50).build(true),
-            true, call -> store.conversations(call.user("customer_id"), call.integer("limit", 10))
+            true, call -> conversations.customerConversations(call.user("customer_id"), call.integer("limit", 10))
                 .map(list -> new JsonObject().put("customer_id", call.user("customer_id").toString())
                     .put("conversations", list))),
         new ToolDef("get_conversation_data", "Conversation messages",
@@ -59,7 +64,7 @@ final class ProfileTools {
   private Future<Object> profile(ToolCall call) {
     UUID id = call.user("user_id");
     boolean details = call.bool("include_details", false);
-    return store.profile(id).compose(found -> {
+    return profiles.profile(id).compose(found -> {
       JsonObject p = found.orElseThrow(() -> new ToolError("No user with id " + id));
       if (!details) {
         p.remove("email");
@@ -86,7 +91,7 @@ final class ProfileTools {
   private Future<Object> analysis(ToolCall call) {
     UUID id = call.user("user_id");
     String type = call.string("analysis_type") == null ? "basic" : call.string("analysis_type");
-    return store.profile(id).compose(found -> {
+    return profiles.profile(id).compose(found -> {
       JsonObject p = found.orElseThrow(() -> new ToolError("No user with id " + id));
       JsonArray interests = p.getJsonArray("interests");
       Integer age = p.getInteger("age");
@@ -148,7 +153,7 @@ final class ProfileTools {
 
   private Future<Object> conversation(ToolCall call) {
     UUID id = call.uuid("conversation_id");
-    return store.conversation(id, call.integer("limit", 50)).map(found -> {
+    return conversations.withLatestMessages(id, call.integer("limit", 50)).map(found -> {
       // With a context token, another customer's conversation is "not found": nothing about it leaks.
       JsonObject c = found.filter(conv -> call.scopeUser() == null
               || conv.getString("customer_id").equals(call.scopeUser().toString()))

@@ -1,5 +1,13 @@
 package com.anmeismart.server.mcp.tools;
 
+import com.anmeismart.server.accounts.UserStore;
+import com.anmeismart.server.automation.JobStore;
+import com.anmeismart.server.chat.ConversationStore;
+import com.anmeismart.server.dify.DifyConfigStore;
+import com.anmeismart.server.mcp.McpStore;
+import com.anmeismart.server.security.SecretBox;
+import com.anmeismart.server.settings.SettingsStore;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.sqlclient.Pool;
 
 import java.util.ArrayList;
@@ -11,13 +19,21 @@ public final class Tools {
   private Tools() {
   }
 
-  public static List<ToolDef> all(Pool pool) {
-    ClinicStore store = new ClinicStore(pool);
+  /**
+   * @param bus where the owners announce changes (settings, MCP configuration)
+   * @param box the secrets key's box (the Dify store needs it to read configs; exports never include keys)
+   */
+  public static List<ToolDef> all(Pool pool, EventBus bus, SecretBox box) {
+    ClinicStore clinic = new ClinicStore(pool);
+    UserStore users = new UserStore(pool);
+    ConversationStore conversations = new ConversationStore(pool);
+    CustomerProfiles profiles = new CustomerProfiles(users, conversations, clinic);
     List<ToolDef> all = new ArrayList<>();
-    all.addAll(new AdminTools(store).defs());
-    all.addAll(new MedicalTools(store).defs());
-    all.addAll(new ProfileTools(store).defs());
-    all.addAll(new CatalogueTools(store).defs());
+    all.addAll(new AdminTools(new AdminTools.Owners(users, new SettingsStore(pool, bus), new McpStore(pool),
+        new DifyConfigStore(pool, box), new JobStore(pool), conversations, clinic, profiles, pool, bus)).defs());
+    all.addAll(new MedicalTools(clinic, profiles).defs());
+    all.addAll(new ProfileTools(clinic, profiles, conversations).defs());
+    all.addAll(new CatalogueTools(clinic, profiles).defs());
     return List.copyOf(all);
   }
 }
