@@ -20,10 +20,10 @@ import java.util.concurrent.TimeUnit;
  * {@code event: ping}, the agent event sequence, the stop endpoint and {@code /v1/info}. Each app key selects a
  * {@link Scenario}, so one double serves several configs and every failure the gateway must survive.
  */
-final class DifyDouble implements AutoCloseable {
+public final class DifyDouble implements AutoCloseable {
 
   /** What an app (an API key) does. */
-  enum Scenario {
+  public enum Scenario {
     AGENT_OK, CHAT_BLOCKING_OK, TOOL_ERROR_THEN_OK, ERROR_EVENT, HTTP_400, HTTP_401, HTTP_429, HTTP_500, PINGS_ONLY,
     SENTENCES_THEN_STALL, DROP_MID_STREAM, SLOW_HEADERS, MESSAGE_REPLACE,
     /** the whole agent run, sent after {@link #fixedDelayMs} (for measuring the gateway's own overhead) */
@@ -41,25 +41,25 @@ final class DifyDouble implements AutoCloseable {
   final List<String> stops = new CopyOnWriteArrayList<>();
   volatile long pingEveryMs = 100;
   volatile long slowHeadersMs = 3_000;
-  volatile long fixedDelayMs = 200;
+  public volatile long fixedDelayMs = 200;
 
-  DifyDouble() throws Exception {
+  public DifyDouble() throws Exception {
     server = vertx.createHttpServer().requestHandler(this::handle);
     server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  String baseUrl() {
+  public String baseUrl() {
     return "http://127.0.0.1:" + server.actualPort() + "/v1";
   }
 
   /** Registers an app key and what it does; returns the key. */
-  String app(Scenario scenario) {
+  public String app(Scenario scenario) {
     String key = "app-" + scenario.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 6);
     apps.put(key, scenario);
     return key;
   }
 
-  void change(String key, Scenario scenario) {
+  public void change(String key, Scenario scenario) {
     apps.put(key, scenario);
   }
 
