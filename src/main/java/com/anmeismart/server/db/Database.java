@@ -1,6 +1,7 @@
 package com.anmeismart.server.db;
 
 import com.anmeismart.server.config.AppConfig;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -26,6 +27,7 @@ public final class Database implements AutoCloseable {
   private final PgConnectOptions connectOptions;
   private final EmbeddedPg embedded;
   private final int poolSize;
+  private Future<InstanceLock> instanceLock;
 
   private Database(PgConnectOptions connectOptions, EmbeddedPg embedded, int poolSize) {
     // Named statements, prepared once per connection: without the cache every execution is parsed and planned
@@ -84,6 +86,17 @@ public final class Database implements AutoCloseable {
         .connectingTo(connectOptions().addProperty("synchronous_commit", "off"))
         .using(vertx)
         .build();
+  }
+
+  /**
+   * This process's {@link InstanceLock}, taken on first use (the app takes it at start, outside any verticle, so its
+   * connection lives as long as Vert.x); the same for every caller after that.
+   */
+  public synchronized Future<InstanceLock> instanceLock(Vertx vertx) {
+    if (instanceLock == null || instanceLock.failed()) {
+      instanceLock = InstanceLock.acquire(vertx, connectOptions);
+    }
+    return instanceLock;
   }
 
   /** A copy: changing it leaves the pools' options alone. */

@@ -67,6 +67,11 @@ public final class TestApp implements AutoCloseable {
     return app.port(key);
   }
 
+  /** This server's instance number (its PostgreSQL advisory lock, {@code db/InstanceLock}). */
+  public int instance() {
+    return app.context().database().instanceLock(app.vertx()).result().number();
+  }
+
   public Http management() {
     return new Http("http://127.0.0.1:" + app.port("MANAGEMENT_PORT"));
   }
