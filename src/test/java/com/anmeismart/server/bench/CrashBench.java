@@ -9,6 +9,7 @@ import com.anmeismart.server.testing.TestPg;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +22,9 @@ import java.util.concurrent.Future;
 
 /**
  * Crash recovery, measured on real processes (the jar): a burst of registrations whose welcomes take a while (a
- * Dify app answering in {@code agent ms}), {@code kill -9} of the server as the last registration is answered, then
+ * Dify app answering in {@code agent ms}; with an external PostgreSQL the welcome messages table is also locked
+ * during the burst, so that every job is mid-way at the kill however fast the machine), {@code kill -9} of the server
+ * once the last registration is answered, then
  * <ul>
  *   <li>{@code restart}: the same server started again on the same database (embedded in the same DATA_DIR with
  *       {@code embedded}, else an external PostgreSQL); reports seconds from its {@code /ready} to the last job done;</li>
@@ -52,6 +55,8 @@ public final class CrashBench {
       env.put("DATA_DIR", Files.createTempDirectory("anmei-crash").toString());
     } else {
       env.put("PG_URL", TestPg.newDatabase());
+      // each job held mid-way below holds a connection of the steps' pool while it waits
+      env.put("PG_POOL_SIZE", String.valueOf(Math.max(16, registrations + 8)));
     }
     try (DifyDouble dify = new DifyDouble()) {
       dify.fixedDelayMs = agentMs;
@@ -63,6 +68,13 @@ public final class CrashBench {
           .put("api_key", dify.app(DifyDouble.Scenario.FIXED_DELAY));
       check(api.post("/api/v1/dify/configs", config, admin), 201);
 
+      // external: welcome messages can't be written during the burst, so every job is mid-way at the kill
+      // (stopped inside welcome_sent) whatever the machine's speed; released right after the kill
+      Connection hold = embedded ? null : TestPg.jdbc(env.get("PG_URL"));
+      if (hold != null) {
+        hold.setAutoCommit(false);
+        hold.createStatement().execute("LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE");
+      }
       String prefix = "crash_" + UUID.randomUUID().toString().substring(0, 6) + "_";
       ExecutorService pool = Executors.newFixedThreadPool(8);
       List<Future<Http.Res>> sent = new ArrayList<>();
@@ -76,8 +88,22 @@ public final class CrashBench {
         check(f.get(), 201);
       }
       pool.shutdown();
+      if (hold != null) {
+        Db db = new Db(env.get("PG_URL"));
+        try {
+          Poll.until(Duration.ofSeconds(60), "every job mid-way", () -> db.count("SELECT count(*) FROM automation_jobs "
+              + "WHERE status = 'running' AND last_step = 'welcome_generated'") == registrations);
+        } catch (AssertionError e) {
+          throw new AssertionError(e.getMessage() + ": " + db.rows("SELECT status, last_step, count(*) FROM "
+              + "automation_jobs GROUP BY 1, 2"), e);
+        }
+      }
       long killedAt = System.nanoTime();
       victim.kill9();
+      if (hold != null) {
+        hold.rollback();
+        hold.close();
+      }
       System.out.printf("%ncrash bench (%s, %s PostgreSQL): %d registrations answered in %.1f s, then kill -9 "
           + "(agent %d ms)%n", mode, embedded ? "embedded" : "external", registrations, (killedAt - burst) / 1e9, agentMs);
       if (!embedded) {

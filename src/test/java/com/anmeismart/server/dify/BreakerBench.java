@@ -68,6 +68,7 @@ public final class BreakerBench {
           + "fail-fast: %s; requests that reached the app: %d%n", stalled, fast,
           stalledBeforeFast < 0 ? "never failed fast" : String.valueOf(stalledBeforeFast),
           gateway.dify.requests.size());
+      System.out.println("  breaker at the end: " + gateway.breakers().encode());
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get();
     }
