@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * stamped with the number (the automation's jobs, the escalation pass) are then claimable by any other process at
  * once instead of when they run out; see {@link #dead}. The lease's end stays the backstop for a process alive but
  * stuck, and for a host that vanished without closing its sockets (TCP keepalive on this connection makes
- * PostgreSQL notice that in about {@value #KEEPALIVE_IDLE_S} + {@value #KEEPALIVE_COUNT} × {@value #KEEPALIVE_INTERVAL_S}
- * seconds).
+ * PostgreSQL notice that in about {@value #KEEPALIVE_IDLE_S} + {@value #KEEPALIVE_COUNT} ×
+ * {@value #KEEPALIVE_INTERVAL_S} seconds).
  *
  * <p>If the connection drops while the process lives (a database restart, a network cut, a terminated backend),
  * {@link #held()} turns false at once, the claimers stop claiming, and the lock is taken again for the same number
@@ -40,8 +40,8 @@ public final class InstanceLock {
   private static final long RETRY_MS = 1_000;
 
   private static final String TAKE_NEW = "SELECT n, pg_try_advisory_lock(" + LOCK_CLASS + ", n) AS locked, "
-      + "set_config('application_name', 'anmeismart instance ' || n, false) FROM (SELECT nextval('server_instance_seq')::int "
-      + "AS n) s";
+      + "set_config('application_name', 'anmeismart instance ' || n, false) "
+      + "FROM (SELECT nextval('server_instance_seq')::int AS n) s";
   private static final String TAKE_AGAIN = "SELECT pg_try_advisory_lock(" + LOCK_CLASS + ", $1) AS locked, "
       + "set_config('application_name', 'anmeismart instance ' || $1, false)";
 

@@ -51,8 +51,8 @@ class EngineLivenessIT {
   static UUID runningJob(Db db, int instance) {
     String name = "live_" + UUID.randomUUID().toString().substring(0, 8);
     return (UUID) db.one("WITH u AS (INSERT INTO users (username, email, password_hash, role) VALUES (?, ?, 'x', "
-        + "'customer') RETURNING id, created_at) INSERT INTO automation_jobs (user_id, registered_at, status, attempts, "
-        + "lease_token, lease_owner, lease_instance, next_run_at) SELECT id, created_at, 'running', 1, "
+        + "'customer') RETURNING id, created_at) INSERT INTO automation_jobs (user_id, registered_at, status, "
+        + "attempts, lease_token, lease_owner, lease_instance, next_run_at) SELECT id, created_at, 'running', 1, "
         + "gen_random_uuid(), 'a process that died', ?, now() + interval '60 seconds' FROM u RETURNING id", name,
         name + "@example.com", instance).get("id");
   }
@@ -88,7 +88,8 @@ class EngineLivenessIT {
       server.register(marker, null);
       Poll.until(Duration.ofSeconds(20), "a later registration done", () -> db.one("SELECT 1 FROM automation_jobs j "
           + "JOIN users u ON u.id = j.user_id WHERE u.username = ? AND j.status = 'succeeded'", marker));
-      Map<String, Object> row = db.one("SELECT status, attempts, lease_instance FROM automation_jobs WHERE id = ?", job);
+      Map<String, Object> row = db.one("SELECT status, attempts, lease_instance FROM automation_jobs WHERE id = ?",
+          job);
       assertThat(row.get("status")).isEqualTo("running");
       assertThat(row.get("attempts")).isEqualTo(1);
       assertThat(row.get("lease_instance")).isEqualTo(other);

@@ -27,7 +27,8 @@ import java.util.concurrent.Future;
  * once the last registration is answered, then
  * <ul>
  *   <li>{@code restart}: the same server started again on the same database (embedded in the same DATA_DIR with
- *       {@code embedded}, else an external PostgreSQL); reports seconds from its {@code /ready} to the last job done;</li>
+ *       {@code embedded}, else an external PostgreSQL); reports seconds from its {@code /ready} to the last job
+ *       done;</li>
  *   <li>{@code peer}: a second server already running on the same (external) database, not restarted; reports
  *       seconds from the kill to the last job done.</li>
  * </ul>
@@ -105,7 +106,8 @@ public final class CrashBench {
         hold.close();
       }
       System.out.printf("%ncrash bench (%s, %s PostgreSQL): %d registrations answered in %.1f s, then kill -9 "
-          + "(agent %d ms)%n", mode, embedded ? "embedded" : "external", registrations, (killedAt - burst) / 1e9, agentMs);
+          + "(agent %d ms)%n", mode, embedded ? "embedded" : "external", registrations, (killedAt - burst) / 1e9,
+          agentMs);
       if (!embedded) {
         System.out.printf("  jobs unfinished at the kill: %d%n", new Db(env.get("PG_URL"))
             .count("SELECT count(*) FROM automation_jobs WHERE status <> 'succeeded'"));

@@ -89,8 +89,8 @@ final class GatewayAlone implements AutoCloseable {
   /** Asks for a welcome as the engine does, with the first text due {@code firstTextMs} from now. */
   Future<Answer> welcome(long firstTextMs) {
     Instant now = Instant.now();
-    WelcomeRequest request = new WelcomeRequest(customer(), UUID.randomUUID(), UUID.randomUUID(), now, "模板欢迎语",
-        now.plusMillis(firstTextMs), now.plusMillis(firstTextMs * 3), true);
+    WelcomeRequest request = new WelcomeRequest(customer(), UUID.randomUUID(), UUID.randomUUID(), now,
+        "模板欢迎语", now.plusMillis(firstTextMs), now.plusMillis(firstTextMs * 3), true);
     List<JsonObject> pushed = new CopyOnWriteArrayList<>();
     var page = vertx.eventBus().<JsonObject>consumer(Addresses.clientConversation(request.conversationId()),
         m -> pushed.add(m.body()));
