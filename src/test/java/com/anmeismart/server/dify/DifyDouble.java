@@ -27,7 +27,9 @@ public final class DifyDouble implements AutoCloseable {
     AGENT_OK, CHAT_BLOCKING_OK, TOOL_ERROR_THEN_OK, ERROR_EVENT, HTTP_400, HTTP_401, HTTP_429, HTTP_500, PINGS_ONLY,
     SENTENCES_THEN_STALL, DROP_MID_STREAM, SLOW_HEADERS, MESSAGE_REPLACE,
     /** the whole agent run, sent after {@link #fixedDelayMs} (for measuring the gateway's own overhead) */
-    FIXED_DELAY
+    FIXED_DELAY,
+    /** the whole agent run, sent when the test calls {@link #openGate()} */
+    GATED
   }
 
   static final List<String> CHUNKS = List.of("您好，", "欢迎来到", "安美智享！", "我是您的", "专属顾问小美。");
@@ -39,6 +41,8 @@ public final class DifyDouble implements AutoCloseable {
   private final Map<String, Scenario> apps = new ConcurrentHashMap<>();
   final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   final List<String> stops = new CopyOnWriteArrayList<>();
+  private final List<HttpServerResponse> gated = new CopyOnWriteArrayList<>();
+  private final List<HttpServerResponse> stalled = new CopyOnWriteArrayList<>();
   volatile long pingEveryMs = 100;
   volatile long slowHeadersMs = 3_000;
   public volatile long fixedDelayMs = 200;
@@ -61,6 +65,23 @@ public final class DifyDouble implements AutoCloseable {
 
   public void change(String key, Scenario scenario) {
     apps.put(key, scenario);
+  }
+
+  /** Answers every request waiting at the gate ({@link Scenario#GATED}) with the whole agent run. */
+  void openGate() {
+    vertx.runOnContext(v -> {
+      gated.forEach(res -> new Stream(res).agentRun(false).end());
+      gated.clear();
+    });
+  }
+
+  /** Drops the connection of every stream that is only pinging ({@link Scenario#PINGS_ONLY}), as a crashed app
+   * does. */
+  void dropStalled() {
+    vertx.runOnContext(v -> {
+      stalled.forEach(HttpServerResponse::reset);
+      stalled.clear();
+    });
   }
 
   /** Requests that reached chat-messages with this key. */
@@ -139,6 +160,7 @@ public final class DifyDouble implements AutoCloseable {
       }
       case SLOW_HEADERS -> vertx.setTimer(slowHeadersMs, id -> new Stream(res).agentRun(false).end());
       case FIXED_DELAY -> vertx.setTimer(fixedDelayMs, id -> new Stream(res).agentRun(false).end());
+      case GATED -> gated.add(res);
       default -> stream(res, scenario);
     }
   }
@@ -236,12 +258,16 @@ public final class DifyDouble implements AutoCloseable {
     }
 
     void pingForever() {
+      stalled.add(res);
       long id = vertx.setPeriodic(pingEveryMs, t -> {
         if (!res.closed() && !res.ended()) {
           res.write("event: ping\n\n");
         }
       });
-      res.closeHandler(v -> vertx.cancelTimer(id));
+      res.closeHandler(v -> {
+        vertx.cancelTimer(id);
+        stalled.remove(res);
+      });
     }
   }
 

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 import static com.anmeismart.server.dify.GatewayAlone.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,6 +31,10 @@ class DifyGatewayVerticleTest {
 
   /** The first-text deadline of a stalled call: short, so a test waits for it in well under a second. */
   private static final long STALL_MS = 400;
+  /** A deadline the test never waits for: the double is told when to answer or drop, or the breaker answers. */
+  private static final long LONG_MS = 20_000;
+  /** An answer this fast to a call with a {@link #LONG_MS} deadline came from the open breaker, not the app. */
+  private static final long FAST_MS = 5_000;
 
   static GatewayAlone gateway;
   private String deployment;
@@ -69,9 +74,9 @@ class DifyGatewayVerticleTest {
     GatewayAlone.Answer second = await(gateway.welcome(STALL_MS));
     assertThat(second.reason()).isEqualTo("first_text_deadline");
 
-    GatewayAlone.Answer third = await(gateway.welcome(STALL_MS));
+    GatewayAlone.Answer third = await(gateway.welcome(LONG_MS));
     assertThat(third.reason()).as("two stalls in a row open it").isEqualTo("breaker_open");
-    assertThat(third.millis()).as("the template at once, not after the deadline").isLessThan(STALL_MS);
+    assertThat(third.millis()).as("the template at once, not at the deadline").isLessThan(FAST_MS);
     assertThat(third.result().content()).isEqualTo("模板欢迎语");
     assertThat(gateway.dify.requestsFor(key)).as("an open breaker sends nothing").hasSize(2);
   }
@@ -90,23 +95,25 @@ class DifyGatewayVerticleTest {
     assertThat(await(gateway.welcome(STALL_MS)).reason()).as("one failure since the success: still closed")
         .isEqualTo("first_text_deadline");
     assertThat(await(gateway.welcome(STALL_MS)).reason()).isEqualTo("first_text_deadline");
-    assertThat(await(gateway.welcome(STALL_MS)).reason()).as("two in a row now").isEqualTo("breaker_open");
+    assertThat(await(gateway.welcome(LONG_MS)).reason()).as("two in a row now").isEqualTo("breaker_open");
     assertThat(gateway.dify.requestsFor(key)).hasSize(4);
   }
 
   @Test
-  void aBurstOfStallsOpensItAndLaterCallsFailFast() throws Exception {
+  void aBurstOfFailuresOpensItAndLaterCallsFailFast() throws Exception {
     deploy(5, 60_000);
     String key = gateway.welcomeConfig(DifyDouble.Scenario.PINGS_ONLY);
 
-    // twenty at once, as at twenty registrations a second: all are under way before the first one fails
-    List<GatewayAlone.Answer> burst = awaitAll(20, () -> gateway.welcome(STALL_MS));
-    assertThat(burst).extracting(GatewayAlone.Answer::reason).containsOnly("first_text_deadline");
+    // twenty under way at once, as at twenty registrations a second; then the app drops them all
+    List<Future<GatewayAlone.Answer>> burst = start(20, () -> gateway.welcome(LONG_MS));
+    Poll.until(Duration.ofSeconds(20), "all twenty at the app", () -> gateway.dify.requestsFor(key).size() == 20);
+    gateway.dify.dropStalled();
+    assertThat(results(burst)).extracting(GatewayAlone.Answer::reason).containsOnly("no_terminal_event");
     assertThat(gateway.breakers().getMap()).containsValue("OPEN");
 
-    List<GatewayAlone.Answer> after = awaitAll(10, () -> gateway.welcome(STALL_MS));
+    List<GatewayAlone.Answer> after = results(start(10, () -> gateway.welcome(LONG_MS)));
     assertThat(after).extracting(GatewayAlone.Answer::reason).containsOnly("breaker_open");
-    assertThat(after).allSatisfy(a -> assertThat(a.millis()).isLessThan(STALL_MS));
+    assertThat(after).allSatisfy(a -> assertThat(a.millis()).isLessThan(FAST_MS));
     assertThat(gateway.dify.requestsFor(key)).hasSize(20);
   }
 
@@ -114,21 +121,26 @@ class DifyGatewayVerticleTest {
   void halfOpenLetsOneTrialThroughAndItsSuccessClosesTheBreaker(VertxTestContext ctx) throws Exception {
     deploy(2, 1_000);
     String key = gateway.welcomeConfig(DifyDouble.Scenario.PINGS_ONLY);
-    awaitAll(2, () -> gateway.welcome(STALL_MS));
+    results(start(2, () -> gateway.welcome(STALL_MS)));
     assertThat(gateway.breakers().getMap()).containsValue("OPEN");
 
-    gateway.dify.change(key, DifyDouble.Scenario.FIXED_DELAY); // Dify is back, answering in 1 s
-    gateway.dify.fixedDelayMs = 1_000;
+    gateway.dify.change(key, DifyDouble.Scenario.GATED); // Dify is back; it answers when the test opens the gate
     Poll.until(Duration.ofSeconds(10), "half-open after the reset time", () -> gateway.breakers().getMap()
         .containsValue("HALF_OPEN"));
-    List<GatewayAlone.Answer> during = awaitAll(3, () -> gateway.welcome(3_000));
-    assertThat(during).extracting(a -> a.result().source()).as("one trial, the others fail fast meanwhile")
-        .containsExactlyInAnyOrder("dify", "fallback", "fallback");
-    assertThat(gateway.dify.requestsFor(key)).hasSize(3);
+    List<Future<GatewayAlone.Answer>> during = start(3, () -> gateway.welcome(LONG_MS));
+    Poll.until(Duration.ofSeconds(20), "one trial at the app, the others answered", () ->
+        gateway.dify.requestsFor(key).size() == 3 && during.stream().filter(Future::isComplete).count() == 2);
+    assertThat(during.stream().filter(Future::isComplete).map(f -> f.result().reason()))
+        .as("calls during the trial fail fast").containsOnly("breaker_open");
+    gateway.dify.openGate();
+    assertThat(results(during)).extracting(a -> a.result().source()).containsExactlyInAnyOrder("dify", "fallback",
+        "fallback");
     assertThat(gateway.breakers().getMap()).containsValue("CLOSED").doesNotContainValue("OPEN");
 
-    gateway.welcome(3_000).onComplete(ctx.succeeding(a -> ctx.verify(() -> {
+    gateway.dify.change(key, DifyDouble.Scenario.AGENT_OK);
+    gateway.welcome(LONG_MS).onComplete(ctx.succeeding(a -> ctx.verify(() -> {
       assertThat(a.result().source()).as("closed: calls go to Dify again").isEqualTo("dify");
+      assertThat(gateway.dify.requestsFor(key)).hasSize(4);
       ctx.completeNow();
     })));
   }
@@ -137,26 +149,32 @@ class DifyGatewayVerticleTest {
   void aFailedTrialOpensTheBreakerAgain() throws Exception {
     deploy(2, 1_000);
     String key = gateway.welcomeConfig(DifyDouble.Scenario.PINGS_ONLY);
-    awaitAll(2, () -> gateway.welcome(STALL_MS));
+    results(start(2, () -> gateway.welcome(STALL_MS)));
     Poll.until(Duration.ofSeconds(10), "half-open after the reset time", () -> gateway.breakers().getMap()
         .containsValue("HALF_OPEN"));
 
-    List<GatewayAlone.Answer> during = awaitAll(3, () -> gateway.welcome(STALL_MS));
-    assertThat(during).extracting(GatewayAlone.Answer::reason)
-        .containsExactlyInAnyOrder("first_text_deadline", "breaker_open", "breaker_open");
+    List<Future<GatewayAlone.Answer>> during = start(3, () -> gateway.welcome(LONG_MS));
+    Poll.until(Duration.ofSeconds(20), "one trial at the app, the others answered", () ->
+        gateway.dify.requestsFor(key).size() == 3 && during.stream().filter(Future::isComplete).count() == 2);
+    gateway.dify.dropStalled(); // the trial fails
+    assertThat(results(during)).extracting(GatewayAlone.Answer::reason)
+        .containsExactlyInAnyOrder("no_terminal_event", "breaker_open", "breaker_open");
     assertThat(gateway.breakers().getMap()).as("the trial failed").containsValue("OPEN");
-    GatewayAlone.Answer next = await(gateway.welcome(STALL_MS));
+    GatewayAlone.Answer next = await(gateway.welcome(LONG_MS));
     assertThat(next.reason()).isEqualTo("breaker_open");
-    assertThat(next.millis()).isLessThan(STALL_MS);
+    assertThat(next.millis()).isLessThan(FAST_MS);
     assertThat(gateway.dify.requestsFor(key)).as("two that opened it, one trial").hasSize(3);
   }
 
-  private static List<GatewayAlone.Answer> awaitAll(int n, java.util.function.Supplier<Future<GatewayAlone.Answer>>
-      call) throws Exception {
+  private static List<Future<GatewayAlone.Answer>> start(int n, Supplier<Future<GatewayAlone.Answer>> call) {
     List<Future<GatewayAlone.Answer>> calls = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       calls.add(call.get());
     }
+    return calls;
+  }
+
+  private static List<GatewayAlone.Answer> results(List<Future<GatewayAlone.Answer>> calls) throws Exception {
     await(Future.all(calls));
     return calls.stream().map(Future::result).toList();
   }
