@@ -69,7 +69,12 @@ public final class TestApp implements AutoCloseable {
 
   /** This server's instance number (its PostgreSQL advisory lock, {@code db/InstanceLock}). */
   public int instance() {
-    return app.context().database().instanceLock(app.vertx()).result().number();
+    try {
+      return app.context().database().instanceLock(app.vertx()).toCompletionStage().toCompletableFuture()
+          .get(10, TimeUnit.SECONDS).number();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public Http management() {
