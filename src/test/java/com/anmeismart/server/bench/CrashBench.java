@@ -59,10 +59,11 @@ public final class CrashBench {
       // each job held mid-way below holds a connection of the steps' pool while it waits
       env.put("PG_POOL_SIZE", String.valueOf(Math.max(16, registrations + 8)));
     }
+    List<JarProcess> started = new ArrayList<>();
     try (DifyDouble dify = new DifyDouble()) {
       dify.fixedDelayMs = agentMs;
-      JarProcess peer = "peer".equals(mode) ? JarProcess.start(env).awaitReady(Duration.ofSeconds(120)) : null;
-      JarProcess victim = JarProcess.start(env).awaitReady(Duration.ofSeconds(120));
+      JarProcess peer = "peer".equals(mode) ? start(started, env) : null;
+      JarProcess victim = start(started, env);
       Http api = victim.http();
       String admin = token(api);
       JsonObject config = new JsonObject().put("name", "agent-" + agentMs + "ms").put("base_url", dify.baseUrl())
@@ -113,31 +114,36 @@ public final class CrashBench {
             .count("SELECT count(*) FROM automation_jobs WHERE status <> 'succeeded'"));
       }
 
-      try (JarProcess next = "restart".equals(mode) ? JarProcess.start(env) : null) {
-        Http survivor;
-        long from;
-        if (next != null) {
-          next.awaitReady(Duration.ofSeconds(120));
-          from = System.nanoTime();
-          survivor = next.http();
-          System.out.printf("  restarted: /ready %.1f s after the kill%n", (from - killedAt) / 1e9);
-        } else {
-          from = killedAt;
-          survivor = peer.http();
-        }
-        String token = token(survivor);
-        Poll.until(Duration.ofSeconds(180), "every job done", () -> survivor.get(
-            "/api/v1/admin/registration-automation/jobs?status=succeeded&limit=1", token).json()
-            .getInteger("total") == registrations);
-        System.out.printf("  last job done %.1f s after %s%n", (System.nanoTime() - from) / 1e9,
-            next != null ? "the restarted server's /ready" : "the kill (the peer was not restarted)");
-      } finally {
-        if (peer != null) {
-          peer.close();
-        }
+      JarProcess next = "restart".equals(mode) ? start(started, env) : null;
+      Http survivor;
+      long from;
+      if (next != null) {
+        from = System.nanoTime();
+        survivor = next.http();
+        System.out.printf("  restarted: /ready %.1f s after the kill%n", (from - killedAt) / 1e9);
+      } else {
+        from = killedAt;
+        survivor = peer.http();
+      }
+      String token = token(survivor);
+      Poll.until(Duration.ofSeconds(180), "every job done", () -> survivor.get(
+          "/api/v1/admin/registration-automation/jobs?status=succeeded&limit=1", token).json()
+          .getInteger("total") == registrations);
+      System.out.printf("  last job done %.1f s after %s%n", (System.nanoTime() - from) / 1e9,
+          next != null ? "the restarted server's /ready" : "the kill (the peer was not restarted)");
+    } finally {
+      for (JarProcess p : started) {
+        p.close();
       }
     }
     System.exit(0);
+  }
+
+  /** A server process, closed at the end whatever happens (a failed run must not leave servers running). */
+  private static JarProcess start(List<JarProcess> started, Map<String, String> env) throws Exception {
+    JarProcess p = JarProcess.start(env);
+    started.add(p);
+    return p.awaitReady(Duration.ofSeconds(120));
   }
 
   private static String token(Http api) {
