@@ -9,6 +9,7 @@ import com.anmeismart.server.config.AppConfig;
 import com.anmeismart.server.config.ConfigLoader;
 import com.anmeismart.server.config.LocalSecrets;
 import com.anmeismart.server.db.Database;
+import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.dify.DifyGatewayVerticle;
 import com.anmeismart.server.dify.LocalAgentVerticle;
 import com.anmeismart.server.mcp.McpVerticle;
@@ -103,7 +104,10 @@ public final class App {
           ctx.database().pool(vertx);
           ctx.database().redoablePool(vertx);
           App app = new App(vertx, ctx);
-          return AdminBootstrap.ensure(vertx, ctx).compose(v -> app.deployAll()).map(app);
+          // taken before the engine starts, so every lease it stamps names a live instance
+          return ctx.database().instanceLock(vertx)
+              .compose(lock -> AdminBootstrap.ensure(vertx, ctx))
+              .compose(v -> app.deployAll()).map(app);
         })
         .onSuccess(app -> LOG.info("ready in {} ms, ports {}", (System.nanoTime() - t0) / 1_000_000, app.ports()));
     // The clean-up runs off Vert.x: callbacks bound to an event loop would never run once Vert.x is closed.
@@ -200,6 +204,8 @@ public final class App {
           .onFailure(t -> LOG.warn("{} did not stop cleanly: {}", name, t.getMessage())));
     }
     // a plain thread: stopping the embedded server blocks, and no Vert.x thread is left to call back on
+    // the instance lock goes last: the engine's stop has handed its unfinished jobs back by then
+    undeployed = undeployed.eventually(() -> context.database().instanceLock(vertx).compose(InstanceLock::close));
     return undeployed.transform(ar -> Future.fromCompletionStage(CompletableFuture.runAsync(() -> {
       vertx.close().toCompletionStage().toCompletableFuture().join();
       context.database().close();

@@ -3,6 +3,7 @@ package com.anmeismart.server.automation;
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.config.AppConfig;
+import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.settings.AutomationSettings;
 import com.anmeismart.server.settings.SettingsCache;
 import com.anmeismart.server.settings.SettingsStore;
@@ -23,8 +24,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The registration-automation engine. Jobs are rows; this verticle claims due ones ({@code FOR UPDATE SKIP LOCKED},
  * a lease per claim) when the bus wakes it and on a periodic sweep, and runs up to {@code AUTOMATION_CONCURRENCY}
- * at once. Any number of engines (verticles, processes) can share one database: a job runs in one place at a time,
- * and a crashed engine's jobs are claimed again when their lease ends.
+ * at once. Any number of engines (verticles, processes) can share one database: a job runs in one place at a time.
+ * A crashed engine's jobs are claimed again at the next sweep of any other engine: each claim is stamped with the
+ * process's instance number, and PostgreSQL frees the instance's lock when the process dies ({@link InstanceLock});
+ * an engine alive but stuck loses its jobs when their lease ends.
  */
 public final class AutomationVerticle extends VerticleBase {
 
@@ -39,6 +42,7 @@ public final class AutomationVerticle extends VerticleBase {
   private SettingsCache settings;
   private JobRunner runner;
   private AutomationMetrics metrics;
+  private InstanceLock instance;
   private String owner;
   private boolean claiming;
   private boolean moreDue;
@@ -55,26 +59,41 @@ public final class AutomationVerticle extends VerticleBase {
     settings = new SettingsCache(vertx, new SettingsStore(app.database().pool(vertx), null));
     metrics = new AutomationMetrics(app.metrics(), inflightCount);
     runner = new JobRunner(vertx.eventBus(), store, metrics);
-    owner = ManagementFactory.getRuntimeMXBean().getName() + "/" + deploymentID();
     AppConfig config = app.config();
+    return app.database().instanceLock(vertx).compose(lock -> {
+      instance = lock;
+      owner = ManagementFactory.getRuntimeMXBean().getName() + "/" + deploymentID() + " instance " + lock.number();
+      MessageConsumer<Void> wake = vertx.eventBus().consumer(Addresses.AUTOMATION_WAKE, msg -> claim());
+      vertx.setPeriodic(config.automationSweepMs(), id -> sweep());
+      vertx.setPeriodic(0, STATUS_REFRESH_MS, id -> store.countByStatus().onSuccess(metrics::statusCounts));
+      return Future.join(wake.completion(), settings.ready()).onSuccess(v -> sweep());
+    });
+  }
 
-    MessageConsumer<Void> wake = vertx.eventBus().consumer(Addresses.AUTOMATION_WAKE, msg -> claim());
-    vertx.setPeriodic(config.automationSweepMs(), id -> claim());
-    vertx.setPeriodic(0, STATUS_REFRESH_MS, id -> store.countByStatus().onSuccess(metrics::statusCounts));
-    return Future.join(wake.completion(), settings.ready()).onSuccess(v -> claim());
+  /** The periodic look: dead engines' jobs are made due, then due jobs are claimed. */
+  private void sweep() {
+    if (stopping || !instance.held()) {
+      return;
+    }
+    store.endDeadLeases(instance.number())
+        .onSuccess(freed -> freed.forEach((dead, jobs) -> LOG.warn("instance {} is gone (its lock is free): its {} "
+            + "running job(s) are due now", dead, jobs)))
+        .onFailure(t -> LOG.warn("looking for dead engines' jobs failed (the next sweep tries again): {}",
+            t.getMessage()))
+        .onComplete(ar -> claim());
   }
 
   /** Claims as many due jobs as there are free slots, and starts them. Never two claims at once. */
   private void claim() {
     int free = app.config().automationConcurrency() - inflight.size();
-    if (stopping || free <= 0 || claiming) {
-      moreDue = true;
+    if (stopping || free <= 0 || claiming || !instance.held()) {
+      moreDue = true; // without the instance lock, the sweep after it is taken again claims
       return;
     }
     claiming = true;
     moreDue = false;
     settings.current()
-        .compose(s -> store.claim(owner, app.config().automationLeaseSeconds(), free).map(jobs -> {
+        .compose(s -> store.claim(owner, instance.number(), app.config().automationLeaseSeconds(), free).map(jobs -> {
           jobs.forEach(job -> start(job, s));
           if (jobs.size() == free) {
             moreDue = true; // a full batch: probably more are due

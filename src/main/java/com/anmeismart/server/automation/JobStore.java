@@ -4,6 +4,7 @@ import com.anmeismart.server.audit.Actor;
 import com.anmeismart.server.audit.AuditStore;
 import com.anmeismart.server.bus.ChatMessage;
 import com.anmeismart.server.chat.ConversationStore;
+import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.notify.AlertOutbox;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -40,14 +41,29 @@ public final class JobStore {
   private static final String SINCE_REGISTRATION =
       "(extract(epoch FROM clock_timestamp() - registered_at) * 1000)::bigint AS since_registration_ms";
 
+  /**
+   * Leases due jobs (a running job is due when its lease has ended) to instance $4. Claims nothing while the claiming
+   * instance's own lock isn't held: what it stamped would look dead to every other engine at once.
+   */
   private static final String CLAIM = "UPDATE automation_jobs j SET status = 'running', attempts = j.attempts + 1, "
-      + "lease_token = gen_random_uuid(), lease_owner = $1, next_run_at = now() + make_interval(secs => $2), "
-      + "updated_at = now() "
+      + "lease_token = gen_random_uuid(), lease_owner = $1, lease_instance = $4, "
+      + "next_run_at = now() + make_interval(secs => $2), updated_at = now() "
       + "FROM (SELECT id FROM automation_jobs WHERE status IN ('pending', 'running', 'failed') AND next_run_at <= now() "
       + "      ORDER BY next_run_at LIMIT $3 FOR UPDATE SKIP LOCKED) due "
-      + "WHERE j.id = due.id "
+      + "WHERE j.id = due.id AND " + InstanceLock.alive("$4") + " "
       + "RETURNING j.id, j.user_id, (SELECT username FROM users WHERE id = j.user_id) AS username, j.attempts, "
       + "j.lease_token, j.registered_at, j.conversation_id, j.welcome, j.welcome_message_id";
+
+  /**
+   * Ends the leases of running jobs whose engine's process is gone (its instance lock is free, see
+   * {@link InstanceLock}) so that they are due at once. Each instance holding leases is probed once, not each job;
+   * the lease's end stays the backstop for an engine alive but stuck. Returns the instance of each job set free.
+   */
+  private static final String END_DEAD_LEASES = "UPDATE automation_jobs SET next_run_at = now() "
+      + "WHERE status = 'running' AND next_run_at > now() AND lease_instance IN ("
+      + "  SELECT i FROM (SELECT DISTINCT lease_instance AS i FROM automation_jobs "
+      + "    WHERE status = 'running' AND lease_instance <> $1) leasing WHERE " + InstanceLock.dead("i") + ") "
+      + "RETURNING lease_instance";
 
   private static final String LOG_STEP = "INSERT INTO automation_job_steps (job_id, step, attempt, success, duration_ms, "
       + "error, detail) SELECT id, '%s', attempts, %s, " + DURATION + ", %s, %s FROM job";
@@ -105,7 +121,8 @@ public final class JobStore {
       + "WHERE id = $1 AND lease_token = $2 RETURNING id";
 
   private static final String RELEASE = "UPDATE automation_jobs SET status = 'pending', next_run_at = now(), "
-      + "attempts = greatest(attempts - 1, 0), lease_token = NULL, lease_owner = NULL, updated_at = now() "
+      + "attempts = greatest(attempts - 1, 0), lease_token = NULL, lease_owner = NULL, lease_instance = NULL, "
+      + "updated_at = now() "
       + "WHERE lease_token = ANY($1)";
 
   private static final String RETRY_LOCK = "SELECT status, attempts, last_step, last_error FROM automation_jobs "
@@ -149,8 +166,9 @@ public final class JobStore {
     this.pool = pool;
   }
 
-  Future<List<ClaimedJob>> claim(String owner, int leaseSeconds, int limit) {
-    return pool.preparedQuery(CLAIM).execute(Tuple.of(owner, leaseSeconds, limit)).map(rows -> {
+  /** Leases up to {@code limit} jobs to this engine, stamped with its instance number. */
+  Future<List<ClaimedJob>> claim(String owner, int instance, int leaseSeconds, int limit) {
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(owner, leaseSeconds, limit, instance)).map(rows -> {
       List<ClaimedJob> jobs = new ArrayList<>(rows.size());
       for (Row r : rows) {
         jobs.add(new ClaimedJob(r.getUUID("id"), r.getUUID("user_id"), r.getString("username"),
@@ -158,6 +176,15 @@ public final class JobStore {
             r.getUUID("conversation_id"), (JsonObject) r.getValue("welcome"), r.getUUID("welcome_message_id")));
       }
       return jobs;
+    });
+  }
+
+  /** Makes the jobs leased by dead instances due now; returns how many per dead instance (none: empty). */
+  Future<Map<Integer, Integer>> endDeadLeases(int instance) {
+    return pool.preparedQuery(END_DEAD_LEASES).execute(Tuple.of(instance)).map(rows -> {
+      Map<Integer, Integer> freed = new HashMap<>();
+      rows.forEach(r -> freed.merge(r.getInteger("lease_instance"), 1, Integer::sum));
+      return freed;
     });
   }
 

@@ -1,6 +1,9 @@
 package com.anmeismart.server.db;
 
 import com.anmeismart.server.config.AppConfig;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -26,6 +29,7 @@ public final class Database implements AutoCloseable {
   private final PgConnectOptions connectOptions;
   private final EmbeddedPg embedded;
   private final int poolSize;
+  private Future<InstanceLock> instanceLock;
 
   private Database(PgConnectOptions connectOptions, EmbeddedPg embedded, int poolSize) {
     // Named statements, prepared once per connection: without the cache every execution is parsed and planned
@@ -84,6 +88,26 @@ public final class Database implements AutoCloseable {
         .connectingTo(connectOptions().addProperty("synchronous_commit", "off"))
         .using(vertx)
         .build();
+  }
+
+  /**
+   * This process's {@link InstanceLock}, taken on first use (the app takes it at start, outside any verticle, so its
+   * connection lives as long as Vert.x); the same for every caller after that. The future completes on the caller's
+   * context: a callback on the shared future would run on the first caller's, and what a verticle registers there
+   * (consumers, timers) would not be the verticle's, nor go away at its undeploy.
+   */
+  public Future<InstanceLock> instanceLock(Vertx vertx) {
+    Future<InstanceLock> shared;
+    synchronized (this) {
+      if (instanceLock == null || instanceLock.failed()) {
+        instanceLock = InstanceLock.acquire(vertx, connectOptions);
+      }
+      shared = instanceLock;
+    }
+    Context caller = vertx.getOrCreateContext();
+    Promise<InstanceLock> onCaller = Promise.promise();
+    shared.onComplete(ar -> caller.runOnContext(v -> onCaller.handle(ar)));
+    return onCaller.future();
   }
 
   /** A copy: changing it leaves the pools' options alone. */

@@ -35,6 +35,8 @@ public final class DifyGatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(DifyGatewayVerticle.class);
   static final String WELCOME = "welcome";
+  static final long FAILURE_WINDOW_MIN_MS = 3_600_000;
+  static final long FAILURE_WINDOW_MAX_MS = 86_400_000;
 
   private final AppContext app;
   private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
@@ -161,8 +163,11 @@ public final class DifyGatewayVerticle extends VerticleBase {
 
   private CircuitBreaker breaker(String key, String name) {
     return breakers.computeIfAbsent(key, k -> {
+      int maxFailures = app.config().difyBreakerMaxFailures();
+      long resetMs = app.config().difyBreakerResetMs();
       CircuitBreaker b = CircuitBreaker.create("dify-" + name, vertx, new CircuitBreakerOptions()
-          .setMaxFailures(app.config().difyBreakerMaxFailures()).setResetTimeout(app.config().difyBreakerResetMs())
+          .setMaxFailures(maxFailures).setResetTimeout(resetMs)
+          .setFailuresRollingWindow(failureWindowMs(maxFailures, resetMs))
           .setTimeout(-1).setNotificationAddress(null));
       // only Dify being unwell counts (not our 4xx config errors); a late but truncated answer is still an answer
       // (the breaker would turn a success it counts as a failure into a failed call, losing the text)
@@ -174,6 +179,20 @@ public final class DifyGatewayVerticle extends VerticleBase {
       metrics.breaker(b);
       return b;
     });
+  }
+
+  /**
+   * How long a failure counts towards opening the breaker. Vert.x's breaker (5.0.x) counts failures in a rolling
+   * window, 10 s by default, and clears the count on every success ({@code CircuitBreakerImpl}: a call that passes
+   * the failure policy calls {@code reset()}), so with a window longer than any run of failures
+   * {@code DIFY_BREAKER_MAX_FAILURES} means what an operator reads: that many failures in a row. With the default
+   * window it meant "in 10 s", and a stalled call alone takes the ~3 s first-text deadline: at a clinic's traffic
+   * the breaker never opened. One hour, or max failures × reset time when longer: at any rate where an open breaker
+   * spares a customer the wait (a call at least every reset time), that many failures in a row fall inside it.
+   * Capped at a day: the library sizes a map by the window in seconds.
+   */
+  static long failureWindowMs(int maxFailures, long resetMs) {
+    return Math.min(FAILURE_WINDOW_MAX_MS, Math.max(FAILURE_WINDOW_MIN_MS, maxFailures * resetMs));
   }
 
   private JsonObject status() {

@@ -1,6 +1,7 @@
 package com.anmeismart.server.notify;
 
 import com.anmeismart.server.bus.AdminAlert;
+import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.settings.AutomationSettings;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -18,8 +19,10 @@ import java.util.function.Supplier;
  * PRD §9.2 "多级通知+升级机制": a new customer still unclaimed {@code escalation_minutes} after consultants were
  * told is announced again to every consultant (live, inbox, push) and admins are told. Run periodically. Each overdue
  * conversation is leased in PostgreSQL ({@code SKIP LOCKED}) so one pass across all nodes handles it, and marked
- * escalated only once consultants and admins have it: a pass that dies or fails in between leaves the lease to run
- * out, and a later pass escalates it then (at least once; every write on the way is idempotent).
+ * escalated only once consultants and admins have it: a pass that fails in between leaves the lease to run out, and
+ * a later pass escalates it then (at least once; every write on the way is idempotent). A pass whose process died
+ * leaves a lease stamped with a dead instance ({@link InstanceLock}): the next pass on any other node takes it at
+ * once.
  */
 final class Escalation {
 
@@ -33,31 +36,34 @@ final class Escalation {
   private final Function<AdminAlert, Future<Void>> alertAdmins;
   private final Supplier<Future<AutomationSettings>> settings;
   private final String baseUrl;
+  private final InstanceLock instance;
   private boolean running;
 
   Escalation(Inbox inbox, Fanout fanout, Function<AdminAlert, Future<Void>> alertAdmins,
-             Supplier<Future<AutomationSettings>> settings, String baseUrl) {
+             Supplier<Future<AutomationSettings>> settings, String baseUrl, InstanceLock instance) {
     this.inbox = inbox;
     this.fanout = fanout;
     this.alertAdmins = alertAdmins;
     this.settings = settings;
     this.baseUrl = baseUrl;
+    this.instance = instance;
   }
 
-  /** One pass; a pass still running makes the next tick a no-op. */
+  /** One pass; a pass still running, or this process without its instance lock, makes the next tick a no-op. */
   void check() {
-    if (running) {
+    if (running || !instance.held()) {
       return;
     }
     running = true;
     settings.get()
-        .compose(s -> inbox.claimOverdue(s.escalationMinutes() * 60, BATCH, LEASE_SECONDS).compose(overdue -> {
-          List<Future<?>> each = new ArrayList<>(overdue.size());
-          for (Inbox.Overdue o : overdue) {
-            each.add(escalate(o, s));
-          }
-          return Future.join(each);
-        }))
+        .compose(s -> inbox.claimOverdue(s.escalationMinutes() * 60, BATCH, LEASE_SECONDS, instance.number())
+            .compose(overdue -> {
+              List<Future<?>> each = new ArrayList<>(overdue.size());
+              for (Inbox.Overdue o : overdue) {
+                each.add(escalate(o, s));
+              }
+              return Future.join(each);
+            }))
         .onFailure(t -> LOG.warn("escalation check failed (next tick tries again): {}", t.getMessage()))
         .onComplete(ar -> running = false);
   }

@@ -1,5 +1,6 @@
 package com.anmeismart.server.notify;
 
+import com.anmeismart.server.db.InstanceLock;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -45,15 +46,19 @@ public final class Inbox {
       + "AND pushed_at IS NULL";
 
   /**
-   * Leases overdue notices of still-open conversations for $3 seconds: a notice is escalated by one pass at a time
-   * across all nodes, and again by a later pass if that one dies before {@link #ESCALATED}.
+   * Leases overdue notices of still-open conversations for $3 seconds to instance $4: a notice is escalated by one
+   * pass at a time across all nodes, and again by a later pass if that one fails before {@link #ESCALATED}, or at
+   * once if its process died (its instance lock is free). Leases nothing while $4's own lock isn't held.
    */
   private static final String CLAIM_OVERDUE = "WITH due AS (SELECT n.conversation_id FROM customer_notices n "
       + "  JOIN conversations c ON c.id = n.conversation_id "
       + "  WHERE n.escalated_at IS NULL AND c.status = 'open' AND n.notified_at < now() - make_interval(secs => $1) "
-      + "  AND (n.escalation_leased_until IS NULL OR n.escalation_leased_until < now()) "
+      + "  AND (n.escalation_leased_until IS NULL OR n.escalation_leased_until < now() "
+      + "    OR n.escalation_lease_instance <> $4 AND " + InstanceLock.dead("n.escalation_lease_instance") + ") "
+      + "  AND " + InstanceLock.alive("$4") + " "
       + "  ORDER BY n.notified_at LIMIT $2 FOR UPDATE OF n SKIP LOCKED), "
-      + "upd AS (UPDATE customer_notices n SET escalation_leased_until = now() + make_interval(secs => $3) FROM due "
+      + "upd AS (UPDATE customer_notices n SET escalation_leased_until = now() + make_interval(secs => $3), "
+      + "  escalation_lease_instance = $4 FROM due "
       + "  WHERE n.conversation_id = due.conversation_id RETURNING n.conversation_id, n.customer_id, n.notified_at) "
       + "SELECT upd.conversation_id, upd.customer_id, upd.notified_at, u.username, u.created_at AS registered_at "
       + "FROM upd JOIN users u ON u.id = upd.customer_id";
@@ -161,16 +166,17 @@ public final class Inbox {
     return pool.preparedQuery(MARK_PUSHED).execute(Tuple.of(notificationIds.toArray(UUID[]::new))).mapEmpty();
   }
 
-  /** Overdue notices, each leased to the caller for {@code leaseSeconds}; see {@link #escalated}. */
-  public Future<List<Overdue>> claimOverdue(double afterSeconds, int limit, int leaseSeconds) {
-    return pool.preparedQuery(CLAIM_OVERDUE).execute(Tuple.of(afterSeconds, limit, (double) leaseSeconds)).map(rows -> {
-      List<Overdue> out = new ArrayList<>(rows.size());
-      for (Row r : rows) {
-        out.add(new Overdue(r.getUUID("conversation_id"), r.getUUID("customer_id"), r.getString("username"),
-            r.getOffsetDateTime("registered_at").toInstant(), r.getOffsetDateTime("notified_at").toInstant()));
-      }
-      return out;
-    });
+  /** Overdue notices, each leased to instance {@code instance} for {@code leaseSeconds}; see {@link #escalated}. */
+  public Future<List<Overdue>> claimOverdue(double afterSeconds, int limit, int leaseSeconds, int instance) {
+    return pool.preparedQuery(CLAIM_OVERDUE).execute(Tuple.of(afterSeconds, limit, (double) leaseSeconds, instance))
+        .map(rows -> {
+          List<Overdue> out = new ArrayList<>(rows.size());
+          for (Row r : rows) {
+            out.add(new Overdue(r.getUUID("conversation_id"), r.getUUID("customer_id"), r.getString("username"),
+                r.getOffsetDateTime("registered_at").toInstant(), r.getOffsetDateTime("notified_at").toInstant()));
+          }
+          return out;
+        });
   }
 
   /** The customer was announced again: their notice is done for good. */

@@ -6,6 +6,7 @@ import com.anmeismart.server.bus.AdminAlert;
 import com.anmeismart.server.bus.NewCustomer;
 import com.anmeismart.server.bus.NotifyResult;
 import com.anmeismart.server.config.AppConfig;
+import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.settings.SettingsCache;
 import com.anmeismart.server.settings.SettingsStore;
@@ -67,13 +68,15 @@ public final class NotificationVerticle extends VerticleBase {
     metrics = new NotifyMetrics(app.metrics());
     PushStore pushStore = new PushStore(pool);
     outbox = new AlertOutbox(pool);
-    return WebPush.start(vertx, pushStore, new SecretBox(config.secretsKey()), config.vapidSubjectOrDefault(),
-            config.pushTimeoutMs())
+    Future<InstanceLock> instance = app.database().instanceLock(vertx);
+    return instance
+        .compose(lock -> WebPush.start(vertx, pushStore, new SecretBox(config.secretsKey()),
+            config.vapidSubjectOrDefault(), config.pushTimeoutMs()))
         .compose(webPush -> {
           push = webPush;
           fanout = new Fanout(vertx.eventBus(), inbox, pushStore, webPush, metrics);
           Escalation escalation = new Escalation(inbox, fanout, this::alertAdmins, settings::current,
-              config.publicBaseUrl());
+              config.publicBaseUrl(), instance.result());
           MessageConsumer<NewCustomer> customers = vertx.eventBus().consumer(Addresses.NOTIFY_NEW_CUSTOMER,
               this::newCustomer);
           MessageConsumer<AdminAlert> alerts = vertx.eventBus().consumer(Addresses.ADMIN_ALERTS, this::adminAlert);

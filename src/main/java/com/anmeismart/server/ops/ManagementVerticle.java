@@ -43,6 +43,14 @@ public final class ManagementVerticle extends VerticleBase {
         .onSuccess(reply -> promise.complete(Status.OK(reply.body())))
         .onFailure(t -> promise.complete(Status.KO(new JsonObject().put("error", t.getMessage())))));
 
+    // this process's instance lock (db/InstanceLock): while it is being taken again, no job or escalation is claimed
+    ready.register("instance", CHECK_TIMEOUT_MS, promise -> app.database().instanceLock(vertx)
+        .onSuccess(lock -> {
+          JsonObject data = new JsonObject().put("number", lock.number()).put("lock_held", lock.held());
+          promise.complete(lock.held() ? Status.OK(data) : Status.KO(data));
+        })
+        .onFailure(t -> promise.complete(Status.KO(new JsonObject().put("error", t.getMessage())))));
+
     // the Dify gateway's breakers: reported, not a reason to be unready (welcomes fall back to the template)
     ready.register("dify", CHECK_TIMEOUT_MS, promise -> vertx.eventBus().<JsonObject>request(Addresses.DIFY_STATUS, null)
         .onSuccess(reply -> promise.complete(Status.OK(reply.body())))

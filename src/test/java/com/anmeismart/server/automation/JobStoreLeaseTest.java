@@ -33,13 +33,16 @@ class JobStoreLeaseTest {
   Db db;
   Pool pool;
   JobStore store;
+  /** Claims need the claimer's own instance lock held (a process that lost it must not hand out work). */
+  int instance;
 
   @BeforeEach
-  void setUp(Vertx vertx) {
+  void setUp(Vertx vertx) throws Exception {
     env = OneVerticle.create(null);
     db = env.db();
     pool = env.context.database().pool(vertx);
     store = new JobStore(pool);
+    instance = await(env.context.database().instanceLock(vertx)).number();
   }
 
   @AfterEach
@@ -54,7 +57,7 @@ class JobStoreLeaseTest {
   private ClaimedJob claimOne(String username) throws Exception {
     await(new UserStore(pool).insertCustomerWithJob(new UserStore.NewUser(username, username + "@example.com", "h",
         "customer", null, null, null, null, List.of(), null)));
-    List<ClaimedJob> jobs = await(store.claim("test-engine", 60, 1));
+    List<ClaimedJob> jobs = await(store.claim("test-engine", instance, 60, 1));
     assertThat(jobs).hasSize(1);
     return jobs.get(0);
   }

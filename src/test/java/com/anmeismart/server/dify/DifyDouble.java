@@ -20,14 +20,16 @@ import java.util.concurrent.TimeUnit;
  * {@code event: ping}, the agent event sequence, the stop endpoint and {@code /v1/info}. Each app key selects a
  * {@link Scenario}, so one double serves several configs and every failure the gateway must survive.
  */
-final class DifyDouble implements AutoCloseable {
+public final class DifyDouble implements AutoCloseable {
 
   /** What an app (an API key) does. */
-  enum Scenario {
+  public enum Scenario {
     AGENT_OK, CHAT_BLOCKING_OK, TOOL_ERROR_THEN_OK, ERROR_EVENT, HTTP_400, HTTP_401, HTTP_429, HTTP_500, PINGS_ONLY,
     SENTENCES_THEN_STALL, DROP_MID_STREAM, SLOW_HEADERS, MESSAGE_REPLACE,
     /** the whole agent run, sent after {@link #fixedDelayMs} (for measuring the gateway's own overhead) */
-    FIXED_DELAY
+    FIXED_DELAY,
+    /** the whole agent run, sent when the test calls {@link #openGate()} */
+    GATED
   }
 
   static final List<String> CHUNKS = List.of("您好，", "欢迎来到", "安美智享！", "我是您的", "专属顾问小美。");
@@ -39,28 +41,47 @@ final class DifyDouble implements AutoCloseable {
   private final Map<String, Scenario> apps = new ConcurrentHashMap<>();
   final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   final List<String> stops = new CopyOnWriteArrayList<>();
+  private final List<HttpServerResponse> gated = new CopyOnWriteArrayList<>();
+  private final List<HttpServerResponse> stalled = new CopyOnWriteArrayList<>();
   volatile long pingEveryMs = 100;
   volatile long slowHeadersMs = 3_000;
-  volatile long fixedDelayMs = 200;
+  public volatile long fixedDelayMs = 200;
 
-  DifyDouble() throws Exception {
+  public DifyDouble() throws Exception {
     server = vertx.createHttpServer().requestHandler(this::handle);
     server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  String baseUrl() {
+  public String baseUrl() {
     return "http://127.0.0.1:" + server.actualPort() + "/v1";
   }
 
   /** Registers an app key and what it does; returns the key. */
-  String app(Scenario scenario) {
+  public String app(Scenario scenario) {
     String key = "app-" + scenario.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 6);
     apps.put(key, scenario);
     return key;
   }
 
-  void change(String key, Scenario scenario) {
+  public void change(String key, Scenario scenario) {
     apps.put(key, scenario);
+  }
+
+  /** Answers every request waiting at the gate ({@link Scenario#GATED}) with the whole agent run. */
+  void openGate() {
+    vertx.runOnContext(v -> {
+      gated.forEach(res -> new Stream(res).agentRun(false).end());
+      gated.clear();
+    });
+  }
+
+  /** Drops the connection of every stream that is only pinging ({@link Scenario#PINGS_ONLY}), as a crashed app
+   * does. */
+  void dropStalled() {
+    vertx.runOnContext(v -> {
+      stalled.forEach(HttpServerResponse::reset);
+      stalled.clear();
+    });
   }
 
   /** Requests that reached chat-messages with this key. */
@@ -139,6 +160,7 @@ final class DifyDouble implements AutoCloseable {
       }
       case SLOW_HEADERS -> vertx.setTimer(slowHeadersMs, id -> new Stream(res).agentRun(false).end());
       case FIXED_DELAY -> vertx.setTimer(fixedDelayMs, id -> new Stream(res).agentRun(false).end());
+      case GATED -> gated.add(res);
       default -> stream(res, scenario);
     }
   }
@@ -236,12 +258,16 @@ final class DifyDouble implements AutoCloseable {
     }
 
     void pingForever() {
+      stalled.add(res);
       long id = vertx.setPeriodic(pingEveryMs, t -> {
         if (!res.closed() && !res.ended()) {
           res.write("event: ping\n\n");
         }
       });
-      res.closeHandler(v -> vertx.cancelTimer(id));
+      res.closeHandler(v -> {
+        vertx.cancelTimer(id);
+        stalled.remove(res);
+      });
     }
   }
 

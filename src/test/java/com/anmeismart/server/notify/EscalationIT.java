@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * PRD §9.2 escalation with short test settings (escalation after 0.03 minutes = 1.8 s, checked every 200 ms): an
  * unclaimed new customer is announced again to consultants, live and in the inbox, and admins are told; a claimed
- * one is not; each conversation is escalated once; one left leased by a pass that died is escalated after its lease.
+ * one is not; each conversation is escalated once; one left leased by a pass that failed is escalated after its
+ * lease, one leased by a pass whose process died at once.
  */
 class EscalationIT {
 
@@ -68,8 +69,10 @@ class EscalationIT {
       assertThat(again.getString("conversation_id")).isEqualTo(waiting);
       assertThat(again.getString("action")).isEqualTo("claim_customer");
 
-      Map<String, Object> notice = server.db().one("SELECT notified_at, escalated_at FROM customer_notices "
-          + "WHERE conversation_id = ?::uuid", waiting);
+      // marked escalated after the consultants' rows and the admin alert are written, so after the live copy
+      Map<String, Object> notice = Poll.until(Duration.ofSeconds(10), "marked escalated", () -> server.db().one(
+          "SELECT notified_at, escalated_at FROM customer_notices WHERE conversation_id = ?::uuid "
+              + "AND escalated_at IS NOT NULL", waiting));
       long waitedMs = ((Timestamp) notice.get("escalated_at")).getTime() - ((Timestamp) notice.get("notified_at")).getTime();
       assertThat(waitedMs).as("escalated after the escalation minutes, within a few checks")
           .isBetween((long) (MINUTES * 60_000), (long) (MINUTES * 60_000) + 3_000);
@@ -98,18 +101,19 @@ class EscalationIT {
   }
 
   /**
-   * A node that leased an overdue customer and died before announcing it (simulated: the lease written as that
-   * node's pass would, the notice already overdue): nothing happens while the lease runs, then another pass
-   * escalates the customer, marks it done and clears the lease.
+   * A pass that leased an overdue customer and then failed or got stuck, its process alive (simulated: the lease
+   * written as this node's own pass would, the notice already overdue): nothing happens while the lease runs, then a
+   * pass escalates the customer, marks it done and clears the lease.
    */
   @Test
-  void aCustomerLeasedByADeadPassIsEscalatedOnceTheLeaseRunsOut() {
+  void aCustomerLeasedByALivePassIsEscalatedOnceTheLeaseRunsOut() {
     Staff offline = Staff.consultant(server, admin);
     String customer = server.register("orphan_" + UUID.randomUUID().toString().substring(0, 8), null).getString("id");
     String conversation = conversationOf(customer);
     Timestamp leaseEnd = (Timestamp) server.db().one("UPDATE customer_notices SET notified_at = now() - interval "
-        + "'1 minute', escalation_leased_until = now() + interval '2 seconds' WHERE conversation_id = ?::uuid "
-        + "AND escalated_at IS NULL RETURNING escalation_leased_until", conversation).get("escalation_leased_until");
+        + "'1 minute', escalation_leased_until = now() + interval '2 seconds', escalation_lease_instance = ? "
+        + "WHERE conversation_id = ?::uuid AND escalated_at IS NULL RETURNING escalation_leased_until",
+        server.instance(), conversation).get("escalation_leased_until");
 
     Map<String, Object> notice = Poll.until(Duration.ofSeconds(15), "escalated after the lease", () -> server.db().one(
         "SELECT escalated_at, escalation_leased_until FROM customer_notices WHERE conversation_id = ?::uuid "
@@ -122,6 +126,30 @@ class EscalationIT {
     Poll.until(Duration.ofSeconds(10), "admin told", () -> server.db().count("SELECT count(*) FROM notifications n "
         + "JOIN users u ON u.id = n.user_id WHERE u.username = ? AND n.kind = 'admin_alert' "
         + "AND n.body->>'kind' = 'customer_unclaimed' AND n.conversation_id = ?::uuid", TestApp.ADMIN, conversation) == 1);
+  }
+
+  /**
+   * A pass whose process died after leasing an overdue customer (simulated: the lease stamped with an instance
+   * number no session holds, which is what PostgreSQL sees once a killed process's session has ended): the next pass
+   * escalates the customer at once, not when the minute-long lease runs out.
+   */
+  @Test
+  void aCustomerLeasedByAPassWhoseProcessDiedIsEscalatedAtOnce() {
+    Staff offline = Staff.consultant(server, admin);
+    String customer = server.register("dead_" + UUID.randomUUID().toString().substring(0, 8), null).getString("id");
+    String conversation = conversationOf(customer);
+    Timestamp leaseEnd = (Timestamp) server.db().one("UPDATE customer_notices SET notified_at = now() - interval "
+        + "'1 minute', escalation_leased_until = now() + interval '60 seconds', "
+        + "escalation_lease_instance = nextval('server_instance_seq') WHERE conversation_id = ?::uuid "
+        + "AND escalated_at IS NULL RETURNING escalation_leased_until", conversation).get("escalation_leased_until");
+
+    Map<String, Object> notice = Poll.until(Duration.ofSeconds(15), "escalated", () -> server.db().one(
+        "SELECT escalated_at FROM customer_notices WHERE conversation_id = ?::uuid AND escalated_at IS NOT NULL",
+        conversation));
+    assertThat(((Timestamp) notice.get("escalated_at")).toInstant()).as("long before the dead pass's lease ends")
+        .isBefore(leaseEnd.toInstant().minusSeconds(40));
+    assertThat(server.db().count("SELECT count(*) FROM notifications WHERE user_id = ?::uuid AND kind = 'escalation' "
+        + "AND conversation_id = ?::uuid", offline.id(), conversation)).isEqualTo(1);
   }
 
   @Test

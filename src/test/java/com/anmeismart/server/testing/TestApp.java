@@ -67,6 +67,16 @@ public final class TestApp implements AutoCloseable {
     return app.port(key);
   }
 
+  /** This server's instance number (its PostgreSQL advisory lock, {@code db/InstanceLock}). */
+  public int instance() {
+    try {
+      return app.context().database().instanceLock(app.vertx()).toCompletionStage().toCompletableFuture()
+          .get(10, TimeUnit.SECONDS).number();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   public Http management() {
     return new Http("http://127.0.0.1:" + app.port("MANAGEMENT_PORT"));
   }
