@@ -65,7 +65,7 @@ public final class McpStdio {
         return 2;
       }
       McpMetrics metrics = new McpMetrics(new SimpleMeterRegistry());
-      CallLog callLog = new CallLog(vertx, store, metrics);
+      CallLog callLog = new CallLog(vertx, store::insertCallLogs, metrics);
       callLog.start();
       ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool), new ContextTokens(vertx, box), callLog,
           metrics);
@@ -75,7 +75,7 @@ public final class McpStdio {
           new EofSignal(in, eof), out);
       String key = apiKey.strip();
       // Every call re-reads the key's group: a rotated key or a disabled group stops this process's tools too.
-      McpAsyncServer server = McpServers.sse(transport, runner, ctx -> {
+      McpAsyncServer server = McpServers.sse(transport, runner, McpServers.published(runner.definitions()), ctx -> {
         McpGroup g = registry.byKey(key);
         return g == null || !g.enabled() ? null : g.id();
       });

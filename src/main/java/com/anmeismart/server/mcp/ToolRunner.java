@@ -47,10 +47,15 @@ public final class ToolRunner {
   public record Caller(UUID groupId, String contextToken, String callerId) {
   }
 
-  /** The result: unknown tool (for the caller's group), a tool error (isError, with a message), or the JSON text. */
-  public record Outcome(boolean unknown, boolean error, String text) {
+  /**
+   * The result: unknown tool (for the caller's group), a tool error (isError, with a message), or the JSON text.
+   *
+   * @param structured the result as a JSON value when the tool declares an output schema (the transports send it as
+   *                   {@code structuredContent} to clients whose revision has it), else null
+   */
+  public record Outcome(boolean unknown, boolean error, String text, Object structured) {
     static Outcome unknownTool() {
-      return new Outcome(true, true, null);
+      return new Outcome(true, true, null, null);
     }
   }
 
@@ -73,7 +78,9 @@ public final class ToolRunner {
         .setOutputFormat(OutputFormat.Basic);
     for (ToolDef d : defs) {
       tools.put(d.name(), d);
-      validators.put(d.name(), Validator.create(JsonSchema.of(d.inputSchema()), options));
+      // From a copy: the validator library writes its own keys (__absolute_uri__) into the object it compiles, and
+      // the definition's schema is what the tools publish, byte for byte.
+      validators.put(d.name(), Validator.create(JsonSchema.of(d.inputSchema().copy()), options));
     }
   }
 
@@ -146,10 +153,10 @@ public final class ToolRunner {
       Outcome outcome;
       String outcomeTag;
       if (ar.succeeded()) {
-        outcome = new Outcome(false, false, Json.encode(ar.result()));
+        outcome = new Outcome(false, false, Json.encode(ar.result()), def.outputSchema() == null ? null : ar.result());
         outcomeTag = "success";
       } else {
-        outcome = new Outcome(false, true, errorText(toolName, row, ar.cause()));
+        outcome = new Outcome(false, true, errorText(toolName, row, ar.cause()), null);
         outcomeTag = ar.cause() instanceof TimeoutException ? "timeout" : "error";
       }
       metrics.call(toolName, group.name(), outcomeTag, nanos);

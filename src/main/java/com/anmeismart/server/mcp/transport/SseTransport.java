@@ -23,6 +23,7 @@ import java.util.UUID;
 public final class SseTransport implements McpServerTransportProvider {
 
   static final String MESSAGE_PATH = "/mcp/message";
+  private static final String ROOTS_CHANGED = "notifications/roots/list_changed";
 
   private record Entry(McpServerSession session, HttpStream stream, UUID groupId, String keyHash)
       implements SessionTable.Entry {
@@ -58,7 +59,7 @@ public final class SseTransport implements McpServerTransportProvider {
       return;
     }
     Context context = vertx.getOrCreateContext();
-    HttpStream stream = new HttpStream(vertx, context, ctx.response(), mapper, null, keepAliveMs);
+    HttpStream stream = new HttpStream(vertx, context, ctx.response(), mapper, null, keepAliveMs, new Outgoing(null));
     McpServerSession session = factory.create(stream);
     String id = session.getId();
     sessions.put(id, new Entry(session, stream, McpAuth.group(ctx).id(), McpAuth.keyHash(ctx)));
@@ -92,10 +93,19 @@ public final class SseTransport implements McpServerTransportProvider {
     if (message == null) {
       return;
     }
+    ctx.response().setStatusCode(202).end("Accepted");
+    if (message instanceof McpSchema.JSONRPCRequest req && RequestCheck.problem(req) != null) {
+      // the answer travels on the stream, like every answer of this transport
+      entry.stream().sendMessage(McpSchema.JSONRPCResponse.error(req.id(), new McpSchema.JSONRPCResponse.JSONRPCError(
+          JsonRpc.INVALID_PARAMS, RequestCheck.problem(req), null))).subscribe(null, t -> { });
+      return;
+    }
+    if (message instanceof McpSchema.JSONRPCNotification n && ROOTS_CHANGED.equals(n.method())) {
+      return; // as on Streamable HTTP: the SDK would ask the client for roots this server never uses
+    }
     McpTransportContext tctx = McpAuth.context(ctx);
     entry.session().handle(message).contextWrite(c -> c.put(McpTransportContext.KEY, tctx))
         .subscribe(null, t -> { });
-    ctx.response().setStatusCode(202).end("Accepted");
   }
 
   /** Ends sessions whose key was rotated or whose group was removed. */

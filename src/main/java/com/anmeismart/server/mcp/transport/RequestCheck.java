@@ -1,0 +1,66 @@
+package com.anmeismart.server.mcp.transport;
+
+import io.modelcontextprotocol.spec.McpSchema;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The params of the requests the SDK serves, checked before the SDK sees them. The SDK converts params with Jackson
+ * and, when they don't fit, answers -32603 with Jackson's message, or (tools/call on Streamable HTTP) fails outside
+ * its own error handling, so the request got no answer at all. JSON-RPC 2.0 §5.1: invalid method parameters are
+ * -32602 "Invalid params"; the message here is plain and names the field.
+ */
+final class RequestCheck {
+
+  /** MCP "Logging": the RFC 5424 severities, the only values of {@code logging/setLevel}'s {@code level}. */
+  private static final Set<String> LEVELS = Set.of("debug", "info", "notice", "warning", "error", "critical",
+      "alert", "emergency");
+
+  private RequestCheck() {
+  }
+
+  /** What is wrong with the request's params, or null when they are fine (or the method is not the SDK's). */
+  static String problem(McpSchema.JSONRPCRequest request) {
+    Object params = request.params();
+    if (params != null && !(params instanceof Map)) {
+      return "Invalid params: params must be an object";
+    }
+    Map<?, ?> p = params == null ? Map.of() : (Map<?, ?>) params;
+    if (p.containsKey("_meta") && !(p.get("_meta") instanceof Map)) {
+      return "Invalid params: _meta must be an object";
+    }
+    return switch (request.method()) {
+      case McpSchema.METHOD_INITIALIZE -> initialize(p);
+      case McpSchema.METHOD_TOOLS_CALL -> toolCall(p);
+      case McpSchema.METHOD_TOOLS_LIST -> p.get("cursor") == null || p.get("cursor") instanceof String ? null
+          : "Invalid params: cursor must be a string";
+      case McpSchema.METHOD_LOGGING_SET_LEVEL -> p.get("level") instanceof String s && LEVELS.contains(s) ? null
+          : "Invalid params: level must be one of debug, info, notice, warning, error, critical, alert, emergency";
+      default -> null;
+    };
+  }
+
+  private static String initialize(Map<?, ?> p) {
+    if (!(p.get("protocolVersion") instanceof String v) || v.isBlank()) {
+      return "Invalid params: initialize needs protocolVersion (a string)";
+    }
+    if (p.get("capabilities") != null && !(p.get("capabilities") instanceof Map)) {
+      return "Invalid params: capabilities must be an object";
+    }
+    Object info = p.get("clientInfo");
+    if (info != null && !(info instanceof Map<?, ?> m && m.get("name") instanceof String
+        && (m.get("version") == null || m.get("version") instanceof String))) {
+      return "Invalid params: clientInfo must be an object with a name (and a version) as strings";
+    }
+    return null;
+  }
+
+  private static String toolCall(Map<?, ?> p) {
+    if (!(p.get("name") instanceof String name) || name.isEmpty()) {
+      return "Invalid params: tools/call needs the tool's name (a string)";
+    }
+    Object args = p.get("arguments");
+    return args == null || args instanceof Map ? null : "Invalid params: arguments must be an object";
+  }
+}
