@@ -3,6 +3,7 @@ package com.anmeismart.server.mcp;
 import com.anmeismart.server.mcp.tools.ToolDef;
 import com.anmeismart.server.mcp.transport.JsonRpc;
 import com.anmeismart.server.mcp.transport.McpAuth;
+import com.anmeismart.server.mcp.transport.StdioMapper;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
@@ -79,6 +80,13 @@ public final class McpServers {
                                    Map<String, McpSchema.Tool> published,
                                    Function<McpTransportContext, UUID> groupOf) {
     return configure(McpServer.async(provider), runner, published, groupOf);
+  }
+
+  /** stdio: the SDK's transport, so the server converts params with the checking mapper ({@link StdioMapper}). */
+  public static McpAsyncServer stdio(McpServerTransportProvider provider, StdioMapper mapper, ToolRunner runner,
+                                     Map<String, McpSchema.Tool> published,
+                                     Function<McpTransportContext, UUID> groupOf) {
+    return configure(McpServer.async(provider).jsonMapper(mapper), runner, published, groupOf);
   }
 
   /** The HTTP transports' group: put on the context by {@link McpAuth}. */

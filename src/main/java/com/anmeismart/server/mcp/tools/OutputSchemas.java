@@ -55,7 +55,7 @@ final class OutputSchemas {
             .prop("id", str("Catalogue id")).prop("name", str("Service name"))
             .prop("suitable", bool("No contraindication on file rules it out"))
             .required("id", "name", "suitable").build()))
-        .prop("risk_profile", object().prop("conditions", conditions())
+        .prop("risk_profile", object().prop("conditions", conditions("Conditions on file"))
             .prop("level", str("low, medium or high")).required("conditions", "level")
             .describe("detailed and predictive: conditions from the medical records").build())
         .prop("budget_band", str("detailed and predictive: the likely budget"))
@@ -137,7 +137,7 @@ final class OutputSchemas {
             .prop("service_id", str("Catalogue id")).prop("name", str("Service name"))
             .prop("category", str("Category")).prop("price_range", priceRange())
             .prop("suitable", bool("Nothing on file rules it out"))
-            .prop("contraindicated_by", strings("Conditions on file that rule it out"))
+            .prop("contraindicated_by", conditions("Conditions on file that rule it out"))
             .prop("contraindication_notes", str("The catalogue's contraindication notes"))
             .required("service_id", "name", "suitable", "contraindicated_by").build()))
         .prop("disclaimer", str(NOT_A_DIAGNOSIS))
@@ -155,8 +155,7 @@ final class OutputSchemas {
         .prop("excluded", list("Services left out and why", object().prop("service_id", str("Catalogue id"))
             .prop("name", str("Service name"))
             .prop("reason", new JsonObject().put("type", new JsonArray().add("array").add("string"))
-                .put("items", str("A condition code")).put("description",
-                    "The conditions that rule it out, or \"over budget\""))
+                .put("items", condition()).put("description", "The conditions that rule it out, or \"over budget\""))
             .required("service_id", "name", "reason").build()))
         .prop("total_price_range", priceRange()).prop("disclaimer", str(NOT_A_DIAGNOSIS))
         .required("plan_id", "customer_id", "title", "status", "items", "excluded", "total_price_range").build();
@@ -179,10 +178,10 @@ final class OutputSchemas {
         .prop("records", integer("Number of medical records"))
         .prop("treatments", list("Treatments so far", object().prop("title", str("Treatment"))
             .prop("recorded_at", str("ISO-8601")).required("title", "recorded_at").build()))
-        .prop("conditions", conditions()).prop("risk_level", str("low, medium or high"))
+        .prop("conditions", conditions("Conditions on file")).prop("risk_level", str("low, medium or high"))
         .prop("services_ruled_out", list("Catalogue services the conditions rule out", object()
             .prop("service_id", str("Catalogue id")).prop("name", str("Service name"))
-            .prop("because", strings("The conditions")).required("service_id", "name", "because").build()))
+            .prop("because", conditions("The conditions")).required("service_id", "name", "because").build()))
         .prop("disclaimer", str(NOT_A_DIAGNOSIS))
         .required("patient_id", "records", "treatments", "conditions", "risk_level", "services_ruled_out").build();
   }
@@ -203,9 +202,13 @@ final class OutputSchemas {
         .required("min", "max", "currency").describe("Price range").build();
   }
 
-  private static JsonObject conditions() {
-    return list("Conditions on file", object().prop("code", str("Condition code")).prop("label", str("Label"))
-        .required("code", "label").build());
+  private static JsonObject conditions(String description) {
+    return list(description, condition());
+  }
+
+  private static JsonObject condition() {
+    return object().prop("code", str("Condition code")).prop("label", str("Label")).required("code", "label")
+        .build();
   }
 
   private static JsonObject str(String description) {

@@ -42,18 +42,24 @@ final class RequestCheck {
   }
 
   private static String initialize(Map<?, ?> p) {
-    if (!(p.get("protocolVersion") instanceof String v) || v.isBlank()) {
-      return "Invalid params: initialize needs protocolVersion (a string)";
+    // A revision is a short token (a date): anything else is refused here, before the SDK logs it as it came.
+    if (!(p.get("protocolVersion") instanceof String v) || !v.matches("[!-~]{1,64}")) {
+      return "Invalid params: initialize needs protocolVersion (a revision such as 2025-11-25)";
     }
     if (p.get("capabilities") != null && !(p.get("capabilities") instanceof Map)) {
       return "Invalid params: capabilities must be an object";
     }
     Object info = p.get("clientInfo");
-    if (info != null && !(info instanceof Map<?, ?> m && m.get("name") instanceof String
-        && (m.get("version") == null || m.get("version") instanceof String))) {
-      return "Invalid params: clientInfo must be an object with a name (and a version) as strings";
+    if (info != null && !(info instanceof Map<?, ?> m && m.get("name") instanceof String name && printable(name)
+        && (m.get("version") == null || m.get("version") instanceof String version && printable(version)))) {
+      return "Invalid params: clientInfo must be an object with a name (and a version), printable text";
     }
     return null;
+  }
+
+  /** Short text without control characters: the SDK writes client names to the log. */
+  private static boolean printable(String s) {
+    return s.length() <= 256 && s.chars().noneMatch(c -> c < 0x20 || c == 0x7F);
   }
 
   private static String toolCall(Map<?, ?> p) {

@@ -23,7 +23,6 @@ import java.util.UUID;
 public final class SseTransport implements McpServerTransportProvider {
 
   static final String MESSAGE_PATH = "/mcp/message";
-  private static final String ROOTS_CHANGED = "notifications/roots/list_changed";
 
   private record Entry(McpServerSession session, HttpStream stream, UUID groupId, String keyHash)
       implements SessionTable.Entry {
@@ -100,8 +99,9 @@ public final class SseTransport implements McpServerTransportProvider {
           JsonRpc.INVALID_PARAMS, RequestCheck.problem(req), null))).subscribe(null, t -> { });
       return;
     }
-    if (message instanceof McpSchema.JSONRPCNotification n && ROOTS_CHANGED.equals(n.method())) {
-      return; // as on Streamable HTTP: the SDK would ask the client for roots this server never uses
+    if (message instanceof McpSchema.JSONRPCNotification n
+        && !McpSchema.METHOD_NOTIFICATION_INITIALIZED.equals(n.method())) {
+      return; // as on Streamable HTTP (see its accept): the SDK needs initialized only
     }
     McpTransportContext tctx = McpAuth.context(ctx);
     entry.session().handle(message).contextWrite(c -> c.put(McpTransportContext.KEY, tctx))

@@ -32,8 +32,6 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamableHttpTransport.class);
   static final String SESSION_HEADER = "Mcp-Session-Id";
-  /** The SDK runs the roots handler on it (a roots/list request to the client, waited for): see {@link #accept}. */
-  private static final String ROOTS_CHANGED = "notifications/roots/list_changed";
 
   private record Entry(McpStreamableServerSession session, UUID groupId, String keyHash, long[] lastSeen,
                        Outgoing out) implements SessionTable.Entry {
@@ -152,12 +150,13 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
   }
 
   /**
-   * Hands a notification to the session. Not roots/list_changed: the SDK answers it by asking the client for its
-   * roots over the listening stream and waiting up to its request timeout (60 s) for the answer; this server uses no
-   * roots, so it would be a pending request per notification for nothing (and the POST used to wait for it).
+   * Hands a notification to the session, if the SDK does something with it: only notifications/initialized. The SDK
+   * answers roots/list_changed by asking the client for its roots over the listening stream and waiting up to its
+   * request timeout (60 s) for the answer (this server uses no roots: a pending request per notification for
+   * nothing, and the POST used to wait for it), and it logs a warning for every other one (cancelled, progress …).
    */
   private static void accept(Entry entry, McpSchema.JSONRPCNotification n, McpTransportContext tctx) {
-    if (ROOTS_CHANGED.equals(n.method())) {
+    if (!McpSchema.METHOD_NOTIFICATION_INITIALIZED.equals(n.method())) {
       return;
     }
     entry.session().accept(n).contextWrite(c -> c.put(McpTransportContext.KEY, tctx))
