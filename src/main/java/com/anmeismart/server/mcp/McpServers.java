@@ -5,6 +5,8 @@ import com.anmeismart.server.mcp.transport.JsonRpc;
 import com.anmeismart.server.mcp.transport.McpAuth;
 import com.anmeismart.server.mcp.transport.StdioMapper;
 import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpServer;
@@ -105,6 +107,7 @@ public final class McpServers {
     }
     return spec.serverInfo(SERVER_NAME, SERVER_VERSION)
         .instructions(INSTRUCTIONS)
+        .jsonSchemaValidator(new SchemaChecks(McpJsonDefaults.getSchemaValidator()))
         .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build())
         .validateToolInputs(false)
         .requestTimeout(Duration.ofSeconds(60))
@@ -137,6 +140,24 @@ public final class McpServers {
       }
       return Mono.just(result.build());
     });
+  }
+
+  /**
+   * The SDK's JSON Schema checks without its per-call output check. The SDK checks every tool's schemas when the
+   * server is built (kept: a broken schema fails the start), and validates every structured result of a tool with
+   * an output schema against it, converting the result to a Jackson tree and hashing the whole schema per call.
+   * The {@link ToolRunner} has already validated that result against the same schema, compiled once, for both eras.
+   */
+  private record SchemaChecks(JsonSchemaValidator sdk) implements JsonSchemaValidator {
+    @Override
+    public ValidationResponse validate(Map<String, Object> schema, Object structuredContent) {
+      return ValidationResponse.asValid(null);
+    }
+
+    @Override
+    public ValidationResponse validateSchema(Map<String, Object> schema) {
+      return sdk.validateSchema(schema);
+    }
   }
 
   /** Vert.x JSON → plain maps and lists, which the SDK's Jackson 3 mapper serializes. */

@@ -77,12 +77,16 @@ class ToolRunnerTest {
     }).hints(ToolDef.Hints.READ_ONLY);
     ToolDef refuse = new ToolDef("refuse", "Refuse", "A tool error", Schema.object().build(false), false,
         call -> Future.failedFuture(new ToolError("No such customer"))).hints(ToolDef.Hints.READ_ONLY);
+    ToolDef liar = new ToolDef("liar", "Liar", "Breaks its output schema", Schema.object().build(false), false,
+        call -> Future.succeededFuture(new JsonObject().put("text", 5))).hints(ToolDef.Hints.READ_ONLY)
+        .output(new JsonObject().put("type", "object").put("properties", new JsonObject().put("text",
+            new JsonObject().put("type", "string"))).put("required", new JsonArray().add("text")));
     ToolDef plain = new ToolDef("plain", "Plain", "No output schema", Schema.object().build(false), false,
         call -> Future.succeededFuture(new JsonArray().add(1))).hints(ToolDef.Hints.READ_ONLY);
-    runner = new ToolRunner(vertx, registry, List.of(echo, slow, boom, refuse, plain), tokens, callLog, metrics);
+    runner = new ToolRunner(vertx, registry, List.of(echo, slow, boom, refuse, plain, liar), tokens, callLog, metrics);
     registry.apply(List.of(
         group(STAFF, "staff", true, false, tool("echo", true, 5), tool("slow", true, 1), tool("boom", true, 5),
-            tool("refuse", true, 5), tool("plain", true, 5), tool("hidden", true, 5)),
+            tool("refuse", true, 5), tool("plain", true, 5), tool("liar", true, 5), tool("hidden", true, 5)),
         group(WELCOME, "welcome", true, true, tool("echo", true, 5), tool("slow", false, 5)),
         group(OFF, "off", false, false, tool("echo", true, 5))));
   }
@@ -131,7 +135,7 @@ class ToolRunnerTest {
   @Test
   void aGroupSeesAndCallsOnlyItsEnabledTools() throws Exception {
     assertThat(runner.visible(STAFF)).extracting(ToolDef::name)
-        .containsExactly("echo", "slow", "boom", "refuse", "plain"); // "hidden" has a row but no implementation
+        .containsExactly("echo", "slow", "boom", "refuse", "plain", "liar"); // "hidden" has a row but no implementation
     assertThat(runner.visible(WELCOME)).extracting(ToolDef::name).containsExactly("echo");
     assertThat(runner.visible(OFF)).isEmpty();
     assertThat(runner.visible(UUID.randomUUID())).isEmpty();
@@ -158,6 +162,10 @@ class ToolRunnerTest {
     ToolRunner.Outcome array = call(STAFF, "plain", new JsonObject(), null);
     assertThat(array.text()).isEqualTo("[1]");
     assertThat(array.structured()).as("no output schema, no structured result").isNull();
+    ToolRunner.Outcome liar = call(STAFF, "liar", new JsonObject(), null);
+    assertThat(liar.error()).as("a result its own output schema refuses is never sent").isTrue();
+    assertThat(liar.structured()).isNull();
+    assertThat(liar.text()).startsWith("liar failed with an internal error (ref ");
     ToolRunner.Outcome refused = call(STAFF, "refuse", new JsonObject(), null);
     assertThat(refused.error()).isTrue();
     assertThat(refused.text()).isEqualTo("No such customer");
