@@ -32,14 +32,16 @@ final class CatalogueTools {
                 .string("keyword", "Words to search for, comma separated (name, keyword, description)", 200)
                 .string("interest", "A customer interest, e.g. 补水; same as keyword", 200)
                 .oneOf("category", "Only this category", "skin_care", "laser", "injection", "anti_aging", "surgery")
-                .integer("limit", "At most this many entries (default 5)", 1, 50).build(false),
-            false, this::serviceInfo).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.serviceInfo()),
+                .integer("limit", "At most this many entries (default 5)", 1, 50).build(true),
+            // declares context_token though it reads no customer: the welcome group requires a token on every call,
+            // and an agent (Dify) passes only the arguments a tool declares
+            true, this::serviceInfo).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.serviceInfo()),
         new ToolDef("basic_inquiry", "Basic inquiry",
             "Answers a customer's general question from the clinic FAQ (opening hours, payment, booking, safety, "
                 + "after-care) and the service catalogue.",
             Schema.object().string("question", "The customer's question, in their words", 500).required("question")
-                .build(false),
-            false, this::inquiry).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.basicInquiry()),
+                .build(true),
+            true, this::inquiry).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.basicInquiry()),
         new ToolDef("appointment_booking", "Appointments",
             "Appointments: action 'slots' lists a day's free slots (date YYYY-MM-DD, clinic time), 'book' books a "
                 + "slot for a service, 'cancel' cancels an appointment, 'list' lists a customer's appointments. A "

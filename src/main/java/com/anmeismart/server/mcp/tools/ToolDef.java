@@ -8,8 +8,9 @@ import io.vertx.core.json.JsonObject;
  * so properties are primitives with descriptions), its behaviour hints, the schema of its result when it returns a
  * record, and its implementation.
  *
- * @param userScoped   the tool reads or writes one customer's data: it accepts a {@code context_token} argument, and
- *                     a context token limits it to that token's user
+ * @param userScoped   the tool accepts a {@code context_token} argument: a tool that reads or writes one customer's
+ *                     data is then limited to that token's user; any other (the catalogue) can be called by a group
+ *                     that requires a token on every call
  * @param hints        what the tool does to the clinic's data (published as the MCP tool annotations)
  * @param outputSchema the JSON Schema every successful result conforms to, or null: published as {@code outputSchema}
  *                     and the result sent as {@code structuredContent} too, to clients whose revision has them
