@@ -30,8 +30,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Measures {@code tools/call get_user_profile} over Streamable HTTP: throughput and p50/p99 with 1, 8 and 32
  * concurrent clients on one session, then the Dify way (initialize, initialized, tools/call, DELETE for every call)
- * with 8 clients, then the stateless era (revision 2026-07-28: no session, the metadata in every request) with 32. Starts the server in this JVM (embedded PostgreSQL in a temp directory, loopback only); the load
- * generator is a Vert.x HTTP client in the same JVM, so the figures include it. Run: {@code bench/mcp.sh}.
+ * with 8 clients, then the stateless era (revision 2026-07-28: no session, the metadata in every request) with 32.
+ * Starts the server in this JVM (embedded PostgreSQL in a temp directory, loopback only); the load generator is a
+ * Vert.x HTTP client in the same JVM, so the figures include it. Run: {@code bench/mcp.sh}.
  * Args: [seconds per level (10)] [warm-up seconds (5)].
  */
 public final class McpBench {

@@ -28,6 +28,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * The tool guard on its own: no database, no transport. Groups from a configuration put in force directly, real
@@ -215,6 +216,6 @@ class ToolRunnerTest {
     assertThat(boom.text()).startsWith("boom failed with an internal error (ref ").doesNotContain("Exception")
         .doesNotContain("com.example");
     assertThat(logRows()).extracting(r -> r.get(0), r -> r.get(1))
-        .contains(org.assertj.core.groups.Tuple.tuple("slow", false), org.assertj.core.groups.Tuple.tuple("boom", false));
+        .contains(tuple("slow", false), tuple("boom", false));
   }
 }
