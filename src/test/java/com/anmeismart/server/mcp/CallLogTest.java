@@ -46,6 +46,8 @@ class CallLogTest {
     assertThat(stored.getString("inf")).isEqualTo("Infinity");
     assertThat(stored.getInteger("n")).isEqualTo(7);
     assertThat(CallLog.requestJson(request)).doesNotContain("\\u0000");
+    assertThat(new JsonObject(CallLog.requestJson(new JsonObject().put("nan", Double.NaN))).getValue("nan"))
+        .as("valid JSON even with nothing else to clean").isEqualTo("NaN");
 
     String huge = CallLog.requestJson(new JsonObject().put("text", "x".repeat(100_000)));
     assertThat(huge.length()).isLessThan(CallLog.MAX_LOGGED_CHARS + 100);
