@@ -1,21 +1,12 @@
-// The official TypeScript SDK client against our server, over Streamable HTTP and both legacy SSE entry points,
-// and a client that calls the way Dify does.
+// The handshake era: the official TypeScript SDK 1.x client against our server, over Streamable HTTP and both legacy
+// SSE entry points, and a client that calls the way Dify does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { MCP, KEYS, USER_A, USER_B, TOKEN_A, admin, groupId } from './env.mjs';
-
-const EXPECTED = {
-  system_tools: ['backup_restore', 'project_metrics', 'system_config', 'user_management'],
-  medical_tools: ['diagnosis_assist', 'medical_records', 'patient_analysis'],
-  consultation_tools: ['consultation_history', 'customer_analysis', 'get_conversation_data', 'get_user_profile',
-    'plan_generation'],
-  project_tools: ['appointment_booking', 'basic_inquiry', 'service_info'],
-  welcome_tools: ['get_user_profile', 'service_info'],
-};
+import { MCP, KEYS, USER_A, USER_B, TOKEN_A, EXPECTED, admin, checkTool, groupId } from './env.mjs';
 
 const TRANSPORTS = {
   'streamable-http /mcp': (key) => new StreamableHTTPClientTransport(new URL(`${MCP}/mcp`),
@@ -41,12 +32,9 @@ for (const transport of Object.keys(TRANSPORTS)) {
       const client = await connect(transport, KEYS[group]);
       try {
         assert.deepEqual(await names(client), tools, group);
+        // SDK 1.32 asks for 2025-11-25 on every transport and gets it: output schemas included
         for (const t of (await client.listTools()).tools) {
-          assert.equal(t.inputSchema.type, 'object');
-          for (const p of Object.values(t.inputSchema.properties ?? {})) {
-            assert.ok(['string', 'integer', 'boolean', 'number'].includes(p.type), `${t.name}: flat schema`);
-            assert.ok(p.description, `${t.name}: described properties`);
-          }
+          checkTool(t, { structured: true });
         }
       } finally {
         await client.close();
@@ -58,8 +46,11 @@ for (const transport of Object.keys(TRANSPORTS)) {
         (e) => e.code === -32602 && /Unknown tool/.test(e.message));
       await assert.rejects(project.callTool({ name: 'no_such_tool', arguments: {} }),
         (e) => e.code === -32602 && /Unknown tool/.test(e.message));
-      const info = text(await project.callTool({ name: 'service_info', arguments: { keyword: '抗衰' } }));
+      const answer = await project.callTool({ name: 'service_info', arguments: { keyword: '抗衰' } });
+      const info = text(answer);
       assert.ok(info.services.length > 0);
+      // the SDK has already checked structuredContent against the tool's outputSchema (it rejects a mismatch)
+      assert.deepEqual(answer.structuredContent, info);
     } finally {
       await project.close();
     }
@@ -159,10 +150,15 @@ async function difyExchange(key, version = '2025-03-26') {
   assert.equal((await read(init)).result.protocolVersion, version);
   const initialized = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session);
   assert.equal(initialized.status, 202);
+  const list = (await read(await post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, session))).result;
   const call = await post({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_user_profile',
     arguments: { context_token: TOKEN_A } } }, session);
   assert.equal(call.status, 200);
   const result = (await read(call)).result;
+  // outputSchema and structuredContent from revision 2025-06-18 on; older sessions get neither, text for all
+  const structured = version >= '2025-06-18';
+  for (const t of list.tools) checkTool(t, { structured });
+  assert.equal(result.structuredContent !== undefined, structured, version);
   const del = await fetch(`${MCP}/mcp`, { method: 'DELETE', headers: { ...headers, 'mcp-session-id': session } });
   assert.equal(del.status, 200);
   return result;

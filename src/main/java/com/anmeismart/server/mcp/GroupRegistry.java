@@ -34,10 +34,11 @@ public final class GroupRegistry {
    * changed, so their open sessions can be told {@code notifications/tools/list_changed}.
    */
   public Future<Set<UUID>> reload() {
-    return store.loadGroups().map(this::swap);
+    return store.loadGroups().map(this::apply);
   }
 
-  private Set<UUID> swap(List<McpGroup> groups) {
+  /** Puts these groups in force (what {@link #reload} loaded); returns the ids of those whose tools changed. */
+  Set<UUID> apply(List<McpGroup> groups) {
     Map<String, McpGroup> byKey = new HashMap<>();
     Map<UUID, McpGroup> byId = new HashMap<>();
     for (McpGroup g : groups) {

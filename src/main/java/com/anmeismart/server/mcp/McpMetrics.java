@@ -38,12 +38,18 @@ public final class McpMetrics {
         .record(Duration.ofNanos(nanos));
   }
 
+  /** @param era handshake (initialize, sessions) or stateless (revision 2026-07-28): which clients use which */
+  public void request(String era) {
+    counter("mcp_requests", "era", era, "MCP POSTs to /mcp by protocol era").increment();
+  }
+
   public void authFailure(String reason) {
     counter("mcp_auth_failures", "reason", reason, "MCP requests refused before any MCP handling").increment();
   }
 
-  public void callLogDropped(int n) {
-    counter("mcp_call_log_dropped", "cause", "queue_full", "Call-log rows dropped (queue full)").increment(n);
+  /** @param cause queue_full (a flood) or unwritable (a row the database refused even after cleaning) */
+  public void callLogDropped(String cause, int n) {
+    counter("mcp_call_log_dropped", "cause", cause, "Call-log rows dropped").increment(n);
   }
 
   public void sessions(String transport, Supplier<Number> count) {

@@ -5,6 +5,7 @@ import com.anmeismart.server.config.ConfigLoader;
 import com.anmeismart.server.config.LocalSecrets;
 import com.anmeismart.server.db.Database;
 import com.anmeismart.server.mcp.tools.Tools;
+import com.anmeismart.server.mcp.transport.StdioMapper;
 import com.anmeismart.server.security.ContextTokens;
 import com.anmeismart.server.security.SecretBox;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -65,20 +66,21 @@ public final class McpStdio {
         return 2;
       }
       McpMetrics metrics = new McpMetrics(new SimpleMeterRegistry());
-      CallLog callLog = new CallLog(vertx, store, metrics);
+      CallLog callLog = new CallLog(vertx, store::insertCallLogs, metrics);
       callLog.start();
       ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, vertx.eventBus(), box),
           new ContextTokens(vertx, box), callLog, metrics);
       vertx.setPeriodic(RELOAD_MS, id -> registry.reload());
       CountDownLatch eof = new CountDownLatch(1);
-      StdioServerTransportProvider transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(),
-          new EofSignal(in, eof), out);
+      StdioMapper mapper = new StdioMapper(McpJsonDefaults.getMapper());
+      StdioServerTransportProvider transport = new StdioServerTransportProvider(mapper, new EofSignal(in, eof), out);
       String key = apiKey.strip();
       // Every call re-reads the key's group: a rotated key or a disabled group stops this process's tools too.
-      McpAsyncServer server = McpServers.sse(transport, runner, ctx -> {
-        McpGroup g = registry.byKey(key);
-        return g == null || !g.enabled() ? null : g.id();
-      });
+      McpAsyncServer server = McpServers.stdio(transport, mapper, runner, McpServers.published(runner.definitions()),
+          ctx -> {
+            McpGroup g = registry.byKey(key);
+            return g == null || !g.enabled() ? null : g.id();
+          });
       log.info("mcp-stdio: serving group {} on stdin/stdout", group.name());
       eof.await();
       server.closeGracefully().block(); // the CLI's main thread, like eof.await(): no event loop here

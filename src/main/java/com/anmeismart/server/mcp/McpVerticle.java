@@ -8,12 +8,14 @@ import com.anmeismart.server.mcp.transport.McpAuth;
 import com.anmeismart.server.mcp.transport.McpRoutes;
 import com.anmeismart.server.mcp.transport.RestToolApi;
 import com.anmeismart.server.mcp.transport.SseTransport;
+import com.anmeismart.server.mcp.transport.StatelessHttp;
 import com.anmeismart.server.mcp.transport.StreamableHttpTransport;
 import com.anmeismart.server.security.ContextTokens;
 import com.anmeismart.server.security.SecretBox;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.server.McpAsyncServer;
+import io.modelcontextprotocol.spec.McpSchema;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
@@ -22,12 +24,14 @@ import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
 /**
- * The MCP server on {@code MCP_PORT}: the official Java SDK over our Vert.x transports (Streamable HTTP on
- * {@code /mcp}, legacy SSE on {@code /mcp/sse} and GET {@code /mcp}), the REST pair, API-key tool groups from
+ * The MCP server on {@code MCP_PORT}: both protocol eras on {@code /mcp} — the handshake era through the official
+ * Java SDK over our Vert.x transports (Streamable HTTP, legacy SSE on {@code /mcp/sse} and GET {@code /mcp}), the
+ * stateless revision 2026-07-28 at our seam ({@link StatelessHttp}) — the REST pair, API-key tool groups from
  * PostgreSQL (kept in memory, reloaded when the admin API says so), the SPEC §6 tools.
  */
 public final class McpVerticle extends VerticleBase {
@@ -40,6 +44,7 @@ public final class McpVerticle extends VerticleBase {
   private GroupRegistry registry;
   private StreamableHttpTransport streamable;
   private SseTransport sse;
+  private StatelessHttp stateless;
   private McpAsyncServer streamServer;
   private McpAsyncServer sseServer;
   private CallLog callLog;
@@ -57,18 +62,21 @@ public final class McpVerticle extends VerticleBase {
     McpStore store = new McpStore(pool);
     registry = new GroupRegistry(store, keys);
     metrics = new McpMetrics(app.metrics());
-    callLog = new CallLog(vertx, store, metrics);
+    callLog = new CallLog(vertx, store::insertCallLogs, metrics);
     callLog.start();
     ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, vertx.eventBus(), box),
         new ContextTokens(vertx, box), callLog, metrics);
     McpJsonMapper mapper = McpJsonDefaults.getMapper();
     long keepAliveMs = app.config().mcpSseKeepAliveSeconds() * 1000L;
-    streamable = new StreamableHttpTransport(vertx, mapper, registry, keepAliveMs);
+    Map<String, McpSchema.Tool> published = McpServers.published(runner.definitions());
+    stateless = new StatelessHttp(vertx, mapper, runner, published, registry, keepAliveMs);
+    streamable = new StreamableHttpTransport(vertx, mapper, registry, keepAliveMs, stateless, metrics);
     sse = new SseTransport(vertx, mapper, registry, keepAliveMs);
-    streamServer = McpServers.streamable(streamable, runner, McpServers::groupFromContext);
-    sseServer = McpServers.sse(sse, runner, McpServers::groupFromContext);
+    streamServer = McpServers.streamable(streamable, runner, published, McpServers::groupFromContext);
+    sseServer = McpServers.sse(sse, runner, published, McpServers::groupFromContext);
     metrics.sessions("streamable_http", streamable::sessionCount);
     metrics.sessions("sse", sse::sessionCount);
+    metrics.sessions("listen", stateless::listenCount);
 
     Router router = McpRoutes.router(vertx, new McpAuth(registry, metrics, app.config().mcpAllowedOrigins()),
         streamable, sse, new RestToolApi(runner, this::sessions), app.config().mcpMaxBodyBytes());
@@ -99,19 +107,23 @@ public final class McpVerticle extends VerticleBase {
       if (!changed.isEmpty()) {
         streamable.notifyGroups(changed, LIST_CHANGED);
         sse.notifyGroups(changed, LIST_CHANGED);
+        stateless.notifyGroups(changed);
       }
       streamable.sweep(app.config().mcpSessionIdleSeconds() * 1000L);
       sse.sweep();
+      stateless.sweep();
     }).onFailure(t -> LOG.warn("could not reload the MCP configuration: {}", t.getMessage()));
   }
 
   private JsonObject sessions() {
-    return new JsonObject().put("streamable_http", streamable.sessionCount()).put("sse", sse.sessionCount());
+    return new JsonObject().put("streamable_http", streamable.sessionCount()).put("sse", sse.sessionCount())
+        .put("listen", stateless.listenCount());
   }
 
   @Override
   public Future<?> stop() {
     metrics.close();
+    stateless.close();
     streamServer.closeGracefully().subscribe(null, t -> { });
     sseServer.closeGracefully().subscribe(null, t -> { });
     return callLog.close();

@@ -47,10 +47,15 @@ public final class ToolRunner {
   public record Caller(UUID groupId, String contextToken, String callerId) {
   }
 
-  /** The result: unknown tool (for the caller's group), a tool error (isError, with a message), or the JSON text. */
-  public record Outcome(boolean unknown, boolean error, String text) {
+  /**
+   * The result: unknown tool (for the caller's group), a tool error (isError, with a message), or the JSON text.
+   *
+   * @param structured the result as a JSON value when the tool declares an output schema (the transports send it as
+   *                   {@code structuredContent} to clients whose revision has it), else null
+   */
+  public record Outcome(boolean unknown, boolean error, String text, Object structured) {
     static Outcome unknownTool() {
-      return new Outcome(true, true, null);
+      return new Outcome(true, true, null, null);
     }
   }
 
@@ -58,6 +63,7 @@ public final class ToolRunner {
   private final GroupRegistry registry;
   private final Map<String, ToolDef> tools = new LinkedHashMap<>();
   private final Map<String, Validator> validators = new LinkedHashMap<>();
+  private final Map<String, Validator> outputValidators = new LinkedHashMap<>();
   private final ContextTokens contextTokens;
   private final CallLog callLog;
   private final McpMetrics metrics;
@@ -73,7 +79,12 @@ public final class ToolRunner {
         .setOutputFormat(OutputFormat.Basic);
     for (ToolDef d : defs) {
       tools.put(d.name(), d);
-      validators.put(d.name(), Validator.create(JsonSchema.of(d.inputSchema()), options));
+      // From a copy: the validator library writes its own keys (__absolute_uri__) into the object it compiles, and
+      // the definition's schema is what the tools publish, byte for byte.
+      validators.put(d.name(), Validator.create(JsonSchema.of(d.inputSchema().copy()), options));
+      if (d.outputSchema() != null) {
+        outputValidators.put(d.name(), Validator.create(JsonSchema.of(d.outputSchema().copy()), options));
+      }
     }
   }
 
@@ -145,11 +156,15 @@ public final class ToolRunner {
       long ms = nanos / 1_000_000;
       Outcome outcome;
       String outcomeTag;
-      if (ar.succeeded()) {
-        outcome = new Outcome(false, false, Json.encode(ar.result()));
+      String mismatch = ar.succeeded() ? outputMismatch(toolName, ar.result()) : null;
+      if (mismatch != null) {
+        outcome = new Outcome(false, true, mismatch, null);
+        outcomeTag = "error";
+      } else if (ar.succeeded()) {
+        outcome = new Outcome(false, false, Json.encode(ar.result()), def.outputSchema() == null ? null : ar.result());
         outcomeTag = "success";
       } else {
-        outcome = new Outcome(false, true, errorText(toolName, row, ar.cause()));
+        outcome = new Outcome(false, true, errorText(toolName, row, ar.cause()), null);
         outcomeTag = ar.cause() instanceof TimeoutException ? "timeout" : "error";
       }
       metrics.call(toolName, group.name(), outcomeTag, nanos);
@@ -197,6 +212,26 @@ public final class ToolRunner {
       }
     }
     return problems.isEmpty() ? "arguments do not match the input schema" : String.join("; ", problems);
+  }
+
+  /**
+   * Spec "Tools", output schema: "Servers MUST provide structured results that conform to this schema." Checked
+   * here, once for both eras (the SDK's own per-call check is switched off, see McpServers). A result that does not
+   * conform is this server's bug: the caller gets an error with a reference, the log the details; null when fine.
+   */
+  private String outputMismatch(String toolName, Object result) {
+    Validator v = outputValidators.get(toolName);
+    if (v == null) {
+      return null;
+    }
+    OutputUnit out = result instanceof JsonObject o ? v.validate(o) : null;
+    if (out != null && Boolean.TRUE.equals(out.getValid())) {
+      return null;
+    }
+    String ref = Long.toHexString(System.nanoTime());
+    LOG.error("tool {} returned a result its output schema refuses (ref {}): {}", toolName, ref,
+        out == null ? "not an object" : out.getErrors());
+    return toolName + " failed with an internal error (ref " + ref + ")";
   }
 
   private static String errorText(String toolName, McpGroup.Tool row, Throwable t) {

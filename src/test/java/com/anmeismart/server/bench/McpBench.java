@@ -30,8 +30,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Measures {@code tools/call get_user_profile} over Streamable HTTP: throughput and p50/p99 with 1, 8 and 32
  * concurrent clients on one session, then the Dify way (initialize, initialized, tools/call, DELETE for every call)
- * with 8 clients. Starts the server in this JVM (embedded PostgreSQL in a temp directory, loopback only); the load
- * generator is a Vert.x HTTP client in the same JVM, so the figures include it. Run: {@code bench/mcp.sh}.
+ * with 8 clients, then the stateless era (revision 2026-07-28: no session, the metadata in every request) with 32.
+ * Starts the server in this JVM (embedded PostgreSQL in a temp directory, loopback only); the load generator is a
+ * Vert.x HTTP client in the same JVM, so the figures include it. Run: {@code bench/mcp.sh}.
  * Args: [seconds per level (10)] [warm-up seconds (5)].
  */
 public final class McpBench {
@@ -71,6 +72,9 @@ public final class McpBench {
       load.run(8, warmup, load::difyExchange);
       report("Dify-style exchange (init, initialized, call, DELETE), 8 clients", load.run(8, seconds,
           load::difyExchange), seconds);
+      load.run(32, warmup, load::statelessCall);
+      report("tools/call, stateless 2026-07-28 (no session), 32 clients", load.run(32, seconds,
+          load::statelessCall), seconds);
       load.close();
       // every call is in the call log (the welcome of bench_user adds its own two or three rows)
       long calls = load.succeeded.get();
@@ -115,6 +119,7 @@ public final class McpBench {
     private final HttpClient client;
     private final String key;
     private final Buffer callBody;
+    private final Buffer statelessBody;
     private final int port;
 
     Load(int port, String key, String contextToken) {
@@ -125,15 +130,32 @@ public final class McpBench {
       this.callBody = new JsonObject().put("jsonrpc", "2.0").put("id", 1).put("method", "tools/call")
           .put("params", new JsonObject().put("name", "get_user_profile")
               .put("arguments", new JsonObject().put("context_token", contextToken))).toBuffer();
+      this.statelessBody = new JsonObject().put("jsonrpc", "2.0").put("id", 1).put("method", "tools/call")
+          .put("params", new JsonObject().put("name", "get_user_profile")
+              .put("arguments", new JsonObject().put("context_token", contextToken))
+              .put("_meta", new JsonObject().put("io.modelcontextprotocol/protocolVersion", "2026-07-28")
+                  .put("io.modelcontextprotocol/clientCapabilities", new JsonObject())
+                  .put("io.modelcontextprotocol/clientInfo", new JsonObject().put("name", "bench")
+                      .put("version", "1")))).toBuffer();
     }
 
     private Future<io.vertx.core.http.HttpClientResponse> send(HttpMethod method, String session, Buffer body,
                                                               Promise<Buffer> bodyOut) {
+      return send(method, session, body, bodyOut, false);
+    }
+
+    /** @param stateless with the 2026-07-28 request headers (and never a session) */
+    private Future<io.vertx.core.http.HttpClientResponse> send(HttpMethod method, String session, Buffer body,
+                                                              Promise<Buffer> bodyOut, boolean stateless) {
       RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port).setURI("/mcp")
           .putHeader("Authorization", "Bearer " + key).putHeader("Content-Type", "application/json")
           .putHeader("Accept", "application/json, text/event-stream");
       if (session != null) {
         o.putHeader("Mcp-Session-Id", session);
+      }
+      if (stateless) {
+        o.putHeader("MCP-Protocol-Version", "2026-07-28").putHeader("Mcp-Method", "tools/call")
+            .putHeader("Mcp-Name", "get_user_profile");
       }
       return client.request(o).compose(req -> body == null ? req.send() : req.send(body))
           .compose(res -> res.body().map(b -> {
@@ -163,16 +185,24 @@ public final class McpBench {
 
     Future<Void> call(String session) {
       Promise<Buffer> body = Promise.promise();
-      return send(HttpMethod.POST, session, callBody, body).compose(r -> body.future()).map(b -> {
-        // Every answer is checked, on its bytes: decoding each one to a String would load the generator, which
-        // shares the cores with the server, for nothing.
-        byte[] bytes = b.getBytes();
-        if (!contains(bytes, RESULT) || contains(bytes, TOOL_ERROR)) {
-          throw new IllegalStateException("not a successful tool result: " + b);
-        }
-        succeeded.incrementAndGet();
-        return null;
-      });
+      return send(HttpMethod.POST, session, callBody, body).compose(r -> body.future()).map(this::check);
+    }
+
+    /** The same call in the stateless era: no session, the revision's metadata and headers on every request. */
+    Future<Void> statelessCall() {
+      Promise<Buffer> body = Promise.promise();
+      return send(HttpMethod.POST, null, statelessBody, body, true).compose(r -> body.future()).map(this::check);
+    }
+
+    private Void check(Buffer b) {
+      // Every answer is checked, on its bytes: decoding each one to a String would load the generator, which
+      // shares the cores with the server, for nothing.
+      byte[] bytes = b.getBytes();
+      if (!contains(bytes, RESULT) || contains(bytes, TOOL_ERROR)) {
+        throw new IllegalStateException("not a successful tool result: " + b);
+      }
+      succeeded.incrementAndGet();
+      return null;
     }
 
     private static final byte[] RESULT = "\"result\":{".getBytes(StandardCharsets.UTF_8);

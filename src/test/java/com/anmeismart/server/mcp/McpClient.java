@@ -73,6 +73,27 @@ final class McpClient {
     }
   }
 
+  /** A stateless-era (2026-07-28) request, with the metadata and headers that revision requires; no session. */
+  Res stateless(String method, JsonObject params, String clientName) {
+    JsonObject meta = new JsonObject().put("io.modelcontextprotocol/protocolVersion", "2026-07-28")
+        .put("io.modelcontextprotocol/clientCapabilities", new JsonObject())
+        .put("io.modelcontextprotocol/clientInfo", new JsonObject().put("name", clientName).put("version", "1"));
+    JsonObject p = (params == null ? new JsonObject() : params.copy()).put("_meta", meta);
+    java.util.List<String> headers = new java.util.ArrayList<>(java.util.List.of("MCP-Protocol-Version",
+        "2026-07-28", "Mcp-Method", method));
+    if (p.getValue("name") instanceof String name) {
+      headers.addAll(java.util.List.of("Mcp-Name", name));
+    }
+    String session = sessionId;
+    sessionId = null;
+    try {
+      return post(new JsonObject().put("jsonrpc", "2.0").put("id", ids.incrementAndGet()).put("method", method)
+          .put("params", p).encode(), headers.toArray(String[]::new));
+    } finally {
+      sessionId = session;
+    }
+  }
+
   JsonObject request(String method, JsonObject params) {
     JsonObject msg = new JsonObject().put("jsonrpc", "2.0").put("id", ids.incrementAndGet()).put("method", method);
     if (params != null) {
@@ -86,8 +107,13 @@ final class McpClient {
   }
 
   McpClient open() {
+    return open("2025-06-18");
+  }
+
+  /** initialize (at {@code version}) and initialized: a handshake-era session. */
+  McpClient open(String version) {
     Res r = post(new JsonObject().put("jsonrpc", "2.0").put("id", 0).put("method", "initialize")
-        .put("params", new JsonObject().put("protocolVersion", "2025-06-18").put("capabilities", new JsonObject())
+        .put("params", new JsonObject().put("protocolVersion", version).put("capabilities", new JsonObject())
             .put("clientInfo", new JsonObject().put("name", "java-it").put("version", "1"))).encode());
     if (r.status() != 200) {
       throw new AssertionError("initialize → HTTP " + r.status() + ": " + r.body());

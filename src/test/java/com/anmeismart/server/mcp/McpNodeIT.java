@@ -22,14 +22,19 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Interop with other implementations, in Node ({@code src/test/mcp-node}): the official TypeScript SDK client over
- * Streamable HTTP and both SSE entry points, a Dify-style client, and the official conformance suite. The Node
- * dependencies come from the committed lockfile: CI installs them ({@code npm ci --prefix src/test/mcp-node});
- * when they are missing this test installs them itself the same way, and fails with the reason if it can't.
+ * Interop with other implementations, in Node ({@code src/test/mcp-node}), all against one server in one run: the
+ * official TypeScript SDK 1.x client (handshake era) over Streamable HTTP and both SSE entry points, a Dify-style
+ * client, the TypeScript SDK v2 client pinned to the stateless revision 2026-07-28, both eras at once, the MCP
+ * Inspector CLI, and the official conformance suite for both the 2025-11-25 and 2026-07-28 requirement sets. The
+ * tests run on Node 22 from the npm package {@code node} (the suite and the Inspector need it; no system install).
+ * The Node dependencies come from the committed lockfile: the build installs them ({@code npm ci}); when they are
+ * missing this test installs them itself the same way, and fails with the reason if it can't.
  */
 class McpNodeIT {
 
   static final Path DIR = Path.of("src", "test", "mcp-node");
+  /** Node 22, from the npm package {@code node} of the lockfile. */
+  static final Path NODE = DIR.resolve("node_modules/.bin/node");
   static TestApp server;
 
   @BeforeAll
@@ -46,7 +51,9 @@ class McpNodeIT {
   }
 
   static void ensureNodeModules() throws Exception {
-    if (Files.isDirectory(DIR.resolve("node_modules/@modelcontextprotocol/sdk"))
+    if (Files.isExecutable(NODE) && Files.isDirectory(DIR.resolve("node_modules/@modelcontextprotocol/sdk"))
+        && Files.isDirectory(DIR.resolve("node_modules/@modelcontextprotocol/client"))
+        && Files.isDirectory(DIR.resolve("node_modules/@modelcontextprotocol/inspector"))
         && Files.isDirectory(DIR.resolve("node_modules/@modelcontextprotocol/conformance"))) {
       return;
     }
@@ -63,6 +70,9 @@ class McpNodeIT {
     ProcessBuilder pb = new ProcessBuilder(command).directory(DIR.toFile()).redirectErrorStream(true)
         .redirectOutput(log.toFile());
     pb.environment().putAll(env);
+    // Node 22 first on the PATH: the Inspector's launcher starts its CLI as "node"
+    pb.environment().put("PATH", DIR.resolve("node_modules/.bin").toAbsolutePath() + java.io.File.pathSeparator
+        + System.getenv().getOrDefault("PATH", ""));
     Process p;
     try {
       p = pb.start();
@@ -79,7 +89,7 @@ class McpNodeIT {
   }
 
   @Test
-  void typescriptSdkDifyStyleClientAndConformanceSuitePass() throws Exception {
+  void bothErasTheirClientsTheInspectorAndTheConformanceSuitesPass() throws Exception {
     String admin = server.adminToken();
     JsonObject keys = new JsonObject();
     for (Object o : server.http.get("/api/v1/mcp/groups", admin).json().getJsonArray("items")) {
@@ -97,10 +107,10 @@ class McpNodeIT {
         "API_BASE", "http://127.0.0.1:" + server.port("HTTP_PORT") + "/api/v1",
         "ADMIN_TOKEN", admin, "MCP_KEYS", keys.encode(),
         "USER_A", a.getString("id"), "USER_B", b.getString("id"), "TOKEN_A", token);
-    Result r = run(List.of("node", "--test", "--test-concurrency=1", "interop.test.mjs", "conformance.test.mjs"),
-        env, 300);
+    Result r = run(List.of(NODE.toAbsolutePath().toString(), "--test", "--test-concurrency=1", "interop.test.mjs",
+        "stateless.test.mjs", "inspector.test.mjs", "conformance.test.mjs"), env, 300);
     assertThat(r.code()).as("node tests failed:%n%s", r.output()).isZero();
-    assertThat(r.output()).contains("# fail 0").containsPattern("# pass (1[3-9]|[2-9][0-9])");
+    assertThat(r.output()).contains("# fail 0").contains("# pass 23");
     org.slf4j.LoggerFactory.getLogger(McpNodeIT.class).info("node tests:\n{}", r.output().lines()
         .filter(l -> l.startsWith("# ") || l.startsWith("ok ") || l.contains("Passed:")).reduce("", (x, y) -> x + y + "\n"));
   }

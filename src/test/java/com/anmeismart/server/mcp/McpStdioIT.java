@@ -47,24 +47,28 @@ class McpStdioIT {
             "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"service_info\","
                 + "\"arguments\":{\"keyword\":\"祛斑\"}}}",
             "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"user_management\","
-                + "\"arguments\":{\"action\":\"list\"}}}")) {
+                + "\"arguments\":{\"action\":\"list\"}}}",
+            "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"logging/setLevel\",\"params\":{\"level\":{}}}",
+            "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"arguments\":[]}}")) {
           in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
         }
         in.flush();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        List<String> raw = new ArrayList<>();
         List<JsonObject> replies = CompletableFuture.supplyAsync(() -> {
           List<JsonObject> got = new ArrayList<>();
           try {
             String line;
-            while (got.size() < 4 && (line = out.readLine()) != null) {
+            while (got.size() < 6 && (line = out.readLine()) != null) {
               got.add(new JsonObject(line)); // every stdout line must be a JSON-RPC message
+              raw.add(line);
             }
           } catch (Exception e) {
             throw new IllegalStateException(e);
           }
           return got;
         }).get(90, TimeUnit.SECONDS);
-        assertThat(replies).as(Files.readString(err)).hasSize(4);
+        assertThat(replies).as(Files.readString(err)).hasSize(6);
         // JSON-RPC answers may come in any order: read them by id
         replies.sort(java.util.Comparator.comparing(r -> r.getInteger("id")));
         assertThat(replies.get(0).getJsonObject("result").getString("protocolVersion")).isEqualTo("2025-06-18");
@@ -74,6 +78,23 @@ class McpStdioIT {
         assertThat(replies.get(2).getJsonObject("result").getJsonArray("content").getJsonObject(0).getString("text"))
             .contains("picosecond_laser");
         assertThat(replies.get(3).getJsonObject("error").getString("message")).contains("Unknown tool");
+        // invalid params: -32602 with a plain message, no Java internals
+        for (JsonObject bad : List.of(replies.get(4), replies.get(5))) {
+          assertThat(bad.getJsonObject("error").getInteger("code")).as(bad.encode()).isEqualTo(-32602);
+          assertThat(bad.getJsonObject("error").getString("message")).startsWith("Invalid params")
+              .doesNotContain("java").doesNotContain("Exception");
+        }
+        // the declared input schemas, byte for byte; output schemas too (2025-06-18)
+        String list = raw.stream().filter(l -> l.contains("\"id\":2")).findFirst().orElseThrow();
+        for (var def : com.anmeismart.server.mcp.tools.Tools.all(null, null, null)) {
+          if (list.contains("\"name\":\"" + def.name() + "\"")) {
+            assertThat(list).as(def.name()).contains("\"inputSchema\":" + def.inputSchema().encode());
+            if (def.outputSchema() != null) {
+              assertThat(list).contains("\"outputSchema\":" + def.outputSchema().encode());
+            }
+          }
+        }
+        assertThat(list).doesNotContain("__absolute_uri__");
         in.close();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("ends when stdin closes").isTrue();
         assertThat(p.exitValue()).isZero();

@@ -54,7 +54,8 @@ final class AdminTools {
                 .oneOf("role", "For list: only this role", "customer", "consultant", "doctor", "operator", "admin")
                 .string("search", "For list: part of a username or full name", 64)
                 .integer("limit", "For list: at most this many (default 20)", 1, 200).required("action").build(true),
-            true, this::users),
+            // activate/deactivate change an account; doing it again changes nothing more
+            true, this::users).hints(ToolDef.Hints.OVERWRITES),
         new ToolDef("system_config", "System configuration",
             "System settings documents (registration_automation): action 'list' or 'get' (key), or 'set': value_json "
                 + "names the fields to change, checked by the same rules as the admin API (an invalid value changes "
@@ -63,7 +64,7 @@ final class AdminTools {
                 .string("key", "The settings key, e.g. registration_automation", 100)
                 .string("value_json", "For set: the new value as a JSON object", 20_000).required("action")
                 .build(false),
-            false, this::config),
+            false, this::config).hints(ToolDef.Hints.OVERWRITES),
         new ToolDef("backup_restore", "Configuration backup and restore",
             "Exports the configuration as JSON (system settings, MCP groups and tools, Dify configs; never keys or "
                 + "other secrets), or imports such an export: settings and tool flags are applied, all or nothing, "
@@ -72,11 +73,11 @@ final class AdminTools {
             Schema.object().oneOf("action", "export or import", "export", "import")
                 .string("data", "For import: the exported JSON", 1_000_000)
                 .bool("dry_run", "For import: report only (default true)").required("action").build(false),
-            false, this::backup),
+            false, this::backup).hints(ToolDef.Hints.OVERWRITES),
         new ToolDef("project_metrics", "Project metrics",
             "Figures of the clinic system: customers, registrations (24 h, 7 days), active staff, automation jobs "
                 + "by status, MCP calls and errors (24 h), booked appointments, open conversations.",
-            Schema.object().build(false), false, this::metrics));
+            Schema.object().build(false), false, this::metrics).hints(ToolDef.Hints.READ_ONLY));
   }
 
   private static Actor actor(ToolCall call) {

@@ -34,14 +34,16 @@ final class CatalogueTools {
                 .string("keyword", "Words to search for, comma separated (name, keyword, description)", 200)
                 .string("interest", "A customer interest, e.g. 补水; same as keyword", 200)
                 .oneOf("category", "Only this category", "skin_care", "laser", "injection", "anti_aging", "surgery")
-                .integer("limit", "At most this many entries (default 5)", 1, 50).build(false),
-            false, this::serviceInfo),
+                .integer("limit", "At most this many entries (default 5)", 1, 50).build(true),
+            // declares context_token though it reads no customer: the welcome group requires a token on every call,
+            // and an agent (Dify) passes only the arguments a tool declares
+            true, this::serviceInfo).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.serviceInfo()),
         new ToolDef("basic_inquiry", "Basic inquiry",
             "Answers a customer's general question from the clinic FAQ (opening hours, payment, booking, safety, "
                 + "after-care) and the service catalogue.",
             Schema.object().string("question", "The customer's question, in their words", 500).required("question")
-                .build(false),
-            false, this::inquiry),
+                .build(true),
+            true, this::inquiry).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.basicInquiry()),
         new ToolDef("appointment_booking", "Appointments",
             "Appointments: action 'slots' lists a day's free slots (date YYYY-MM-DD, clinic time), 'book' books a "
                 + "slot for a service, 'cancel' cancels an appointment, 'list' lists a customer's appointments. A "
@@ -52,14 +54,15 @@ final class CatalogueTools {
                 .string("appointment_id", "For cancel: the appointment (UUID)")
                 .string("customer_id", "For book/cancel/list: the customer (UUID); optional with a context token")
                 .string("note", "For book: a note for the clinic", 500).required("action").build(true),
-            true, this::appointments),
+            // cancel changes a booking (destructive); the same booking or cancellation again changes nothing more
+            true, this::appointments).hints(ToolDef.Hints.OVERWRITES).output(OutputSchemas.appointments()),
         new ToolDef("diagnosis_assist", "Diagnosis assistance",
             "Suggests catalogue services for a concern (e.g. 色斑, 痘坑, 松弛) and, given a patient, checks each "
                 + "against the contraindications in their medical records. Not a diagnosis.",
             Schema.object().string("concern", "The concern or goal, in words", 500)
                 .string("patient_id", "The patient (UUID), to check contraindications; optional")
                 .required("concern").build(true),
-            true, this::diagnosis),
+            true, this::diagnosis).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.diagnosisAssist()),
         new ToolDef("plan_generation", "Treatment plan",
             "Drafts a treatment plan for a customer from the catalogue: services for their goals (or interests), "
                 + "excluding those their medical records rule out, within an optional budget; saved as a draft "
@@ -67,7 +70,8 @@ final class CatalogueTools {
             Schema.object().string("customer_id", "The customer (UUID); optional with a context token")
                 .string("goals", "Goals, comma separated; default: the customer's interests", 500)
                 .integer("budget_max", "Upper budget in CNY (optional)", 0, 10_000_000).build(true),
-            true, this::plan));
+            // every call saves a new draft plan: additive, and not idempotent
+            true, this::plan).hints(ToolDef.Hints.ADDITIVE).output(OutputSchemas.planGeneration()));
   }
 
   private Future<Object> serviceInfo(ToolCall call) {

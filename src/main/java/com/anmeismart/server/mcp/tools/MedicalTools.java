@@ -33,12 +33,12 @@ final class MedicalTools {
               UUID patient = call.user("patient_id");
               return store.records(patient, call.string("record_type"), call.integer("limit", 20))
                   .map(list -> new JsonObject().put("patient_id", patient.toString()).put("records", list));
-            }),
+            }).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.medicalRecords()),
         new ToolDef("patient_analysis", "Patient analysis",
             "Summary of a patient for a doctor: age, treatments so far, allergies and conditions (with labels), "
                 + "and the catalogue services those conditions rule out. Not a diagnosis.",
             Schema.object().string("patient_id", "The patient (UUID); optional with a context token").build(true),
-            true, this::analysis));
+            true, this::analysis).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.patientAnalysis()));
   }
 
   private Future<Object> analysis(ToolCall call) {

@@ -37,7 +37,7 @@ final class ProfileTools {
                 + "With a context token, user_id may be left out and only that customer can be read.",
             Schema.object().string("user_id", "The customer's id (UUID); optional with a context token")
                 .bool("include_details", "Also return email and phone (default false)").build(true),
-            true, this::profile),
+            true, this::profile).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.profile()),
         new ToolDef("customer_analysis", "Customer analysis",
             "Rule-based, deterministic analysis of a customer: segment, lifecycle stage, engagement level and "
                 + "recommended services (basic); plus risk profile from medical records and budget band (detailed); "
@@ -45,20 +45,21 @@ final class ProfileTools {
             Schema.object().string("user_id", "The customer's id (UUID); optional with a context token")
                 .oneOf("analysis_type", "basic (default), detailed or predictive", "basic", "detailed", "predictive")
                 .build(true),
-            true, this::analysis),
+            true, this::analysis).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.customerAnalysis()),
         new ToolDef("consultation_history", "Consultation history",
             "A customer's conversations, newest first, with message counts and the last message.",
             Schema.object().string("customer_id", "The customer's id (UUID); optional with a context token")
                 .integer("limit", "At most this many conversations (default 10)", 1, 50).build(true),
             true, call -> conversations.customerConversations(call.user("customer_id"), call.integer("limit", 10))
                 .map(list -> new JsonObject().put("customer_id", call.user("customer_id").toString())
-                    .put("conversations", list))),
+                    .put("conversations", list)))
+            .hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.consultationHistory()),
         new ToolDef("get_conversation_data", "Conversation messages",
             "The newest messages of one conversation (oldest first), with its status and consultant.",
             Schema.object().string("conversation_id", "The conversation's id (UUID)")
                 .integer("limit", "At most this many messages (default 50)", 1, 200).required("conversation_id")
                 .build(true),
-            true, this::conversation));
+            true, this::conversation).hints(ToolDef.Hints.READ_ONLY).output(OutputSchemas.conversation()));
   }
 
   private Future<Object> profile(ToolCall call) {

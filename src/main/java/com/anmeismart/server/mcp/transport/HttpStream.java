@@ -36,12 +36,15 @@ final class HttpStream implements McpStreamableServerTransport, McpServerTranspo
   /** The id of the request this stream answers, or null for a listening/legacy stream. */
   private final Object requestId;
   private final long keepAliveMs;
+  private final Outgoing out;
   private Mode mode = Mode.UNDECIDED;
   private long keepAlive = -1;
 
+  /** @param out the session's outgoing rules (revision-dependent fields, internal errors) */
   HttpStream(Vertx vertx, Context context, HttpServerResponse res, McpJsonMapper mapper, Object requestId,
-             long keepAliveMs) {
+             long keepAliveMs, Outgoing out) {
     this.vertx = vertx;
+    this.out = out;
     this.context = context;
     this.res = res;
     this.mapper = mapper;
@@ -69,7 +72,8 @@ final class HttpStream implements McpStreamableServerTransport, McpServerTranspo
   }
 
   @Override
-  public Mono<Void> sendMessage(McpSchema.JSONRPCMessage message, String messageId) {
+  public Mono<Void> sendMessage(McpSchema.JSONRPCMessage original, String messageId) {
+    McpSchema.JSONRPCMessage message = out.rewrite(original);
     byte[] json; // UTF-8 straight from the mapper: no String in between to encode again
     try {
       json = mapper.writeValueAsBytes(message);

@@ -34,9 +34,9 @@ public final class RestToolApi {
     json(ctx, 200, new JsonObject().put("status", "ok")
         .put("server", new JsonObject().put("name", McpServers.SERVER_NAME).put("version", McpServers.SERVER_VERSION))
         .put("group", group.name()).put("tools_count", runner.visible(group.id()).size())
-        .put("protocol_versions", new JsonArray().add("2024-11-05").add("2025-03-26").add("2025-06-18")
-            .add("2025-11-25"))
-        .put("transports", new JsonArray().add("streamable-http /mcp").add("sse /mcp/sse").add("sse GET /mcp"))
+        .put("protocol_versions", new JsonArray(Versions.ALL))
+        .put("transports", new JsonArray().add("streamable-http /mcp (handshake era and stateless 2026-07-28)")
+            .add("sse /mcp/sse").add("sse GET /mcp"))
         .put("sessions", sessions.get()));
   }
 

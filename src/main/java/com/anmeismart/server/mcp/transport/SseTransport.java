@@ -58,7 +58,7 @@ public final class SseTransport implements McpServerTransportProvider {
       return;
     }
     Context context = vertx.getOrCreateContext();
-    HttpStream stream = new HttpStream(vertx, context, ctx.response(), mapper, null, keepAliveMs);
+    HttpStream stream = new HttpStream(vertx, context, ctx.response(), mapper, null, keepAliveMs, new Outgoing(null));
     McpServerSession session = factory.create(stream);
     String id = session.getId();
     sessions.put(id, new Entry(session, stream, McpAuth.group(ctx).id(), McpAuth.keyHash(ctx)));
@@ -92,10 +92,20 @@ public final class SseTransport implements McpServerTransportProvider {
     if (message == null) {
       return;
     }
+    ctx.response().setStatusCode(202).end("Accepted");
+    if (message instanceof McpSchema.JSONRPCRequest req && RequestCheck.problem(req) != null) {
+      // the answer travels on the stream, like every answer of this transport
+      entry.stream().sendMessage(McpSchema.JSONRPCResponse.error(req.id(), new McpSchema.JSONRPCResponse.JSONRPCError(
+          JsonRpc.INVALID_PARAMS, RequestCheck.problem(req), null))).subscribe(null, t -> { });
+      return;
+    }
+    if (message instanceof McpSchema.JSONRPCNotification n
+        && !McpSchema.METHOD_NOTIFICATION_INITIALIZED.equals(n.method())) {
+      return; // as on Streamable HTTP (see its accept): the SDK needs initialized only
+    }
     McpTransportContext tctx = McpAuth.context(ctx);
     entry.session().handle(message).contextWrite(c -> c.put(McpTransportContext.KEY, tctx))
         .subscribe(null, t -> { });
-    ctx.response().setStatusCode(202).end("Accepted");
   }
 
   /** Ends sessions whose key was rotated or whose group was removed. */

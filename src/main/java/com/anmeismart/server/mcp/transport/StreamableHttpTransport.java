@@ -1,13 +1,13 @@
 package com.anmeismart.server.mcp.transport;
 
 import com.anmeismart.server.mcp.GroupRegistry;
+import com.anmeismart.server.mcp.McpMetrics;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpStreamableServerSession;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
-import io.modelcontextprotocol.spec.ProtocolVersions;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -21,21 +21,20 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Streamable HTTP (spec 2025-03-26 … 2025-11-25, "Transports") on a Vert.x router, as an SDK transport provider:
- * POST carries one JSON-RPC message, GET opens the session's listening stream, DELETE ends the session. Sessions
- * live in memory and are bound to the key that opened them. All four protocol versions are offered, so the SDK
- * echoes whatever a client asks for (Dify rejects a server version other than its own or 2024-11-05).
+ * Streamable HTTP on a Vert.x router, both protocol eras on one endpoint. Each POST is classified by {@link Era}:
+ * stateless-era requests (revision 2026-07-28) go to {@link StatelessHttp}; handshake-era messages (spec 2025-03-26
+ * … 2025-11-25) to the SDK, this class being its transport provider: POST carries one JSON-RPC message, GET opens
+ * the session's listening stream, DELETE ends the session. Sessions live in memory and are bound to the key that
+ * opened them. All four handshake-era versions are offered, so the SDK echoes whatever a client asks for (Dify
+ * rejects a server version other than its own or 2024-11-05).
  */
 public final class StreamableHttpTransport implements McpStreamableServerTransportProvider {
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamableHttpTransport.class);
   static final String SESSION_HEADER = "Mcp-Session-Id";
-  private static final String VERSION_HEADER = "MCP-Protocol-Version";
-  private static final List<String> VERSIONS = List.of(ProtocolVersions.MCP_2024_11_05,
-      ProtocolVersions.MCP_2025_03_26, ProtocolVersions.MCP_2025_06_18, ProtocolVersions.MCP_2025_11_25);
 
-  private record Entry(McpStreamableServerSession session, UUID groupId, String keyHash, long[] lastSeen)
-      implements SessionTable.Entry {
+  private record Entry(McpStreamableServerSession session, UUID groupId, String keyHash, long[] lastSeen,
+                       Outgoing out) implements SessionTable.Entry {
   }
 
   private final Vertx vertx;
@@ -43,13 +42,18 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
   private final GroupRegistry registry;
   private final long keepAliveMs;
   private final SessionTable<Entry> sessions = new SessionTable<>();
+  private final StatelessHttp stateless;
+  private final McpMetrics metrics;
   private volatile McpStreamableServerSession.Factory factory;
 
-  public StreamableHttpTransport(Vertx vertx, McpJsonMapper mapper, GroupRegistry registry, long keepAliveMs) {
+  public StreamableHttpTransport(Vertx vertx, McpJsonMapper mapper, GroupRegistry registry, long keepAliveMs,
+                                 StatelessHttp stateless, McpMetrics metrics) {
     this.vertx = vertx;
     this.mapper = mapper;
     this.registry = registry;
     this.keepAliveMs = keepAliveMs;
+    this.stateless = stateless;
+    this.metrics = metrics;
   }
 
   @Override
@@ -59,7 +63,7 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
 
   @Override
   public List<String> protocolVersions() {
-    return VERSIONS;
+    return Versions.HANDSHAKE;
   }
 
   public int sessionCount() {
@@ -79,15 +83,27 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
           "Not Acceptable: Accept must list both application/json and text/event-stream");
       return;
     }
-    String version = ctx.request().getHeader(VERSION_HEADER);
-    if (version != null && !VERSIONS.contains(version)) {
-      // Spec: an invalid or unsupported MCP-Protocol-Version → 400 (absent: assume 2025-03-26).
-      JsonRpc.fail(res, 400, JsonRpc.INVALID_REQUEST, "Unsupported MCP-Protocol-Version: " + version);
-      return;
-    }
     McpSchema.JSONRPCMessage message = Http.message(ctx, mapper);
     if (message == null) {
       return; // Http.message answered 400
+    }
+    Era.Route route = Era.of(ctx, message);
+    if (route instanceof Era.Reject r) {
+      JsonRpc.fail(res, r.status(), message instanceof McpSchema.JSONRPCRequest q ? q.id() : null, r.code(),
+          r.message(), null);
+      return;
+    }
+    if (route instanceof Era.Stateless s) {
+      metrics.request("stateless");
+      stateless.handle(ctx, message, s.version());
+      return;
+    }
+    metrics.request("handshake");
+    String version = Era.header(ctx, Era.VERSION_HEADER);
+    if (version != null && !Versions.HANDSHAKE.contains(version)) {
+      // Spec 2025-11-25: an invalid or unsupported MCP-Protocol-Version → 400 (absent: assume 2025-03-26).
+      JsonRpc.fail(res, 400, JsonRpc.INVALID_REQUEST, "Unsupported MCP-Protocol-Version: " + version);
+      return;
     }
     McpTransportContext tctx = McpAuth.context(ctx);
     Context context = vertx.getOrCreateContext();
@@ -100,7 +116,12 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
       return;
     }
     if (message instanceof McpSchema.JSONRPCRequest req) {
-      HttpStream stream = new HttpStream(vertx, context, res, mapper, req.id(), keepAliveMs);
+      String problem = RequestCheck.problem(req);
+      if (problem != null) {
+        JsonRpc.fail(res, 200, req.id(), JsonRpc.INVALID_PARAMS, problem, null);
+        return;
+      }
+      HttpStream stream = new HttpStream(vertx, context, res, mapper, req.id(), keepAliveMs, entry.out());
       McpStreamableServerSession.McpStreamableServerSessionStream rs = entry.session().responseStream(stream);
       res.closeHandler(v -> rs.releaseTransport());
       rs.handle(req).contextWrite(c -> c.put(McpTransportContext.KEY, tctx)).subscribe(null, t -> {
@@ -109,38 +130,64 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
       });
       return;
     }
-    Mono<Void> accepted = message instanceof McpSchema.JSONRPCNotification n ? entry.session().accept(n)
-        : entry.session().accept((McpSchema.JSONRPCResponse) message);
-    // Spec: a notification or response that the server accepts → 202 Accepted, no body.
-    accepted.contextWrite(c -> c.put(McpTransportContext.KEY, tctx)).subscribe(null,
-        t -> context.runOnContext(v -> JsonRpc.fail(res, 400, JsonRpc.INVALID_REQUEST, t.getMessage())),
-        () -> context.runOnContext(v -> {
-          if (!res.ended()) {
-            res.setStatusCode(202).end();
-          }
-        }));
+    if (message instanceof McpSchema.JSONRPCNotification n) {
+      // Spec: "If the input is a JSON-RPC response or notification: If the server accepts the input, the server MUST
+      // return HTTP status code 202 Accepted with no body." At once: what the SDK does with a notification is its
+      // business, and may take long (see accept).
+      res.setStatusCode(202).end();
+      accept(entry, n, tctx);
+      return;
+    }
+    entry.session().accept((McpSchema.JSONRPCResponse) message).contextWrite(c -> c.put(McpTransportContext.KEY, tctx))
+        .subscribe(null,
+            t -> context.runOnContext(v -> JsonRpc.fail(res, 400, JsonRpc.INVALID_REQUEST,
+                "Bad Request: no request of this session waits for this response")),
+            () -> context.runOnContext(v -> {
+              if (!res.ended()) {
+                res.setStatusCode(202).end();
+              }
+            }));
+  }
+
+  /**
+   * Hands a notification to the session, if the SDK does something with it: only notifications/initialized. The SDK
+   * answers roots/list_changed by asking the client for its roots over the listening stream and waiting up to its
+   * request timeout (60 s) for the answer (this server uses no roots: a pending request per notification for
+   * nothing, and the POST used to wait for it), and it logs a warning for every other one (cancelled, progress …).
+   */
+  private static void accept(Entry entry, McpSchema.JSONRPCNotification n, McpTransportContext tctx) {
+    if (!McpSchema.METHOD_NOTIFICATION_INITIALIZED.equals(n.method())) {
+      return;
+    }
+    entry.session().accept(n).contextWrite(c -> c.put(McpTransportContext.KEY, tctx))
+        .subscribe(null, t -> LOG.debug("MCP notification {} failed: {}", n.method(), t.toString()));
   }
 
   private void initialize(RoutingContext ctx, McpSchema.JSONRPCRequest req, McpTransportContext tctx) {
     HttpServerResponse res = ctx.response();
     Context context = vertx.getOrCreateContext();
-    McpSchema.InitializeRequest init;
-    try {
-      init = mapper.convertValue(req.params(), new TypeRef<McpSchema.InitializeRequest>() { });
-    } catch (RuntimeException e) {
-      init = null;
+    String problem = RequestCheck.problem(req);
+    McpSchema.InitializeRequest init = null;
+    if (problem == null) {
+      try {
+        init = mapper.convertValue(req.params(), new TypeRef<McpSchema.InitializeRequest>() { });
+      } catch (RuntimeException e) {
+        problem = "Invalid params: initialize needs protocolVersion, capabilities and clientInfo";
+      }
     }
-    if (init == null || init.protocolVersion() == null) {
-      Http.rpcError(res, mapper, req.id(), JsonRpc.INVALID_PARAMS, "initialize needs params with protocolVersion");
+    if (init == null) {
+      Http.rpcError(res, mapper, req.id(), JsonRpc.INVALID_PARAMS, problem);
       return;
     }
     McpStreamableServerSession.McpStreamableServerSessionInit started = factory.startSession(init);
     McpStreamableServerSession session = started.session();
+    Outgoing out = new Outgoing(null);
     sessions.put(session.getId(), new Entry(session, McpAuth.group(ctx).id(), McpAuth.keyHash(ctx),
-        new long[] {System.currentTimeMillis()}));
+        new long[] {System.currentTimeMillis()}, out));
     started.initResult().contextWrite(c -> c.put(McpTransportContext.KEY, tctx)).subscribe(
         result -> {
-          String json = Http.json(mapper, McpSchema.JSONRPCResponse.result(req.id(), result));
+          // through the session's Outgoing: it learns the negotiated revision from this answer
+          String json = Http.json(mapper, out.rewrite(McpSchema.JSONRPCResponse.result(req.id(), result)));
           context.runOnContext(v -> {
             if (!res.ended() && !res.closed()) {
               res.setStatusCode(200).putHeader("Content-Type", "application/json")
@@ -165,7 +212,8 @@ public final class StreamableHttpTransport implements McpStreamableServerTranspo
     if (entry == null) {
       return;
     }
-    HttpStream stream = new HttpStream(vertx, vertx.getOrCreateContext(), ctx.response(), mapper, null, keepAliveMs);
+    HttpStream stream = new HttpStream(vertx, vertx.getOrCreateContext(), ctx.response(), mapper, null, keepAliveMs,
+        entry.out());
     stream.startSse();
     McpStreamableServerSession.McpStreamableServerSessionStream listening = entry.session().listeningStream(stream);
     ctx.response().closeHandler(v -> {
