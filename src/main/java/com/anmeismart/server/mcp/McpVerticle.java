@@ -59,7 +59,7 @@ public final class McpVerticle extends VerticleBase {
     metrics = new McpMetrics(app.metrics());
     callLog = new CallLog(vertx, store, metrics);
     callLog.start();
-    ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool), new ContextTokens(vertx, box), callLog,
+    ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, app.config().timeZone()), new ContextTokens(vertx, box), callLog,
         metrics);
     McpJsonMapper mapper = McpJsonDefaults.getMapper();
     long keepAliveMs = app.config().mcpSseKeepAliveSeconds() * 1000L;

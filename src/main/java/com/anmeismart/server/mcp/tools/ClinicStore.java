@@ -21,8 +21,6 @@ import java.util.UUID;
 /** All SQL the MCP tools run: users, catalogue, FAQ, appointments, records, plans, settings, figures. */
 public final class ClinicStore {
 
-  /** The clinic's time zone: slots and "today" are in local time. */
-  static final ZoneId CLINIC_ZONE = ZoneId.of("Asia/Shanghai");
 
   private static final String PROFILE = "SELECT u.id, u.username, u.email, u.role, u.full_name, u.phone, u.gender, "
       + "u.birth_date, u.interests, u.source, u.is_active, u.created_at, "
@@ -89,12 +87,12 @@ public final class ClinicStore {
       + "price_min, price_max, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 'mcp:plan_generation') "
       + "RETURNING id, created_at";
   private static final String ENSURE_SLOTS = "INSERT INTO appointment_slots (starts_at, room) "
-      + "SELECT (($1::date + h * interval '1 hour') AT TIME ZONE 'Asia/Shanghai'), r "
+      + "SELECT (($1::date + h * interval '1 hour') AT TIME ZONE $2), r "
       + "FROM generate_series(10, 19) h, unnest(ARRAY['A1', 'A2']) r ON CONFLICT DO NOTHING";
   private static final String SLOTS = "SELECT s.id, s.starts_at, s.room, EXISTS (SELECT 1 FROM appointments a "
       + "WHERE a.slot_id = s.id AND a.status = 'booked') AS taken FROM appointment_slots s "
-      + "WHERE s.starts_at >= ($1::date AT TIME ZONE 'Asia/Shanghai') "
-      + "AND s.starts_at < (($1::date + 1) AT TIME ZONE 'Asia/Shanghai') ORDER BY s.starts_at, s.room";
+      + "WHERE s.starts_at >= ($1::date AT TIME ZONE $2) "
+      + "AND s.starts_at < (($1::date + 1) AT TIME ZONE $2) ORDER BY s.starts_at, s.room";
   private static final String BOOK = "INSERT INTO appointments (slot_id, customer_id, service_id, note) "
       + "SELECT s.id, $2, $3, $4 FROM appointment_slots s WHERE s.id = $1 AND s.starts_at > now() "
       + "RETURNING id, slot_id, service_id, status, created_at, (SELECT starts_at FROM appointment_slots WHERE id = $1) "
@@ -112,11 +110,18 @@ public final class ClinicStore {
   }
 
   private final Pool pool;
+  /** The clinic's time zone ({@code TIME_ZONE}): slots and "today" are in its local time. */
+  private final ZoneId zone;
   private volatile List<Service> catalogue;
   private volatile long catalogueAt;
 
-  public ClinicStore(Pool pool) {
+  public ClinicStore(Pool pool, ZoneId zone) {
     this.pool = pool;
+    this.zone = zone;
+  }
+
+  ZoneId zone() {
+    return zone;
   }
 
   private Future<List<Service>> catalogue() {
@@ -178,7 +183,7 @@ public final class ClinicStore {
           .put("phone", r.getString("phone")).put("role", r.getString("role"))
           .put("full_name", r.getString("full_name")).put("gender", r.getString("gender"))
           .put("birth_date", birth == null ? null : birth.toString())
-          .put("age", birth == null ? null : Period.between(birth, LocalDate.now(CLINIC_ZONE)).getYears())
+          .put("age", birth == null ? null : Period.between(birth, LocalDate.now(zone)).getYears())
           .put("interests", new JsonArray(List.of(r.getArrayOfStrings("interests"))))
           .put("source", r.getString("source")).put("is_active", r.getBoolean("is_active"))
           .put("registered_at", created.toInstant().toString())
@@ -404,11 +409,11 @@ public final class ClinicStore {
   }
 
   public Future<JsonArray> slots(LocalDate day) {
-    return pool.preparedQuery(ENSURE_SLOTS).execute(Tuple.of(day))
-        .compose(v -> pool.preparedQuery(SLOTS).execute(Tuple.of(day))).map(rows -> {
+    return pool.preparedQuery(ENSURE_SLOTS).execute(Tuple.of(day, zone.getId()))
+        .compose(v -> pool.preparedQuery(SLOTS).execute(Tuple.of(day, zone.getId()))).map(rows -> {
           JsonArray out = new JsonArray();
           rows.forEach(r -> out.add(new JsonObject().put("slot_id", r.getUUID("id").toString())
-              .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(CLINIC_ZONE).toOffsetDateTime()
+              .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(zone).toOffsetDateTime()
                   .toString())
               .put("room", r.getString("room")).put("available", !r.getBoolean("taken")
                   && r.getOffsetDateTime("starts_at").toInstant().isAfter(java.time.Instant.now()))));
@@ -426,7 +431,7 @@ public final class ClinicStore {
       return new JsonObject().put("appointment_id", r.getUUID("id").toString())
           .put("slot_id", r.getUUID("slot_id").toString()).put("service_id", r.getString("service_id"))
           .put("status", r.getString("status"))
-          .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(CLINIC_ZONE).toOffsetDateTime()
+          .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(zone).toOffsetDateTime()
               .toString());
     }).recover(t -> {
       if (t instanceof PgException pg && "23505".equals(pg.getSqlState())) {
@@ -450,7 +455,7 @@ public final class ClinicStore {
       rows.forEach(r -> out.add(new JsonObject().put("appointment_id", r.getUUID("id").toString())
           .put("service_id", r.getString("service_id")).put("service_name", r.getString("service_name"))
           .put("status", r.getString("status"))
-          .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(CLINIC_ZONE).toOffsetDateTime()
+          .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(zone).toOffsetDateTime()
               .toString())
           .put("room", r.getString("room"))));
       return out;

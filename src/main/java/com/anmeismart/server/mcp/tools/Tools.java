@@ -2,6 +2,7 @@ package com.anmeismart.server.mcp.tools;
 
 import io.vertx.sqlclient.Pool;
 
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,8 +12,9 @@ public final class Tools {
   private Tools() {
   }
 
-  public static List<ToolDef> all(Pool pool) {
-    ClinicStore store = new ClinicStore(pool);
+  /** @param zone the clinic's time zone ({@code TIME_ZONE}) */
+  public static List<ToolDef> all(Pool pool, ZoneId zone) {
+    ClinicStore store = new ClinicStore(pool, zone);
     List<ToolDef> all = new ArrayList<>();
     all.addAll(new AdminTools(store).defs());
     all.addAll(new MedicalTools(store).defs());
