@@ -21,6 +21,8 @@ public final class BusCodecs {
     add(bus, AdminAlert.class, AdminAlert::toJson, AdminAlert::fromJson);
     add(bus, ChatRequest.class, ChatRequest::toJson, ChatRequest::fromJson);
     add(bus, ChatResult.class, ChatResult::toJson, ChatResult::fromJson);
+    add(bus, ToolTestRequest.class, ToolTestRequest::toJson, ToolTestRequest::fromJson);
+    add(bus, ToolTestResult.class, ToolTestResult::toJson, ToolTestResult::fromJson);
   }
 
   private static <T> void add(EventBus bus, Class<T> type, Function<T, JsonObject> to, Function<JsonObject, T> from) {

@@ -47,7 +47,8 @@ public record AppConfig(
     int escalationCheckMs,
     int pushTimeoutMs,
     String vapidSubject,
-    ZoneId timeZone) {
+    ZoneId timeZone,
+    int consoleCountersMs) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -57,7 +58,7 @@ public record AppConfig(
       "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
-      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE");
+      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE", "CONSOLE_COUNTERS_MS");
 
 
   /**
@@ -99,7 +100,8 @@ public record AppConfig(
         integer(json, "ESCALATION_CHECK_MS", 30_000, 50, 3_600_000, problems),
         integer(json, "PUSH_TIMEOUT_MS", 10_000, 100, 120_000, problems),
         string(json, "VAPID_SUBJECT", null),
-        zone(json, "TIME_ZONE", "Asia/Shanghai", problems));
+        zone(json, "TIME_ZONE", "Asia/Shanghai", problems),
+        integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems));
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
@@ -123,7 +125,7 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone);
+        timeZone, consoleCountersMs);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -160,6 +162,7 @@ public record AppConfig(
     m.put("PUSH_TIMEOUT_MS", pushTimeoutMs);
     m.put("VAPID_SUBJECT", vapidSubject);
     m.put("TIME_ZONE", timeZone.getId());
+    m.put("CONSOLE_COUNTERS_MS", consoleCountersMs);
     return m;
   }
 

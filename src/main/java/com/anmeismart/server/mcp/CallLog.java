@@ -28,7 +28,7 @@ final class CallLog {
   private static final int MAX_LOGGED_CHARS = 8_192;
 
   private record Entry(String tool, UUID groupId, String caller, String request, String response, boolean success,
-                       String error, int durationMs) {
+                       String error, int durationMs, UUID subjectUserId) {
   }
 
   private final Vertx vertx;
@@ -53,16 +53,17 @@ final class CallLog {
   /**
    * @param request  the arguments (any context token already removed)
    * @param response the result text, or null
+   * @param subject  the user of the call's (verified) context token: the customer it was made for, or null
    */
   void add(String tool, UUID groupId, String caller, JsonObject request, String response, boolean success,
-           String error, long durationMs) {
+           String error, long durationMs, UUID subject) {
     if (queued.incrementAndGet() > MAX_QUEUED) {
       queued.decrementAndGet();
       metrics.callLogDropped(1);
       return;
     }
     queue.add(new Entry(tool, groupId, caller, request == null ? null : request.encode(), jsonOrText(response),
-        success, error, (int) Math.min(Integer.MAX_VALUE, durationMs)));
+        success, error, (int) Math.min(Integer.MAX_VALUE, durationMs), subject));
   }
 
   private static String jsonOrText(String response) {
@@ -97,6 +98,7 @@ final class CallLog {
     Boolean[] successes = new Boolean[n];
     String[] errors = new String[n];
     Integer[] durations = new Integer[n];
+    UUID[] subjects = new UUID[n];
     for (int i = 0; i < n; i++) {
       Entry x = batch.get(i);
       tools[i] = x.tool();
@@ -107,8 +109,10 @@ final class CallLog {
       successes[i] = x.success();
       errors[i] = x.error();
       durations[i] = x.durationMs();
+      subjects[i] = x.subjectUserId();
     }
-    return store.insertCallLogs(Tuple.of(tools, groups, callers, requests, responses, successes, errors, durations))
+    return store.insertCallLogs(Tuple.of(tools, groups, callers, requests, responses, successes, errors, durations,
+            subjects))
         .onFailure(t -> LOG.warn("could not write {} MCP call-log rows: {}", n, t.getMessage()))
         .eventually(() -> {
           flushing = false;

@@ -65,15 +65,26 @@ public final class McpStore {
       + "VALUES ($1, $2, $3, $4, $5)";
   /** One statement per batch: arrays unnested into rows (far cheaper for PostgreSQL than one INSERT per row). */
   private static final String INSERT_CALL_LOGS = "INSERT INTO mcp_call_logs (tool_name, group_id, caller_app_id, "
-      + "request_data, response_data, success, error_message, duration_ms) SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d "
-      + "FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::int4[]) "
-      + "AS x (t, g, c, r, s, ok, e, d)";
+      + "request_data, response_data, success, error_message, duration_ms, subject_user_id) "
+      + "SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d, u "
+      + "FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::int4[], "
+      + "$9::uuid[]) AS x (t, g, c, r, s, ok, e, d, u)";
   private static final String METRICS = "SELECT tool_name, count(*) AS calls, count(*) FILTER (WHERE NOT success) "
       + "AS errors, avg(duration_ms)::float8 AS avg_ms, "
       + "percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p50_ms, "
       + "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p95_ms, "
       + "max(duration_ms) AS max_ms, max(created_at) AS last_call_at "
       + "FROM mcp_call_logs WHERE created_at > now() - make_interval(hours => $1) GROUP BY tool_name ORDER BY tool_name";
+
+  /** The call log, newest first, by the console's filters; a cursor on the id pages it. */
+  private static final String CALLS = "SELECT l.id, l.tool_name, l.group_id, g.name AS group_name, l.caller_app_id, "
+      + "l.subject_user_id, coalesce(nullif(u.full_name, ''), u.username) AS subject_name, l.request_data, "
+      + "l.response_data, l.success, l.error_message, l.duration_ms, l.created_at FROM mcp_call_logs l "
+      + "LEFT JOIN mcp_tool_groups g ON g.id = l.group_id LEFT JOIN users u ON u.id = l.subject_user_id "
+      + "WHERE ($1::text IS NULL OR l.tool_name = $1) AND ($2::uuid IS NULL OR l.group_id = $2) "
+      + "AND ($3::boolean IS NULL OR l.success = $3) AND ($4::timestamptz IS NULL OR l.created_at >= $4) "
+      + "AND ($5::timestamptz IS NULL OR l.created_at < $5) AND ($6::uuid IS NULL OR l.subject_user_id = $6) "
+      + "AND ($7::bigint IS NULL OR l.id < $7) ORDER BY l.id DESC LIMIT $8";
 
   private final Pool pool;
 
@@ -247,6 +258,41 @@ public final class McpStore {
         .recover(t -> t instanceof PgException pg && "23503".equals(pg.getSqlState())
             ? Future.failedFuture(new IllegalArgumentException("group_id names no group"))
             : conflict(t));
+  }
+
+  /** Which call-log rows: null fields match anything; {@code before} is the id cursor of the next page. */
+  public record CallFilter(String tool, UUID groupId, Boolean success, OffsetDateTime from, OffsetDateTime to,
+                           UUID subjectUserId, Long before) {
+  }
+
+  /** A tool row by id (its group and name), for the test call. */
+  public Future<Optional<JsonObject>> tool(UUID id) {
+    return pool.preparedQuery(GET_TOOL).execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(toolJson(rows.iterator().next())));
+  }
+
+  /** Call-log rows, newest first: {@code {items, next_before}} ({@code next_before} null on the last page). */
+  public Future<JsonObject> calls(CallFilter f, int limit) {
+    return pool.preparedQuery(CALLS).execute(Tuple.from(new Object[] {f.tool(), f.groupId(), f.success(), f.from(),
+        f.to(), f.subjectUserId(), f.before(), limit})).map(rows -> {
+          JsonArray items = new JsonArray();
+          Long last = null;
+          for (Row r : rows) {
+            last = r.getLong("id");
+            UUID group = r.getUUID("group_id");
+            UUID subject = r.getUUID("subject_user_id");
+            items.add(new JsonObject().put("id", last).put("tool", r.getString("tool_name"))
+                .put("group_id", group == null ? null : group.toString()).put("group_name", r.getString("group_name"))
+                .put("caller", r.getString("caller_app_id"))
+                .put("customer", subject == null ? null : new JsonObject().put("id", subject.toString())
+                    .put("display_name", r.getString("subject_name")))
+                .put("arguments", r.getValue("request_data")).put("response", r.getValue("response_data"))
+                .put("success", r.getBoolean("success")).put("error", r.getString("error_message"))
+                .put("duration_ms", r.getInteger("duration_ms"))
+                .put("at", r.getOffsetDateTime("created_at").toInstant().toString()));
+          }
+          return new JsonObject().put("items", items).put("next_before", rows.size() == limit ? last : null);
+        });
   }
 
   /** Per tool over the last {@code hours}: calls, errors, error rate, average, p50, p95 and max duration. */
