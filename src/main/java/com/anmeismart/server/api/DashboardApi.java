@@ -2,6 +2,7 @@ package com.anmeismart.server.api;
 
 import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.dashboard.DashboardQueries;
+import com.anmeismart.server.dashboard.OnboardingFacts;
 import com.anmeismart.server.dashboard.TimelineQueries;
 import com.anmeismart.server.notify.Presence;
 import io.vertx.core.Future;
@@ -25,13 +26,16 @@ final class DashboardApi {
   private static final long PROBE_TIMEOUT_MS = 2_000;
   private static final int RECENT_ERRORS = 20;
 
+  private final OnboardingFacts facts;
   private final DashboardQueries queries;
   private final TimelineQueries timelines;
   private final Presence presence;
   private final EventBus bus;
   private final ZoneId zone;
 
-  DashboardApi(DashboardQueries queries, TimelineQueries timelines, Presence presence, EventBus bus, ZoneId zone) {
+  DashboardApi(OnboardingFacts facts, DashboardQueries queries, TimelineQueries timelines, Presence presence,
+               EventBus bus, ZoneId zone) {
+    this.facts = facts;
     this.queries = queries;
     this.timelines = timelines;
     this.presence = presence;
@@ -46,7 +50,7 @@ final class DashboardApi {
   /** GET …/dashboard?days=N (1–90, default 7). */
   void dashboard(RoutingContext ctx) {
     int days = Params.integer(ctx, "days", 7, 1, 90);
-    Future<JsonObject> registrations = queries.registrations(zone, days);
+    Future<JsonObject> registrations = facts.refresh().compose(n -> queries.registrations(zone, days));
     Future<JsonObject> mcp = queries.mcp(zone, days);
     Future<JsonArray> errors = queries.recentErrors(zone, days, RECENT_ERRORS);
     Future<Long> waiting = queries.waitingCustomers();
@@ -76,9 +80,9 @@ final class DashboardApi {
         .put("mcp_call_count", mcp.getLong("calls"))
         .put("dify_call_count", t.getLong("dify_calls", 0L))
         .put("average_response_time_ms", round(t.getValue("welcome_avg_ms")))
-        .put("p95_response_time_ms", round(t.getValue("welcome_p95_ms")))
-        .put("welcome_time_ms", new JsonObject().put("p50", round(t.getValue("welcome_p50_ms")))
-            .put("p95", round(t.getValue("welcome_p95_ms"))).put("p99", round(t.getValue("welcome_p99_ms"))))
+        .put("p95_response_time_ms", at(t, "welcome_ms", 1))
+        .put("welcome_time_ms", new JsonObject().put("p50", at(t, "welcome_ms", 0))
+            .put("p95", at(t, "welcome_ms", 1)).put("p99", at(t, "welcome_ms", 2)))
         .put("daily_trends", roundDaily(daily));
     JsonObject breakers = difyProbe.body() == null ? new JsonObject()
         : difyProbe.body().getJsonObject("breakers", new JsonObject());
@@ -86,9 +90,8 @@ final class DashboardApi {
     for (Object o : reg.getJsonArray("configs")) {
       JsonObject c = (JsonObject) o;
       c.put("p95_ms", round(c.getValue("p95_ms")));
-      JsonObject claim = c.getJsonObject("claim_minutes");
-      c.put("claim_minutes", new JsonObject().put("p50", round(claim.getValue("p50")))
-          .put("p90", round(claim.getValue("p90"))));
+      c.put("claim_minutes", new JsonObject().put("p50", at(c, "claim_min", 0)).put("p90", at(c, "claim_min", 1)));
+      c.remove("claim_min");
       configs.add(c);
     }
     JsonArray tools = new JsonArray();
@@ -110,10 +113,9 @@ final class DashboardApi {
             .put("breakers", breakers).put("configs", configs))
         .put("consultants", new JsonObject().put("online", online).put("waiting_customers", waiting)
             .put("claimed", t.getLong("claimed", 0L))
-            .put("claim_minutes", new JsonObject().put("p50", round(t.getValue("claim_p50")))
-                .put("p90", round(t.getValue("claim_p90"))))
-            .put("first_reply_minutes", new JsonObject().put("p50", round(t.getValue("reply_p50")))
-                .put("p90", round(t.getValue("reply_p90"))))
+            .put("claim_minutes", new JsonObject().put("p50", at(t, "claim_min", 0)).put("p90", at(t, "claim_min", 1)))
+            .put("first_reply_minutes", new JsonObject().put("p50", at(t, "reply_min", 0))
+                .put("p90", at(t, "reply_min", 1)))
             .put("escalated", t.getLong("escalated", 0L)))
         .put("recent_errors", errors)
         .put("system_health", new JsonObject()
@@ -170,6 +172,12 @@ final class DashboardApi {
   /** A fraction 0–1, or null when there is nothing to divide (no data is not 0 % nor 100 %). */
   private static Double rate(long part, long whole) {
     return whole == 0 ? null : Math.round((double) part / whole * 10_000) / 10_000.0;
+  }
+
+  /** Element {@code i} of a percentile array ({@code percentile_cont(ARRAY[…])}), rounded; null without data. */
+  private static Double at(JsonObject o, String key, int i) {
+    JsonArray a = o.getJsonArray(key);
+    return a == null || a.size() <= i ? null : round(a.getValue(i));
   }
 
   private static Double round(Object v) {

@@ -13,6 +13,7 @@ import com.anmeismart.server.mcp.McpStore;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.chat.ConversationStore;
 import com.anmeismart.server.dashboard.DashboardQueries;
+import com.anmeismart.server.dashboard.OnboardingFacts;
 import com.anmeismart.server.dashboard.TimelineQueries;
 import com.anmeismart.server.notify.Inbox;
 import com.anmeismart.server.notify.Presence;
@@ -63,8 +64,9 @@ public final class HttpApiVerticle extends VerticleBase {
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus());
-    DashboardApi dashboard = new DashboardApi(new DashboardQueries(pool), new TimelineQueries(pool),
-        new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(), app.config().timeZone());
+    DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool), new DashboardQueries(pool),
+        new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(),
+        app.config().timeZone());
     ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), vertx.eventBus());
     int presenceTtl = app.config().presenceTtlSeconds();
     NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),

@@ -1,19 +1,26 @@
 package com.anmeismart.server.dashboard;
 
+import com.anmeismart.server.mcp.McpStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * The admin dashboard's figures (SPEC §9), computed by PostgreSQL from the rows the owning stores write, so they
- * survive restarts and read the same on every node. A read model: it only reads, across the tables it needs
- * (automation jobs and steps, messages, conversations, customer notices, MCP call logs, Dify configs, users), and
- * writes nothing; each table keeps its one writer.
+ * The admin dashboard's figures (SPEC §9), computed by PostgreSQL from rows, so they survive restarts and read the
+ * same on every node. A read model: it only reads, across the tables it needs (the registration facts of
+ * {@link OnboardingFacts}, the MCP call rollup of {@link McpStore}, automation jobs and steps, conversations,
+ * messages, Dify configs, users), and writes nothing; each table keeps its one writer.
  *
  * <p>The window is the last {@code days} days in the clinic's zone, today included, from local midnight of the
  * first day. Registrations are a cohort: a day's figures are about the customers who registered that day (their
@@ -26,27 +33,19 @@ public final class DashboardQueries {
   private static final String WINDOW = "w AS (SELECT d0, (d0::timestamp AT TIME ZONE $1) AS t0, "
       + "(now() AT TIME ZONE $1)::date AS today FROM (SELECT (now() AT TIME ZONE $1)::date - ($2::int - 1) AS d0) x)";
 
-  /** One row per registration in the window with what became of it. */
-  private static final String COHORT = "b AS MATERIALIZED (SELECT j.status, (j.registered_at AT TIME ZONE $1)::date AS day, "
-      + "m.metadata ->> 'source' AS source, m.metadata ->> 'fallback_reason' AS reason, "
-      + "m.metadata ->> 'config_id' AS config_id, m.metadata ->> 'config_version' AS config_version, "
-      + "(m.metadata ->> 'latency_ms')::float8 AS agent_ms, "
-      + "extract(epoch FROM m.created_at - j.registered_at) * 1000 AS welcome_ms, "
-      + "extract(epoch FROM c.claimed_at - coalesce(n.notified_at, j.registered_at)) / 60 AS claim_min, "
-      + "extract(epoch FROM c.first_consultant_reply_at - j.registered_at) / 60 AS reply_min, "
-      + "(c.first_customer_message_at >= m.created_at "
-      + "  AND c.first_customer_message_at < m.created_at + interval '24 hours') AS replied, "
+  /** One row per registration in the window (from its facts) with what became of it. */
+  private static final String COHORT = "b AS (SELECT f.status, (f.registered_at AT TIME ZONE $1)::date AS day, "
+      + "f.source, f.fallback_reason AS reason, f.config_id, f.config_version, f.agent_ms, f.welcome_ms, "
+      + "f.claim_minutes AS claim_min, f.first_reply_minutes AS reply_min, f.claim_minutes IS NOT NULL AS claimed, "
+      + "f.escalated, (f.customer_message_at >= f.welcome_at "
+      + "  AND f.customer_message_at < f.welcome_at + interval '24 hours') AS replied, "
       // a welcome counts towards the reply rate once its 24 hours are over, or sooner when it was answered
-      + "(m.created_at < now() - interval '24 hours' OR c.first_customer_message_at >= m.created_at) AS reply_due, "
-      + "c.claimed_at IS NOT NULL AS claimed, n.escalated_at IS NOT NULL AS escalated "
-      + "FROM w JOIN automation_jobs j ON j.registered_at >= w.t0 "
-      + "LEFT JOIN messages m ON m.id = j.welcome_message_id "
-      + "LEFT JOIN conversations c ON c.id = j.conversation_id "
-      + "LEFT JOIN customer_notices n ON n.conversation_id = j.conversation_id)";
+      + "(f.welcome_at < now() - interval '24 hours' OR f.customer_message_at >= f.welcome_at) AS reply_due "
+      + "FROM w JOIN onboarding_facts f ON f.registered_at >= w.t0)";
 
   private static final String PCT = "percentile_cont(%s) WITHIN GROUP (ORDER BY %s)";
 
-  private static final String TOTALS = "SELECT json_build_object("
+  private static final String TOTALS = "WITH " + WINDOW + ", " + COHORT + " SELECT json_build_object("
       + "'total', count(*), "
       + "'succeeded', count(*) FILTER (WHERE status = 'succeeded'), "
       + "'failed', count(*) FILTER (WHERE status = 'failed'), "
@@ -55,24 +54,21 @@ public final class DashboardQueries {
       + "'skipped', count(*) FILTER (WHERE status = 'skipped'), "
       + "'dify_calls', count(*) FILTER (WHERE config_id IS NOT NULL), "
       + "'welcome_avg_ms', avg(welcome_ms), "
-      + "'welcome_p50_ms', " + PCT.formatted("0.5", "welcome_ms") + ", "
-      + "'welcome_p95_ms', " + PCT.formatted("0.95", "welcome_ms") + ", "
-      + "'welcome_p99_ms', " + PCT.formatted("0.99", "welcome_ms") + ", "
+      // one sort per measure for all its percentiles
+      + "'welcome_ms', " + PCT.formatted("ARRAY[0.5, 0.95, 0.99]", "welcome_ms") + ", "
       + "'dify', count(*) FILTER (WHERE source = 'dify'), "
       + "'local_agent', count(*) FILTER (WHERE source = 'local-agent'), "
       + "'fallback', count(*) FILTER (WHERE source = 'fallback'), "
-      + "'claim_p50', " + PCT.formatted("0.5", "claim_min") + ", "
-      + "'claim_p90', " + PCT.formatted("0.9", "claim_min") + ", "
-      + "'reply_p50', " + PCT.formatted("0.5", "reply_min") + ", "
-      + "'reply_p90', " + PCT.formatted("0.9", "reply_min") + ", "
+      + "'claim_min', " + PCT.formatted("ARRAY[0.5, 0.9]", "claim_min") + ", "
+      + "'reply_min', " + PCT.formatted("ARRAY[0.5, 0.9]", "reply_min") + ", "
       + "'claimed', count(*) FILTER (WHERE claimed), "
-      + "'escalated', count(*) FILTER (WHERE escalated)) FROM b";
+      + "'escalated', count(*) FILTER (WHERE escalated)) AS totals FROM b";
 
-  private static final String DAILY = "SELECT json_agg(json_build_object('date', d.day, "
-      + "'registrations', coalesce(x.registrations, 0), 'succeeded', coalesce(x.succeeded, 0), "
+  private static final String DAILY = "WITH " + WINDOW + ", " + COHORT + " SELECT json_agg(json_build_object("
+      + "'date', d.day, 'registrations', coalesce(x.registrations, 0), 'succeeded', coalesce(x.succeeded, 0), "
       + "'failed', coalesce(x.failed, 0), 'dead', coalesce(x.dead, 0), 'fallbacks', coalesce(x.fallbacks, 0), "
       + "'claimed', coalesce(x.claimed, 0), 'claim_minutes_p50', x.claim_p50, "
-      + "'first_reply_minutes_p50', x.reply_p50) ORDER BY d.day) "
+      + "'first_reply_minutes_p50', x.reply_p50) ORDER BY d.day) AS daily "
       + "FROM (SELECT generate_series(w.d0, w.today, interval '1 day')::date AS day FROM w) d "
       + "LEFT JOIN (SELECT day, count(*) AS registrations, count(*) FILTER (WHERE status = 'succeeded') AS succeeded, "
       + "  count(*) FILTER (WHERE status = 'failed') AS failed, count(*) FILTER (WHERE status = 'dead') AS dead, "
@@ -80,36 +76,28 @@ public final class DashboardQueries {
       + "  " + PCT.formatted("0.5", "claim_min") + " AS claim_p50, " + PCT.formatted("0.5", "reply_min")
       + "  AS reply_p50 FROM b GROUP BY day) x ON x.day = d.day";
 
-  private static final String REASONS = "SELECT coalesce(json_object_agg(reason, n), '{}'::json) FROM "
-      + "(SELECT coalesce(reason, 'unknown') AS reason, count(*) AS n FROM b WHERE source = 'fallback' GROUP BY 1) r";
-
-  /** Per Dify config and version: the calls its welcomes made and what they led to. */
-  private static final String CONFIGS = "SELECT coalesce(json_agg(json_build_object('id', k.config_id, "
-      + "'name', coalesce(dc.name, CASE WHEN k.config_id = 'local-agent' THEN '内置智能体' END), "
-      + "'version', k.config_version, 'calls', k.calls, 'succeeded', k.succeeded, 'fallbacks', k.calls - k.succeeded, "
-      + "'success_rate', k.succeeded::float8 / k.calls, 'fallback_rate', (k.calls - k.succeeded)::float8 / k.calls, "
-      + "'p95_ms', k.p95_ms, 'replied_24h', k.replied, "
-      + "'replied_24h_rate', CASE WHEN k.reply_due > 0 THEN k.replied::float8 / k.reply_due END, "
-      + "'claimed', k.claimed, 'claim_minutes', json_build_object('p50', k.claim_p50, 'p90', k.claim_p90)) "
-      + "ORDER BY k.calls DESC, k.config_id, k.config_version), '[]'::json) "
-      + "FROM (SELECT config_id, coalesce(config_version, '') AS config_version, count(*) AS calls, "
+  /** Fallback reasons, and per Dify config and version the calls its welcomes made and what they led to. */
+  private static final String VARIANTS = "WITH " + WINDOW + ", " + COHORT + ", "
+      + "k AS (SELECT config_id, coalesce(config_version, '') AS config_version, count(*) AS calls, "
       + "  count(*) FILTER (WHERE source <> 'fallback') AS succeeded, "
       + "  percentile_cont(0.95) WITHIN GROUP (ORDER BY agent_ms) FILTER (WHERE source <> 'fallback') AS p95_ms, "
       + "  count(*) FILTER (WHERE replied) AS replied, count(*) FILTER (WHERE reply_due) AS reply_due, "
-      + "  count(*) FILTER (WHERE claimed) AS claimed, "
-      + "  " + PCT.formatted("0.5", "claim_min") + " AS claim_p50, " + PCT.formatted("0.9", "claim_min")
-      + "  AS claim_p90 FROM b WHERE config_id IS NOT NULL GROUP BY 1, 2) k "
-      + "LEFT JOIN dify_configs dc ON dc.id::text = k.config_id";
+      + "  count(*) FILTER (WHERE claimed) AS claimed, " + PCT.formatted("ARRAY[0.5, 0.9]", "claim_min")
+      + "  AS claim_min FROM b WHERE config_id IS NOT NULL GROUP BY 1, 2) "
+      + "SELECT (SELECT coalesce(json_object_agg(reason, n), '{}'::json) FROM (SELECT coalesce(reason, 'unknown') "
+      + "  AS reason, count(*) AS n FROM b WHERE source = 'fallback' GROUP BY 1) r) AS reasons, "
+      + "(SELECT coalesce(json_agg(json_build_object('id', k.config_id, "
+      + "  'name', coalesce(dc.name, CASE WHEN k.config_id = 'local-agent' THEN '内置智能体' END), "
+      + "  'version', k.config_version, 'calls', k.calls, 'succeeded', k.succeeded, "
+      + "  'fallbacks', k.calls - k.succeeded, 'success_rate', k.succeeded::float8 / k.calls, "
+      + "  'fallback_rate', (k.calls - k.succeeded)::float8 / k.calls, 'p95_ms', k.p95_ms, 'replied_24h', k.replied, "
+      + "  'replied_24h_rate', CASE WHEN k.reply_due > 0 THEN k.replied::float8 / k.reply_due END, "
+      + "  'claimed', k.claimed, 'claim_min', k.claim_min) ORDER BY k.calls DESC, k.config_id, k.config_version), "
+      + "  '[]'::json) FROM k LEFT JOIN dify_configs dc ON dc.id::text = k.config_id) AS configs";
 
-  private static final String REGISTRATIONS = "WITH " + WINDOW + ", " + COHORT + " SELECT (" + TOTALS + ") AS totals, ("
-      + DAILY + ") AS daily, (" + REASONS + ") AS reasons, (" + CONFIGS + ") AS configs";
-
-  private static final String MCP = "WITH " + WINDOW + " SELECT coalesce(json_agg(json_build_object('tool', t.tool_name, "
-      + "'calls', t.calls, 'errors', t.errors, 'error_rate', t.errors::float8 / t.calls, 'p95_ms', t.p95_ms) "
-      + "ORDER BY t.calls DESC, t.tool_name), '[]'::json) AS tools, coalesce(sum(t.calls), 0)::bigint AS calls "
-      + "FROM (SELECT tool_name, count(*) AS calls, count(*) FILTER (WHERE NOT success) AS errors, "
-      + "  percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95_ms "
-      + "  FROM w JOIN mcp_call_logs l ON l.created_at >= w.t0 GROUP BY tool_name) t";
+  /** MCP calls of the window per tool and duration bucket, from the rollup. */
+  private static final String MCP = "WITH " + WINDOW + " SELECT s.tool_name, s.le, sum(s.calls)::bigint AS calls, "
+      + "sum(s.errors)::bigint AS errors FROM w JOIN mcp_call_stats s ON s.slice >= w.t0 GROUP BY 1, 2";
 
   private static final String RECENT_ERRORS = "WITH " + WINDOW + " SELECT s.created_at, s.job_id, j.user_id, s.step, "
       + "s.error, s.attempt, j.status, coalesce(nullif(u.full_name, ''), u.username) AS display_name "
@@ -134,24 +122,78 @@ public final class DashboardQueries {
   }
 
   /**
-   * Registrations of the window: {@code totals} (counts, welcome times, sources, claim and reply minutes),
-   * {@code daily} (one entry per day, oldest first), {@code reasons} (fallback reasons), {@code configs} (per Dify
-   * config and version).
+   * Registrations of the window (bring the facts up to date first, {@link OnboardingFacts#refresh}):
+   * {@code totals} (counts, sources, welcome times {@code welcome_ms: [p50, p95, p99]}, {@code claim_min} and
+   * {@code reply_min: [p50, p90]}), {@code daily} (one entry per day, oldest first), {@code reasons} (fallback
+   * reasons), {@code configs} (per Dify config and version). Three statements, run side by side.
    */
   public Future<JsonObject> registrations(ZoneId zone, int days) {
-    return pool.preparedQuery(REGISTRATIONS).execute(Tuple.of(zone.getId(), days)).map(rows -> {
-      Row r = rows.iterator().next();
-      return new JsonObject().put("totals", json(r, "totals")).put("daily", array(r, "daily"))
-          .put("reasons", json(r, "reasons")).put("configs", array(r, "configs"));
+    Tuple window = Tuple.of(zone.getId(), days);
+    Future<RowSet<Row>> totals = pool.preparedQuery(TOTALS).execute(window);
+    Future<RowSet<Row>> daily = pool.preparedQuery(DAILY).execute(window);
+    Future<RowSet<Row>> variants = pool.preparedQuery(VARIANTS).execute(window);
+    return Future.all(totals, daily, variants).map(v -> {
+      Row vr = variants.result().iterator().next();
+      return new JsonObject().put("totals", json(totals.result().iterator().next(), "totals"))
+          .put("daily", array(daily.result().iterator().next(), "daily"))
+          .put("reasons", json(vr, "reasons")).put("configs", array(vr, "configs"));
     });
   }
 
-  /** MCP calls of the window per tool ({@code tools}) and in all ({@code calls}). */
+  /**
+   * MCP calls of the window per tool, from the rollup: {@code tools: [{tool, calls, errors, error_rate, p95_ms}]}
+   * (most called first; p95 interpolated within its duration bucket) and {@code calls} in all.
+   */
   public Future<JsonObject> mcp(ZoneId zone, int days) {
     return pool.preparedQuery(MCP).execute(Tuple.of(zone.getId(), days)).map(rows -> {
-      Row r = rows.iterator().next();
-      return new JsonObject().put("tools", array(r, "tools")).put("calls", r.getLong("calls"));
+      int buckets = McpStore.DURATION_BOUNDS_MS.length + 1;
+      Map<String, long[]> histograms = new TreeMap<>();
+      Map<String, Long> errors = new TreeMap<>();
+      for (Row r : rows) {
+        long[] h = histograms.computeIfAbsent(r.getString("tool_name"), t -> new long[buckets]);
+        h[Math.max(0, Math.min(buckets - 1, r.getInteger("le")))] += r.getLong("calls");
+        errors.merge(r.getString("tool_name"), r.getLong("errors"), Long::sum);
+      }
+      List<JsonObject> tools = new ArrayList<>();
+      long all = 0;
+      for (Map.Entry<String, long[]> e : histograms.entrySet()) {
+        long calls = 0;
+        for (long n : e.getValue()) {
+          calls += n;
+        }
+        all += calls;
+        long failed = errors.get(e.getKey());
+        tools.add(new JsonObject().put("tool", e.getKey()).put("calls", calls).put("errors", failed)
+            .put("error_rate", calls == 0 ? null : (double) failed / calls)
+            .put("p95_ms", quantile(e.getValue(), calls, 0.95)));
+      }
+      tools.sort(Comparator.comparing((JsonObject t) -> -t.getLong("calls")).thenComparing(t -> t.getString("tool")));
+      return new JsonObject().put("tools", new JsonArray(new ArrayList<>(tools))).put("calls", all);
     });
+  }
+
+  /**
+   * The {@code q} quantile of a duration histogram ({@link McpStore#DURATION_BOUNDS_MS}), interpolated linearly
+   * within its bucket (as Prometheus' {@code histogram_quantile}); the open last bucket answers its lower bound.
+   */
+  static Double quantile(long[] histogram, long total, double q) {
+    if (total == 0) {
+      return null;
+    }
+    int[] bounds = McpStore.DURATION_BOUNDS_MS;
+    double rank = q * total;
+    long below = 0;
+    for (int i = 0; i < histogram.length; i++) {
+      if (histogram[i] > 0 && below + histogram[i] >= rank) {
+        double lower = i == 0 ? 0 : bounds[i - 1];
+        if (i >= bounds.length) {
+          return lower;
+        }
+        return lower + (bounds[i] - lower) * (rank - below) / histogram[i];
+      }
+      below += histogram[i];
+    }
+    return (double) bounds[bounds.length - 1];
   }
 
   /** The latest failed steps of the window, newest first, with the customer's display name. */

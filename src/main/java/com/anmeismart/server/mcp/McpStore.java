@@ -63,12 +63,25 @@ public final class McpStore {
       + "WHERE id = $1 RETURNING id";
   private static final String AUDIT = "INSERT INTO mcp_audit_log (actor_id, action, group_id, tool_id, details) "
       + "VALUES ($1, $2, $3, $4, $5)";
+  /**
+   * Upper bounds (ms) of the duration buckets of {@code mcp_call_stats}: bucket {@code i} (PostgreSQL's
+   * {@code width_bucket}) holds durations from bound {@code i} (0 for the first) up to bound {@code i + 1}; the
+   * last one everything from 120 s. Fixed: the stored rows are counted with them (V9 writes the same array).
+   */
+  public static final int[] DURATION_BOUNDS_MS = {1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750,
+      1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 60000, 120000};
   /** One statement per batch: arrays unnested into rows (far cheaper for PostgreSQL than one INSERT per row). */
-  private static final String INSERT_CALL_LOGS = "INSERT INTO mcp_call_logs (tool_name, group_id, caller_app_id, "
-      + "request_data, response_data, success, error_message, duration_ms, subject_user_id) "
-      + "SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d, u "
-      + "FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::int4[], "
-      + "$9::uuid[]) AS x (t, g, c, r, s, ok, e, d, u)";
+  private static final String INSERT_CALL_LOGS = "WITH x AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], "
+      + "$4::text[], $5::text[], $6::bool[], $7::text[], $8::int4[], $9::uuid[]) AS x (t, g, c, r, s, ok, e, d, u)), "
+      + "logged AS (INSERT INTO mcp_call_logs (tool_name, group_id, caller_app_id, request_data, response_data, "
+      + "success, error_message, duration_ms, subject_user_id) SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d, u FROM x) "
+      // the dashboard's rollup, with the rows it counts; ordered, so two nodes' batches lock its rows in one order
+      + "INSERT INTO mcp_call_stats AS st (slice, tool_name, le, calls, errors) "
+      + "SELECT date_bin('15 minutes', now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'), t, "
+      + "width_bucket(coalesce(d, 0), '" + bounds() + "'::int[]), count(*), count(*) FILTER (WHERE NOT ok) "
+      + "FROM x GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 "
+      + "ON CONFLICT (slice, tool_name, le) DO UPDATE SET calls = st.calls + EXCLUDED.calls, "
+      + "errors = st.errors + EXCLUDED.errors";
   private static final String METRICS = "SELECT tool_name, count(*) AS calls, count(*) FILTER (WHERE NOT success) "
       + "AS errors, avg(duration_ms)::float8 AS avg_ms, "
       + "percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p50_ms, "
@@ -131,7 +144,10 @@ public final class McpStore {
     });
   }
 
-  /** Writes a batch of call-log rows in one statement; {@code columns} holds one array per column. */
+  /**
+   * Writes a batch of call-log rows in one statement, and counts them in the dashboard's rollup
+   * ({@code mcp_call_stats}); {@code columns} holds one array per column.
+   */
   public Future<Void> insertCallLogs(Tuple columns) {
     return pool.preparedQuery(INSERT_CALL_LOGS).execute(columns).mapEmpty();
   }
@@ -311,6 +327,14 @@ public final class McpStore {
       }
       return out;
     });
+  }
+
+  private static String bounds() {
+    StringBuilder b = new StringBuilder("{");
+    for (int bound : DURATION_BOUNDS_MS) {
+      b.append(b.length() > 1 ? "," : "").append(bound);
+    }
+    return b.append('}').toString();
   }
 
   private static Double round(Double v) {
