@@ -29,6 +29,8 @@ CREATE INDEX automation_jobs_retryable_idx ON automation_jobs (updated_at) WHERE
 CREATE INDEX automation_jobs_updated_idx ON automation_jobs (updated_at);
 CREATE INDEX conversations_updated_idx ON conversations (updated_at);
 CREATE INDEX customer_notices_escalated_idx ON customer_notices (escalated_at) WHERE escalated_at IS NOT NULL;
+-- from a changed conversation or notice to its job (a nested loop instead of a scan of every job)
+CREATE INDEX automation_jobs_conversation_idx ON automation_jobs (conversation_id);
 
 -- The dashboard's registration figures, one narrow row per registration (a rollup of its job, welcome message,
 -- conversation and notice): joining those four tables for 100,000 registrations took seconds, reading this takes

@@ -82,9 +82,11 @@ final class Bridge {
     switch (event.type()) {
       case REGISTER -> register(event);
       case REGISTERED -> {
-        // the consumer exists now: tell the consultant's pages that this socket counts as online
+        // the consumer exists now: tell the consultant's pages that this socket counts as online (and the console
+        // pages that they are listening; a presence notice is all the others on client.admins get of it)
         String address = event.getRawMessage().getString("address");
-        if (isOwn(event.socket(), address) && address.startsWith(Addresses.CLIENT_CONSULTANT_PREFIX)) {
+        if (isOwn(event.socket(), address) && (address.startsWith(Addresses.CLIENT_CONSULTANT_PREFIX)
+            || address.equals(Addresses.CLIENT_ADMINS))) {
           vertx.eventBus().publish(address, new JsonObject().put("type", PRESENCE_TYPE).put("online", true));
         }
         event.complete(true);

@@ -33,7 +33,7 @@ import java.util.UUID;
 
 /**
  * The REST API on {@code HTTP_PORT} ({@code /api/v1}), the SockJS event-bus bridge ({@code /eventbus}) and the pages
- * ({@code /consultant/}, {@code /customer/}, from the classpath {@code webroot}). Handlers live in one class per
+ * ({@code /consultant/}, {@code /customer/}, {@code /admin/}, from the classpath {@code webroot}). Handlers live in one class per
  * resource; this verticle is the route table, the body limit, authentication and the error mapper.
  */
 public final class HttpApiVerticle extends VerticleBase {
@@ -140,9 +140,9 @@ public final class HttpApiVerticle extends VerticleBase {
     Router root = Router.router(vertx);
     root.route("/api/v1/*").subRouter(api);
     root.route("/eventbus/*").subRouter(bridge.router());
-    root.getWithRegex("/(consultant|customer)").handler(ctx -> ctx.redirect(ctx.request().path() + "/"));
+    root.getWithRegex("/(consultant|customer|admin)").handler(ctx -> ctx.redirect(ctx.request().path() + "/"));
     // only these folders: any other path keeps the API's 404/405 error shape (StaticHandler strips the route prefix)
-    for (String folder : new String[] {"consultant", "customer", "common", "vendor"}) {
+    for (String folder : new String[] {"consultant", "customer", "admin", "common", "vendor"}) {
       root.get("/" + folder + "/*").handler(StaticHandler.create("webroot/" + folder).setCachingEnabled(false));
     }
     // keeps this instance's bridge sockets counted as online (rows of a dead node expire after the TTL)

@@ -1,5 +1,6 @@
 package com.anmeismart.server.bench;
 
+import com.anmeismart.server.mcp.McpStore;
 import com.anmeismart.server.testing.Http;
 import io.vertx.core.json.JsonObject;
 
@@ -101,8 +102,23 @@ public final class DashboardBench {
           + "JOIN bench_consultants c ON c.k = s.con OR c.k = 1 + s.con % 20",
       "DROP TABLE bench_seed",
       "DROP TABLE bench_consultants",
+      // the history went in behind the rollups' backs: the call rollup is counted as V9 does for existing rows, and
+      // the facts are caught up by the first dashboard read (timed on its own below), as after restoring a backup
+      "DELETE FROM mcp_call_stats",
+      "INSERT INTO mcp_call_stats (slice, tool_name, le, calls, errors) SELECT date_bin('15 minutes', created_at, "
+          + "TIMESTAMPTZ '2000-01-01 00:00:00+00'), tool_name, width_bucket(coalesce(duration_ms, 0), "
+          + "'" + bounds() + "'::int[]), count(*), count(*) FILTER (WHERE NOT success) FROM mcp_call_logs GROUP BY 1, 2, 3",
+      "UPDATE onboarding_facts_mark SET refreshed_to = '-infinity'",
       "ANALYZE",
   };
+
+  private static String bounds() {
+    StringBuilder b = new StringBuilder("{");
+    for (int bound : McpStore.DURATION_BOUNDS_MS) {
+      b.append(b.length() > 1 ? "," : "").append(bound);
+    }
+    return b.append('}').toString();
+  }
 
   public static void main(String[] args) throws Exception {
     int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
@@ -117,6 +133,10 @@ public final class DashboardBench {
             counts(s));
       }
       String token = server.adminToken();
+      long c0 = System.nanoTime();
+      check(server.http.get("/api/v1/admin/registration-automation/dashboard?days=30", token));
+      System.out.printf("first dashboard read, catching the facts up with all %d registrations: %.0f ms%n", jobs,
+          (System.nanoTime() - c0) / 1e6);
       for (int days : new int[] {30, 7, 1}) {
         String path = "/api/v1/admin/registration-automation/dashboard?days=" + days;
         for (int i = 0; i < Math.max(5, requests / 5); i++) {
