@@ -53,9 +53,12 @@ CREATE TABLE onboarding_facts (
   escalated           boolean NOT NULL
 );
 CREATE INDEX onboarding_facts_registered_idx ON onboarding_facts (registered_at);
+-- the fallback reasons of a window: a few per cent of the rows
+CREATE INDEX onboarding_facts_fallback_idx ON onboarding_facts (registered_at) WHERE source = 'fallback';
+-- when the facts were last brought up to date; null: never (the next refresh reads every registration)
 CREATE TABLE onboarding_facts_mark (
   id           smallint PRIMARY KEY CHECK (id = 1),
-  refreshed_to timestamptz NOT NULL
+  refreshed_to timestamptz
 );
 INSERT INTO onboarding_facts_mark (id, refreshed_to) VALUES (1, now());
 INSERT INTO onboarding_facts

@@ -57,6 +57,23 @@
     ms: (v) => (v === null || v === undefined ? '—' : v >= 1000 ? (v / 1000).toFixed(2) + ' 秒' : Math.round(v) + ' 毫秒'),
     minutes: (v) => (v === null || v === undefined ? '—' : v < 1 ? Math.round(v * 60) + ' 秒' : v.toFixed(1) + ' 分钟'),
     fe: (err, field) => fieldError(err, field),
+    /** A job error in a sentence an operations lead reads; the raw text stays beside it for developers. */
+    errorSummary: (e) => {
+      if (!e) return '';
+      if (e.includes('nobody is listening')) return '负责该步骤的服务未运行';
+      if (e.includes('no answer in time')) return '等待应答超时';
+      if (e.includes('lease')) return '任务被其他节点接管';
+      return '执行出错';
+    },
+    /** An admin alert in zh-CN (the dead-job alert's own message is for developers). */
+    alertText: (a) => {
+      const d = a.details || {};
+      if (a.kind === 'automation_job_dead') {
+        return '注册自动化在「' + (STEPS[d.step] || d.step || '未知步骤') + '」步骤失败，已尝试 ' + (d.attempts || 1)
+          + ' 次，请到「失败任务」处理';
+      }
+      return a.message;
+    },
   };
 
   /** The API with this session's token; a 401 (expired token, disabled account) ends the session. */
@@ -179,7 +196,7 @@
           live.counters = body;
         } else if (body.type === 'admin_alert') {
           live.add(body, body.notification_id);
-          this.toast(this.alertName(body.kind) + '：' + body.message, 'bad');
+          this.toast(this.alertName(body.kind) + '：' + this.alertText(body), 'bad');
           window.dispatchEvent(new CustomEvent('admin-alert', { detail: body }));
         }
       },
@@ -231,8 +248,9 @@
         chart('chart-sources', {
           tooltip: { trigger: 'item', formatter: '{b}：{c}（{d}%）' }, legend: { bottom: 0 },
           series: [{ type: 'pie', radius: ['35%', '65%'], center: ['50%', '45%'],
+            // a slice of 0 is left out: its label would sit on top of its neighbour's
             data: [{ name: 'Dify 智能体', value: src.dify }, { name: '内置智能体', value: src['local-agent'] },
-              { name: '默认模板', value: src.fallback }] }],
+              { name: '默认模板', value: src.fallback }].filter((x) => x.value > 0) }],
         });
         chart('chart-response', {
           tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid,
@@ -299,7 +317,8 @@
           case 'registered': return '注册（来源 ' + (e.source || '未知') + '）';
           case 'step': return this.stepName(e.step) + (e.success ? ' 成功' : ' 失败：' + (e.error || ''))
             + '（第 ' + e.attempt + ' 次，' + this.ms(e.duration_ms) + '）';
-          case 'welcome': return '欢迎消息已发送：' + this.sourceName(e.source) + (e.config_name ? ' · ' + e.config_name : '')
+          case 'welcome': return '欢迎消息已发送：' + this.sourceName(e.source)
+            + (e.config_name && e.config_name !== this.sourceName(e.source) ? ' · ' + e.config_name : '')
             + (e.config_version ? ' · 版本 ' + e.config_version : '') + (e.fallback_reason ? ' · ' + this.reasonName(e.fallback_reason) : '');
           case 'mcp_call': return 'MCP 调用 ' + e.tool + '（' + (e.group || '') + '，' + this.callerName(e.caller) + '）'
             + (e.success ? ' 成功' : ' 失败：' + (e.error || '')) + '，' + this.ms(e.duration_ms);
@@ -449,7 +468,8 @@
           this.test.result = await call('POST', '/admin/mcp/tools/' + this.test.toolId + '/test',
             { arguments: args, customer_id: this.test.customerId.trim() || undefined });
           this.test.error = null;
-          this.loadCalls(true);
+          // the call log is written in batches a moment after the call (off the call's path)
+          setTimeout(() => this.loadCalls(true), 800);
         } catch (err) {
           this.test.error = err;
           this.test.result = { is_error: true, error: err.message, duration_ms: 0 };
@@ -472,16 +492,17 @@
     const blankConfig = () => ({ id: null, name: '', base_url: '', api_key: '', version: '1', weight: 100,
       timeout_ms: 30000, mode: 'agent', enabled: true });
     Alpine.data('difyPanel', () => ({
-      configs: [], breakers: {}, error: '', probeResult: null, form: blankConfig(), formError: null,
+      configs: [], breakers: {}, variants: [], error: '', probeResult: null, form: blankConfig(), formError: null,
       init() {
         window.addEventListener('tab-shown', (e) => { if (e.detail === 'dify') this.load(); });
       },
       async load() {
         try {
           const [list, dash] = await Promise.all([call('GET', '/dify/configs'),
-            call('GET', '/admin/registration-automation/dashboard?days=1')]);
+            call('GET', '/admin/registration-automation/dashboard?days=30')]);
           this.configs = list.items;
           this.breakers = dash.dify_agent_status.breakers;
+          this.variants = dash.dify_agent_status.configs;
           this.error = '';
         } catch (err) {
           this.error = err.message;
@@ -496,10 +517,10 @@
         this.formError = null;
       },
       async save() {
-        const body = { ...this.form };
-        delete body.id;
-        if (!body.api_key) delete body.api_key;
-        for (const k of ['api_key_last4', 'created_at', 'updated_at', 'purpose_label']) delete body[k];
+        const f = this.form;
+        const body = { name: f.name, base_url: f.base_url, version: f.version, weight: f.weight,
+          timeout_ms: f.timeout_ms, mode: f.mode, enabled: f.enabled };
+        if (f.api_key) body.api_key = f.api_key; // write-only: left out, the stored key stays
         try {
           if (this.form.id) await call('PUT', '/dify/configs/' + this.form.id, body);
           else await call('POST', '/dify/configs', body);

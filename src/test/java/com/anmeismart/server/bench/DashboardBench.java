@@ -108,7 +108,7 @@ public final class DashboardBench {
       "INSERT INTO mcp_call_stats (slice, tool_name, le, calls, errors) SELECT date_bin('15 minutes', created_at, "
           + "TIMESTAMPTZ '2000-01-01 00:00:00+00'), tool_name, width_bucket(coalesce(duration_ms, 0), "
           + "'" + bounds() + "'::int[]), count(*), count(*) FILTER (WHERE NOT success) FROM mcp_call_logs GROUP BY 1, 2, 3",
-      "UPDATE onboarding_facts_mark SET refreshed_to = '-infinity'",
+      "UPDATE onboarding_facts_mark SET refreshed_to = NULL",
       "ANALYZE",
   };
 
