@@ -234,6 +234,7 @@ try {
   const retry = await apiFrom(op, 'POST', '/admin/registration-automation/jobs/retry', { status: 'dead' });
   check(retry.status === 200, 'operator batch retry: ' + retry.status);
   log('operator: no edit controls, the API refuses changes, retry allowed');
+  await tab(op, 'mcp');
   await shoot(op, 'operator-mcp');
   console.log('CONSOLE OK');
 } catch (err) {

@@ -222,6 +222,8 @@
       async load() {
         try {
           this.data = await call('GET', '/admin/registration-automation/dashboard?days=' + this.days);
+          // today's counters as they are now; the bridge brings each change after this
+          Alpine.store('live').counters = { ...this.data.today, at: this.data.generated_at };
           this.error = '';
           this.$nextTick(() => this.draw());
         } catch (err) {

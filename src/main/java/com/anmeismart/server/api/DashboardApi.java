@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.UUID;
 
@@ -53,15 +54,20 @@ final class DashboardApi {
     Future<JsonObject> registrations = facts.refresh().compose(n -> queries.registrations(zone, days));
     Future<JsonObject> mcp = queries.mcp(zone, days);
     Future<JsonArray> errors = queries.recentErrors(zone, days, RECENT_ERRORS);
+    Future<JsonObject> today = queries.today(zone);
     Future<Long> waiting = queries.waitingCustomers();
     Future<Long> online = presence.onlineConsultants();
     Future<Probe> database = queries.ping().map(ms -> new Probe(true, ms, null))
         .otherwise(t -> new Probe(false, 0, null));
     Future<Probe> mcpProbe = probe(Addresses.MCP_STATUS);
     Future<Probe> difyProbe = probe(Addresses.DIFY_STATUS);
-    Future.all(registrations, mcp, errors, waiting, online).compose(v -> Future.join(database, mcpProbe, difyProbe))
+    Future.all(registrations, mcp, errors, waiting, online, today)
+        .compose(v -> Future.join(database, mcpProbe, difyProbe))
         .onSuccess(v -> Responses.json(ctx, 200, answer(days, registrations.result(), mcp.result(), errors.result(),
-            waiting.result(), online.result(), database.result(), mcpProbe.result(), difyProbe.result())))
+            waiting.result(), online.result(), database.result(), mcpProbe.result(), difyProbe.result())
+            // the same counters the console then receives live (LiveCountersVerticle), as they are now
+            .put("today", today.result().put("date", LocalDate.now(zone).toString())
+                .put("waiting_customers", waiting.result()).put("consultants_online", online.result()))))
         .onFailure(ctx::fail);
   }
 

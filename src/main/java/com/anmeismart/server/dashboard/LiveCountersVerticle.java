@@ -16,16 +16,20 @@ import java.time.LocalDate;
 import java.time.ZoneId;
 
 /**
- * The console's live counters (SPEC §9): while an admin or operator has the console open (a bridge socket on
- * {@code client.admins}, on any node), today's figures are read from PostgreSQL every few seconds and published
- * on {@code client.admins} as {@code {type:"counters", date, registrations, succeeded, failed, dead, running,
- * fallbacks, waiting_customers, consultants_online, at}} when they changed. Every node publishes what it reads
- * (the same rows), so a page may get a copy per node; it simply shows the latest.
+ * The console's live counters (SPEC §9), and the upkeep of the dashboard's facts (refreshed every minute, so a
+ * dashboard read never has more than a minute of changes to catch up). Counters: while an admin or operator has
+ * the console open (a bridge socket on {@code client.admins}, on any node), today's figures are read from
+ * PostgreSQL every {@code CONSOLE_COUNTERS_MS} and published on {@code client.admins} as {@code {type:"counters",
+ * date, registrations, succeeded, failed, dead, running, fallbacks, waiting_customers, consultants_online, at}} when
+ * they changed. Every node publishes what it reads (the same rows), so a page may get a copy per node; it simply
+ * shows the latest.
  */
 public final class LiveCountersVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(LiveCountersVerticle.class);
   static final String TYPE = "counters";
+  /** The dashboard facts are kept this fresh even when nobody reads them, so no read has a backlog to catch up. */
+  private static final long FACTS_REFRESH_MS = 60_000;
 
   private final AppContext app;
   private DashboardQueries queries;
@@ -45,6 +49,9 @@ public final class LiveCountersVerticle extends VerticleBase {
     presence = new Presence(pool, app.config().presenceTtlSeconds());
     zone = app.config().timeZone();
     vertx.setPeriodic(app.config().consoleCountersMs(), id -> tick());
+    OnboardingFacts facts = new OnboardingFacts(pool);
+    vertx.setPeriodic(FACTS_REFRESH_MS, id -> facts.refresh()
+        .onFailure(t -> LOG.warn("dashboard facts not refreshed (the next read does it): {}", t.getMessage())));
     return Future.succeededFuture();
   }
 

@@ -39,7 +39,7 @@ class ConsoleRolesIT {
 
   @BeforeAll
   static void start() {
-    server = TestApp.start(null);
+    server = TestApp.start(new JsonObject().put("CONSOLE_COUNTERS_MS", "200"));
     String admin = server.adminToken();
     tokens.put("admin", admin);
     tokens.put("operator", Console.staff(server, admin, "operator").token());
@@ -155,6 +155,32 @@ class ConsoleRolesIT {
       try (BridgeClient page = BridgeClient.connect(port).register(Addresses.CLIENT_ADMINS, tokens.get(role))) {
         assertThat(page.awaitError(1)).as(role).isEqualTo("rejected");
       }
+    }
+  }
+
+  @Test
+  void liveCountersReachAnOpenConsoleAndFollowRegistrations() {
+    int port = server.port("HTTP_PORT");
+    try (BridgeClient page = BridgeClient.connect(port).register(Addresses.CLIENT_ADMINS, tokens.get("operator"))) {
+      page.awaitListening(server.app.vertx().eventBus(), Addresses.CLIENT_ADMINS);
+      JsonObject first = page.awaitBody(Addresses.CLIENT_ADMINS, "counters");
+      assertThat(first.fieldNames()).contains("date", "registrations", "succeeded", "failed", "dead", "running",
+          "fallbacks", "waiting_customers", "consultants_online", "at");
+      long before = first.getLong("registrations");
+      UUID user = UUID.fromString(server.register("live_" + UUID.randomUUID().toString().substring(0, 8), null)
+          .getString("id"));
+      Console.awaitJob(server.db(), user, "succeeded");
+      JsonObject later = page.await(java.time.Duration.ofSeconds(10), "counters after a registration", f -> {
+        JsonObject body = f.getJsonObject("body");
+        return Addresses.CLIENT_ADMINS.equals(f.getString("address")) && body != null
+            && "counters".equals(body.getString("type")) && body.getLong("registrations") == before + 1
+            && body.getLong("succeeded") >= first.getLong("succeeded") + 1;
+      });
+      assertThat(later).isNotNull();
+      // and the dashboard answers the same counters for a page that opens now
+      JsonObject today = server.http.get("/api/v1/admin/registration-automation/dashboard?days=1",
+          tokens.get("operator")).json().getJsonObject("today");
+      assertThat(today.getLong("registrations")).isEqualTo(before + 1);
     }
   }
 
