@@ -67,6 +67,7 @@ public final class HttpApiVerticle extends VerticleBase {
     DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool), new DashboardQueries(pool),
         new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(),
         app.config().timeZone());
+    McpCallsApi mcpCalls = new McpCallsApi(new McpStore(pool), vertx.eventBus());
     ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), vertx.eventBus());
     int presenceTtl = app.config().presenceTtlSeconds();
     NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),
@@ -99,7 +100,7 @@ public final class HttpApiVerticle extends VerticleBase {
     api.get(ra + "/customers").handler(jwt).handler(console).handler(dashboard::customers);
     api.get(ra + "/customers/:user_id/timeline").handler(jwt).handler(console).handler(dashboard::timeline);
     api.get("/admin/mcp/metrics").handler(jwt).handler(console).handler(mcp::metrics);
-    api.get("/admin/mcp/calls").handler(jwt).handler(console).handler(mcp::calls);
+    api.get("/admin/mcp/calls").handler(jwt).handler(console).handler(mcpCalls::calls);
     api.get("/mcp/groups").handler(jwt).handler(console).handler(mcp::listGroups);
     api.get("/mcp/tools").handler(jwt).handler(console).handler(mcp::listTools);
     api.get("/dify/configs").handler(jwt).handler(console).handler(dify::list);
@@ -110,7 +111,7 @@ public final class HttpApiVerticle extends VerticleBase {
     api.post("/admin/users").consumes(JSON).handler(adminUsers::create);
     api.put("/admin/users/:id").consumes(JSON).handler(adminUsers::update);
     api.put(ra + "/settings").consumes(JSON).handler(automation::putSettings);
-    api.post("/admin/mcp/tools/:id/test").consumes(JSON).handler(mcp::testCall);
+    api.post("/admin/mcp/tools/:id/test").consumes(JSON).handler(mcpCalls::testCall);
 
     api.route("/mcp/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));
     api.post("/mcp/groups").consumes(JSON).handler(mcp::createGroup);
