@@ -33,8 +33,8 @@ import java.util.UUID;
 
 /**
  * The REST API on {@code HTTP_PORT} ({@code /api/v1}), the SockJS event-bus bridge ({@code /eventbus}) and the pages
- * ({@code /consultant/}, {@code /customer/}, {@code /admin/}, from the classpath {@code webroot}). Handlers live in one class per
- * resource; this verticle is the route table, the body limit, authentication and the error mapper.
+ * ({@code /consultant/}, {@code /customer/}, {@code /admin/}, from the classpath {@code webroot}). Handlers live in
+ * one class per resource; this verticle is the route table, the body limit, authentication and the error mapper.
  */
 public final class HttpApiVerticle extends VerticleBase {
 

@@ -117,7 +117,8 @@ public final class DashboardQueries {
       + "ORDER BY s.created_at DESC LIMIT $3";
 
   /** Today's registrations (in the zone $1) by outcome so far. */
-  private static final String TODAY = "WITH w AS (SELECT (((now() AT TIME ZONE $1)::date)::timestamp AT TIME ZONE $1) AS t0) "
+  private static final String TODAY = "WITH w AS (SELECT (((now() AT TIME ZONE $1)::date)::timestamp AT TIME ZONE $1) "
+      + "AS t0) "
       + "SELECT count(*) AS registrations, count(*) FILTER (WHERE j.status = 'succeeded') AS succeeded, "
       + "count(*) FILTER (WHERE j.status = 'failed') AS failed, count(*) FILTER (WHERE j.status = 'dead') AS dead, "
       + "count(*) FILTER (WHERE j.status IN ('pending', 'running')) AS running, "

@@ -28,9 +28,9 @@ public final class TimelineQueries {
 
   private static final String NAME = "coalesce(nullif(%1$s.full_name, ''), %1$s.username)";
 
-  private static final String CUSTOMER = "SELECT u.id, u.username, " + NAME.formatted("u") + " AS display_name, u.email, "
-      + "u.phone, u.gender, u.interests, u.source, u.is_active, u.created_at, "
-      + "j.id AS job_id, j.status AS job_status, j.attempts, j.last_step, j.last_error, j.registered_at, j.finished_at, "
+  private static final String CUSTOMER = "SELECT u.id, u.username, " + NAME.formatted("u") + " AS display_name, "
+      + "u.email, u.phone, u.gender, u.interests, u.source, u.is_active, u.created_at, j.id AS job_id, "
+      + "j.status AS job_status, j.attempts, j.last_step, j.last_error, j.registered_at, j.finished_at, "
       + "c.id AS conversation_id, c.status AS conversation_status, c.claimed_at, c.first_consultant_reply_at, "
       + "c.first_customer_message_at, co.id AS consultant_id, " + NAME.formatted("co") + " AS consultant_name, "
       + "n.notified_at, n.escalated_at "
@@ -48,8 +48,8 @@ public final class TimelineQueries {
       + "l.error_message, l.duration_ms, l.created_at FROM mcp_call_logs l "
       + "LEFT JOIN mcp_tool_groups g ON g.id = l.group_id WHERE l.subject_user_id = $1 ORDER BY l.created_at, l.id "
       + "LIMIT 500";
-  private static final String NOTIFICATIONS = "SELECT n.id, n.kind, n.channel, n.created_at, n.delivered_at, n.pushed_at, "
-      + "n.read_at, u.id AS user_id, u.role, " + NAME.formatted("u") + " AS display_name "
+  private static final String NOTIFICATIONS = "SELECT n.id, n.kind, n.channel, n.created_at, n.delivered_at, "
+      + "n.pushed_at, n.read_at, u.id AS user_id, u.role, " + NAME.formatted("u") + " AS display_name "
       + "FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.conversation_id = $1 "
       + "ORDER BY n.created_at, display_name";
   private static final String SEARCH = "SELECT u.id, u.username, " + NAME.formatted("u") + " AS display_name, u.email, "
@@ -73,7 +73,9 @@ public final class TimelineQueries {
    * when it is null.
    */
   public Future<JsonObject> search(String text, int limit, int offset) {
-    String pattern = text == null ? null : "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+    // the text is matched as it is: LIKE's wildcards in it are escaped
+    String pattern = text == null ? null
+        : "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
     return pool.preparedQuery(SEARCH).execute(Tuple.of(pattern, limit, offset)).map(rows -> {
       JsonArray items = new JsonArray();
       long total = 0;
@@ -150,7 +152,8 @@ public final class TimelineQueries {
           .put("config_version", meta.getString("config_version")).put("latency_ms", meta.getValue("latency_ms"))
           .put("fallback_reason", meta.getString("fallback_reason")).put("content", w.getString("content"));
       events.add(event(w.getOffsetDateTime("created_at"), "welcome").put("source", welcome.getString("source"))
-          .put("config_name", welcome.getString("config_name")).put("config_version", welcome.getString("config_version"))
+          .put("config_name", welcome.getString("config_name"))
+          .put("config_version", welcome.getString("config_version"))
           .put("fallback_reason", welcome.getString("fallback_reason")));
     }
 
@@ -195,7 +198,8 @@ public final class TimelineQueries {
         events.add(event(c.getOffsetDateTime("claimed_at"), "claimed").put("consultant", consultant));
       }
       if (c.getOffsetDateTime("first_consultant_reply_at") != null) {
-        events.add(event(c.getOffsetDateTime("first_consultant_reply_at"), "first_reply").put("consultant", consultant));
+        events.add(event(c.getOffsetDateTime("first_consultant_reply_at"), "first_reply")
+            .put("consultant", consultant));
       }
       if (c.getOffsetDateTime("first_customer_message_at") != null) {
         events.add(event(c.getOffsetDateTime("first_customer_message_at"), "customer_message"));

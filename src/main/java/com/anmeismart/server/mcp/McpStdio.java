@@ -67,8 +67,8 @@ public final class McpStdio {
       McpMetrics metrics = new McpMetrics(new SimpleMeterRegistry());
       CallLog callLog = new CallLog(vertx, store, metrics);
       callLog.start();
-      ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, config.timeZone()), new ContextTokens(vertx, box), callLog,
-          metrics);
+      ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, config.timeZone()),
+          new ContextTokens(vertx, box), callLog, metrics);
       vertx.setPeriodic(RELOAD_MS, id -> registry.reload());
       CountDownLatch eof = new CountDownLatch(1);
       StdioServerTransportProvider transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(),
