@@ -12,13 +12,33 @@ const Anmei = (() => {
     const text = await res.text();
     const json = text ? JSON.parse(text) : null;
     if (!res.ok) {
-      const err = new Error((json && json.error && json.error.message) || res.statusText);
+      const e = (json && json.error) || {};
+      // people read message_zh (the API adds it beside the developers' English message); English as a fallback
+      const err = new Error(e.message_zh || e.message || res.statusText);
       err.status = res.status;
-      err.code = json && json.error && json.error.code;
-      err.details = json && json.error && json.error.details;
+      err.code = e.code;
+      err.details = e.details || {};
+      err.detailsZh = e.details_zh || {};
       throw err;
     }
     return json;
+  }
+
+  /** The text to show next to a form field for a 400 validation error: the zh-CN one when the API gave it. */
+  function fieldError(err, field) {
+    if (!err || !err.details) return '';
+    return (err.detailsZh && err.detailsZh[field]) || err.details[field] || '';
+  }
+
+  /** How a person is named on every page: their display name, else full name, else username (never an id). */
+  function displayName(user) {
+    if (!user) return '';
+    return user.display_name || user.full_name || user.username || '';
+  }
+
+  /** A date and time as the clinic reads it (zh-CN, 24 h). */
+  function dateTime(iso) {
+    return iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '';
   }
 
   async function login(usernameOrEmail, password) {
@@ -59,5 +79,5 @@ const Anmei = (() => {
     return iso ? new Date(iso).toLocaleTimeString() : '';
   }
 
-  return { api, login, bridge, el, time };
+  return { api, login, bridge, el, time, fieldError, displayName, dateTime };
 })();

@@ -8,6 +8,7 @@ import com.anmeismart.server.bus.BusCodecs;
 import com.anmeismart.server.config.AppConfig;
 import com.anmeismart.server.config.ConfigLoader;
 import com.anmeismart.server.config.LocalSecrets;
+import com.anmeismart.server.dashboard.LiveCountersVerticle;
 import com.anmeismart.server.db.Database;
 import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.dify.DifyGatewayVerticle;
@@ -127,6 +128,7 @@ public final class App {
     parts.put("LocalAgentVerticle", new Part(() -> new LocalAgentVerticle(context), 1));
     parts.put("DifyGatewayVerticle", new Part(() -> new DifyGatewayVerticle(context), 1));
     parts.put("AutomationVerticle", new Part(() -> new AutomationVerticle(context), 1));
+    parts.put("LiveCountersVerticle", new Part(() -> new LiveCountersVerticle(context), 1));
     parts.put("HttpApiVerticle", new Part(() -> new HttpApiVerticle(context), context.config().httpInstances()));
     parts.put("ManagementVerticle", new Part(() -> new ManagementVerticle(context), 1));
     Future<Void> chain = Future.succeededFuture();

@@ -56,6 +56,12 @@ public final class Access {
     return Actor.user(userId(ctx), username == null ? null : username.toString());
   }
 
+  /** The caller's username as the token names it (for logs such as the MCP call log), or {@code unknown}. */
+  public static String username(RoutingContext ctx) {
+    Object name = ctx.user() == null ? null : ctx.user().get("username");
+    return name == null ? "unknown" : name.toString();
+  }
+
   public static String role(RoutingContext ctx) {
     Object role = ctx.user() == null ? null : ctx.user().get("role");
     return role == null ? "" : role.toString();

@@ -8,6 +8,9 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Set;
 import java.util.UUID;
 
@@ -15,7 +18,12 @@ import java.util.UUID;
 final class AutomationAdminApi {
 
   private static final JsonBodies SETTINGS = JsonBodies.schema("automation-settings");
+  private static final JsonBodies RETRY = JsonBodies.schema("jobs-retry");
   private static final Set<String> STATUSES = Set.of("pending", "running", "failed", "dead", "succeeded", "skipped");
+  private static final Set<String> STEPS = Set.of("conversation_created", "welcome_generated", "welcome_sent",
+      "consultants_notified");
+  /** Jobs per statement of a batch retry. */
+  static final int RETRY_BATCH = 500;
 
   private final SettingsStore settings;
   private final JobStore jobs;
@@ -53,12 +61,45 @@ final class AutomationAdminApi {
             ? ApiException.invalid(e.fields()) : t));
   }
 
-  /** GET …/jobs?status=&limit=&offset= → newest activity first. */
+  /**
+   * GET …/jobs?status=&step=&error_contains=&from=&to=&limit=&offset= → newest activity first; {@code step} is the
+   * step a job last failed at, {@code from}/{@code to} bound its last change (ISO-8601 instants).
+   */
   void listJobs(RoutingContext ctx) {
-    String status = Params.oneOf(ctx, "status", STATUSES);
+    JobStore.Filter filter = new JobStore.Filter(Params.oneOf(ctx, "status", STATUSES),
+        Params.oneOf(ctx, "step", STEPS), Params.text(ctx, "error_contains", 200), Params.instant(ctx, "from"),
+        Params.instant(ctx, "to"));
     int limit = Params.integer(ctx, "limit", 50, 1, 200);
     int offset = Params.integer(ctx, "offset", 0, 0, 1_000_000);
-    jobs.list(status, limit, offset).onSuccess(page -> Responses.json(ctx, 200, page)).onFailure(ctx::fail);
+    jobs.list(filter, limit, offset).onSuccess(page -> Responses.json(ctx, 200, page)).onFailure(ctx::fail);
+  }
+
+  /**
+   * POST …/jobs/retry {status?, step?, error_contains?, from?, to?} → {retried: n}: every failed or dead job the
+   * filter matches is due again now, in batches of {@value #RETRY_BATCH}; running and finished jobs never are.
+   */
+  void retryJobs(RoutingContext ctx) {
+    JsonObject body = RETRY.validBody(ctx);
+    JobStore.Filter filter = new JobStore.Filter(body.getString("status"), body.getString("step"),
+        body.getString("error_contains"), instant(body, "from"), instant(body, "to"));
+    jobs.retryMatching(filter, RETRY_BATCH)
+        .onSuccess(n -> {
+          if (n > 0) {
+            bus.publish(Addresses.AUTOMATION_WAKE, null);
+          }
+          Responses.json(ctx, 200, new JsonObject().put("retried", n));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** The schema checked the date-time format; anything java.time still can't read is a 400 too, never a 500. */
+  private static Instant instant(JsonObject body, String field) {
+    String iso = body.getString(field);
+    try {
+      return iso == null ? null : OffsetDateTime.parse(iso).toInstant();
+    } catch (DateTimeParseException e) {
+      throw ApiException.invalid(new JsonObject().put(field, "must be an ISO-8601 instant, e.g. 2026-12-01T00:00:00Z"));
+    }
   }
 
   /** GET …/jobs/{id} → the job and its step log. */

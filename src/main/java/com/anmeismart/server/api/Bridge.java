@@ -28,7 +28,8 @@ import java.util.UUID;
  * The SockJS event-bus bridge on {@code /eventbus} (SPEC §7), least privilege. Every register (and send) frame must
  * carry {@code Authorization: Bearer <jwt>} in its headers; the token is verified here, per frame, and the address
  * must be the caller's own: a consultant {@code client.consultant.<own id>} and {@code client.consultants}, a
- * customer {@code client.conversation.<a conversation they own>}, an admin {@code client.admins}. Nothing is
+ * customer {@code client.conversation.<a conversation they own>}, an admin or operator {@code client.admins} (the
+ * console's alerts and counters; the account must still be active with that role). Nothing is
  * permitted inbound: pages act through the REST API. A refused frame gets the bridge's {@code err} frame
  * ({@code rejected}, or {@code access_denied} for an address outside the permitted patterns) and the socket stays
  * open, so a page can log in again and retry.
@@ -80,9 +81,11 @@ final class Bridge {
     switch (event.type()) {
       case REGISTER -> register(event);
       case REGISTERED -> {
-        // the consumer exists now: tell the consultant's pages that this socket counts as online (presence)
+        // the consumer exists now: tell the consultant's pages that this socket counts as online (and the console
+        // pages that they are listening; a presence notice is all the others on client.admins get of it)
         String address = event.getRawMessage().getString("address");
-        if (isOwn(event.socket(), address) && address.startsWith(Addresses.CLIENT_CONSULTANT_PREFIX)) {
+        if (isOwn(event.socket(), address) && (address.startsWith(Addresses.CLIENT_CONSULTANT_PREFIX)
+            || address.equals(Addresses.CLIENT_ADMINS))) {
           new ClientEvent.Presence(true).publish(vertx.eventBus(), address);
         }
         event.complete(true);
@@ -114,8 +117,9 @@ final class Bridge {
           if (Roles.CONSULTANT.equals(c.role()) && address.equals(Addresses.CLIENT_CONSULTANTS)) {
             return Future.succeededFuture(true);
           }
-          if (Roles.ADMIN.equals(c.role()) && address.equals(Addresses.CLIENT_ADMINS)) {
-            return connect(socket, address, c, Roles.ADMIN);
+          if ((Roles.ADMIN.equals(c.role()) || Roles.OPERATOR.equals(c.role()))
+              && address.equals(Addresses.CLIENT_ADMINS)) {
+            return connect(socket, address, c, c.role()); // the console's live alerts and counters
           }
           if (Roles.CUSTOMER.equals(c.role()) && address.startsWith(Addresses.CLIENT_CONVERSATION_PREFIX)) {
             UUID conversation = uuid(address.substring(Addresses.CLIENT_CONVERSATION_PREFIX.length()));

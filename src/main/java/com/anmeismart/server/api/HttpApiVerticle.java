@@ -13,6 +13,9 @@ import com.anmeismart.server.mcp.McpKeys;
 import com.anmeismart.server.mcp.McpStore;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.chat.ConversationStore;
+import com.anmeismart.server.dashboard.DashboardQueries;
+import com.anmeismart.server.dashboard.OnboardingFacts;
+import com.anmeismart.server.dashboard.TimelineQueries;
 import com.anmeismart.server.notify.Inbox;
 import com.anmeismart.server.notify.Presence;
 import com.anmeismart.server.notify.PushStore;
@@ -31,8 +34,8 @@ import java.util.UUID;
 
 /**
  * The REST API on {@code HTTP_PORT} ({@code /api/v1}), the SockJS event-bus bridge ({@code /eventbus}) and the pages
- * ({@code /consultant/}, {@code /customer/}, from the classpath {@code webroot}). Handlers live in one class per
- * resource; this verticle is the route table, the body limit, authentication and the error mapper.
+ * ({@code /consultant/}, {@code /customer/}, {@code /admin/}, from the classpath {@code webroot}). Handlers live in
+ * one class per resource; this verticle is the route table, the body limit, authentication and the error mapper.
  */
 public final class HttpApiVerticle extends VerticleBase {
 
@@ -63,6 +66,10 @@ public final class HttpApiVerticle extends VerticleBase {
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus());
+    DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool), new DashboardQueries(pool),
+        new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(),
+        app.config().timeZone());
+    McpCallsApi mcpCalls = new McpCallsApi(new McpStore(pool), vertx.eventBus());
     ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), vertx.eventBus());
     int presenceTtl = app.config().presenceTtlSeconds();
     NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),
@@ -82,35 +89,46 @@ public final class HttpApiVerticle extends VerticleBase {
     api.post("/auth/login").consumes(JSON).handler(loginLimit).handler(auth::login);
     api.get("/auth/me").handler(jwt).handler(auth::me);
 
+    // Admins and operators (SPEC §3: an operator sees what an admin sees and may retry jobs; never a key). These come
+    // before the admin-only guards below, which keep every other route under /admin, /mcp and /dify for admins.
+    var console = Access.roles(Set.of(Roles.ADMIN, Roles.OPERATOR));
+    String ra = "/admin/registration-automation";
+    api.get(ra + "/settings").handler(jwt).handler(console).handler(automation::getSettings);
+    api.get(ra + "/jobs").handler(jwt).handler(console).handler(automation::listJobs);
+    api.get(ra + "/jobs/:id").handler(jwt).handler(console).handler(automation::getJob);
+    api.post(ra + "/jobs/retry").consumes(JSON).handler(jwt).handler(console).handler(automation::retryJobs);
+    api.post(ra + "/jobs/:id/retry").handler(jwt).handler(console).handler(automation::retryJob);
+    api.get(ra + "/dashboard").handler(jwt).handler(console).handler(dashboard::dashboard);
+    api.get(ra + "/customers").handler(jwt).handler(console).handler(dashboard::customers);
+    api.get(ra + "/customers/:user_id/timeline").handler(jwt).handler(console).handler(dashboard::timeline);
+    api.get("/admin/mcp/metrics").handler(jwt).handler(console).handler(mcp::metrics);
+    api.get("/admin/mcp/calls").handler(jwt).handler(console).handler(mcpCalls::calls);
+    api.get("/mcp/groups").handler(jwt).handler(console).handler(mcp::listGroups);
+    api.get("/mcp/tools").handler(jwt).handler(console).handler(mcp::listTools);
+    api.get("/dify/configs").handler(jwt).handler(console).handler(dify::list);
+    api.get("/dify/configs/:id/health").handler(jwt).handler(console).handler(dify::health);
+
     api.route("/admin/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));
     api.get("/admin/users").handler(adminUsers::list);
     api.post("/admin/users").consumes(JSON).handler(adminUsers::create);
     api.put("/admin/users/:id").consumes(JSON).handler(adminUsers::update);
-    api.get("/admin/registration-automation/settings").handler(automation::getSettings);
-    api.put("/admin/registration-automation/settings").consumes(JSON).handler(automation::putSettings);
-    api.get("/admin/registration-automation/jobs").handler(automation::listJobs);
-    api.get("/admin/registration-automation/jobs/:id").handler(automation::getJob);
-    api.post("/admin/registration-automation/jobs/:id/retry").handler(automation::retryJob);
-    api.get("/admin/mcp/metrics").handler(mcp::metrics);
+    api.put(ra + "/settings").consumes(JSON).handler(automation::putSettings);
+    api.post("/admin/mcp/tools/:id/test").consumes(JSON).handler(mcpCalls::testCall);
     // admins only, whoever else /admin/* lets in: the audit shows every change (SPEC §3: not operators)
     api.get("/admin/audit").handler(Access.roles(Set.of(Roles.ADMIN))).handler(audit::list);
 
     api.route("/mcp/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));
-    api.get("/mcp/groups").handler(mcp::listGroups);
     api.post("/mcp/groups").consumes(JSON).handler(mcp::createGroup);
     api.put("/mcp/groups/:id").consumes(JSON).handler(mcp::updateGroup);
     api.delete("/mcp/groups/:id").handler(mcp::deleteGroup);
     api.get("/mcp/groups/:id/api-key").handler(mcp::viewKey);
     api.post("/mcp/groups/:id/regenerate-key").handler(mcp::rotateKey);
-    api.get("/mcp/tools").handler(mcp::listTools);
     api.put("/mcp/tools/:id").consumes(JSON).handler(mcp::updateTool);
 
     api.route("/dify/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));
-    api.get("/dify/configs").handler(dify::list);
     api.post("/dify/configs").consumes(JSON).handler(dify::create);
     api.put("/dify/configs/:id").consumes(JSON).handler(dify::update);
     api.delete("/dify/configs/:id").handler(dify::delete);
-    api.get("/dify/configs/:id/health").handler(dify::health);
 
     api.get("/conversations").handler(jwt).handler(conversations::list);
     api.get("/conversations/:id/messages").handler(jwt).handler(conversations::messages);
@@ -127,9 +145,9 @@ public final class HttpApiVerticle extends VerticleBase {
     Router root = Router.router(vertx);
     root.route("/api/v1/*").subRouter(api);
     root.route("/eventbus/*").subRouter(bridge.router());
-    root.getWithRegex("/(consultant|customer)").handler(ctx -> ctx.redirect(ctx.request().path() + "/"));
+    root.getWithRegex("/(consultant|customer|admin)").handler(ctx -> ctx.redirect(ctx.request().path() + "/"));
     // only these folders: any other path keeps the API's 404/405 error shape (StaticHandler strips the route prefix)
-    for (String folder : new String[] {"consultant", "customer", "common", "vendor"}) {
+    for (String folder : new String[] {"consultant", "customer", "admin", "common", "vendor"}) {
       root.get("/" + folder + "/*").handler(StaticHandler.create("webroot/" + folder).setCachingEnabled(false));
     }
     // keeps this instance's bridge sockets counted as online (rows of a dead node expire after the TTL)

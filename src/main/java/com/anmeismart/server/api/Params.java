@@ -3,6 +3,9 @@ package com.anmeismart.server.api;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Set;
 import java.util.UUID;
 
@@ -74,6 +77,31 @@ final class Params {
       return s;
     }
     throw bad(name, "must be one of " + allowed.stream().sorted().toList());
+  }
+
+  /** A text of at most {@code max} characters, or null when absent or blank. */
+  static String text(RoutingContext ctx, String name, int max) {
+    String s = ctx.queryParams().get(name);
+    if (s == null || s.isBlank()) {
+      return null;
+    }
+    if (s.length() > max) {
+      throw bad(name, "must be at most " + max + " characters");
+    }
+    return s.strip();
+  }
+
+  /** An ISO-8601 instant with its offset ({@code 2026-12-01T00:00:00Z}, {@code …+08:00}), or null when absent. */
+  static Instant instant(RoutingContext ctx, String name) {
+    String s = ctx.queryParams().get(name);
+    if (s == null || s.isEmpty()) {
+      return null;
+    }
+    try {
+      return OffsetDateTime.parse(s).toInstant();
+    } catch (DateTimeParseException e) {
+      throw bad(name, "must be an ISO-8601 instant, e.g. 2026-12-01T00:00:00Z");
+    }
   }
 
   private static ApiException bad(String name, String message) {

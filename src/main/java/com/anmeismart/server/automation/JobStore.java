@@ -15,6 +15,8 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -131,12 +133,33 @@ public final class JobStore {
       + "last_error = NULL, finished_at = NULL, updated_at = now() WHERE id = $1 AND status IN ('failed', 'dead') "
       + "RETURNING id";
 
-  private static final String JOB_COLUMNS = "j.id, j.user_id, u.username, j.status, j.attempts, j.next_run_at, "
+  /** The step a job last failed at: its newest failed step-log row. */
+  private static final String FAILED_STEP = "(SELECT s.step FROM automation_job_steps s WHERE s.job_id = j.id "
+      + "AND NOT s.success ORDER BY s.id DESC LIMIT 1)";
+  private static final String JOB_COLUMNS = "j.id, j.user_id, u.username, coalesce(nullif(u.full_name, ''), u.username) "
+      + "AS display_name, j.status, j.attempts, j.next_run_at, "
       + "j.conversation_id, j.welcome_message_id, j.welcome, j.notify_result, j.last_step, j.last_error, j.registered_at, "
-      + "j.created_at, j.updated_at, j.finished_at";
+      + "j.created_at, j.updated_at, j.finished_at, " + FAILED_STEP + " AS failed_step";
+  /**
+   * The filter of the jobs list and of the batch retry: $1 status, $2 the step it failed at, $3 text in its error
+   * (any case), $4/$5 when it last changed (from inclusive, to exclusive); null matches anything.
+   */
+  private static final String MATCHING = "($1::text IS NULL OR j.status = $1) "
+      + "AND ($2::text IS NULL OR " + FAILED_STEP + " = $2) "
+      + "AND ($3::text IS NULL OR strpos(lower(j.last_error), lower($3)) > 0) "
+      + "AND ($4::timestamptz IS NULL OR j.updated_at >= $4) AND ($5::timestamptz IS NULL OR j.updated_at < $5)";
   private static final String LIST = "SELECT " + JOB_COLUMNS + ", count(*) OVER () AS total FROM automation_jobs j "
-      + "JOIN users u ON u.id = j.user_id WHERE ($1::text IS NULL OR j.status = $1) "
-      + "ORDER BY j.updated_at DESC, j.id LIMIT $2 OFFSET $3";
+      + "JOIN users u ON u.id = j.user_id WHERE " + MATCHING + " ORDER BY j.updated_at DESC, j.id LIMIT $6 OFFSET $7";
+  /**
+   * One batch of a retry by filter: failed or dead jobs only (never a running, pending or finished one), changed
+   * before $6 (the request's start, so a job this retry already restarted is not taken again if it fails again
+   * meanwhile), at most $7 rows, locked rows skipped (an engine or another retry has them).
+   */
+  private static final String RETRY_MATCHING = "WITH due AS (SELECT j.id FROM automation_jobs j "
+      + "WHERE j.status IN ('failed', 'dead') AND " + MATCHING + " AND j.updated_at <= $6 "
+      + "ORDER BY j.updated_at, j.id LIMIT $7 FOR UPDATE SKIP LOCKED) "
+      + "UPDATE automation_jobs j SET status = 'pending', attempts = 0, next_run_at = now(), last_error = NULL, "
+      + "finished_at = NULL, updated_at = now() FROM due WHERE j.id = due.id RETURNING j.id";
   private static final String GET = "SELECT " + JOB_COLUMNS + " FROM automation_jobs j JOIN users u ON u.id = j.user_id "
       + "WHERE j.id = $1";
   private static final String STEPS = "SELECT step, attempt, success, duration_ms, error, detail, created_at "
@@ -260,8 +283,36 @@ public final class JobStore {
     }));
   }
 
-  public Future<JsonObject> list(String status, int limit, int offset) {
-    return pool.preparedQuery(LIST).execute(Tuple.of(status, limit, offset)).map(rows -> {
+  /** Which jobs: null fields match anything; {@code from} inclusive, {@code to} exclusive (last change). */
+  public record Filter(String status, String step, String errorContains, Instant from, Instant to) {
+
+    private Tuple tuple() {
+      return Tuple.of(status, step, errorContains, at(from), at(to));
+    }
+
+    private static OffsetDateTime at(Instant i) {
+      return i == null ? null : i.atOffset(ZoneOffset.UTC);
+    }
+  }
+
+  /**
+   * Retries every failed or dead job the filter matches, {@code batch} rows per statement (each its own short
+   * transaction, so a large retry never holds many locks for long). Jobs running, pending, succeeded or skipped are
+   * never touched. Returns how many were retried.
+   */
+  public Future<Integer> retryMatching(Filter filter, int batch) {
+    OffsetDateTime cutoff = OffsetDateTime.now(ZoneOffset.UTC);
+    return retryBatches(filter.tuple().addOffsetDateTime(cutoff).addInteger(batch), batch, 0);
+  }
+
+  private Future<Integer> retryBatches(Tuple params, int batch, int done) {
+    return pool.preparedQuery(RETRY_MATCHING).execute(params).compose(rows -> rows.rowCount() < batch
+        ? Future.succeededFuture(done + rows.rowCount())
+        : retryBatches(params, batch, done + rows.rowCount()));
+  }
+
+  public Future<JsonObject> list(Filter filter, int limit, int offset) {
+    return pool.preparedQuery(LIST).execute(filter.tuple().addInteger(limit).addInteger(offset)).map(rows -> {
       JsonArray items = new JsonArray();
       long total = 0;
       for (Row r : rows) {
@@ -312,6 +363,7 @@ public final class JobStore {
         .put("id", r.getUUID("id").toString())
         .put("user_id", r.getUUID("user_id").toString())
         .put("username", r.getString("username"))
+        .put("display_name", r.getString("display_name"))
         .put("status", r.getString("status"))
         .put("attempts", r.getInteger("attempts"))
         .put("next_run_at", iso(r, "next_run_at"))
@@ -321,6 +373,7 @@ public final class JobStore {
         .put("notify_result", r.getValue("notify_result"))
         .put("last_step", r.getString("last_step"))
         .put("last_error", r.getString("last_error"))
+        .put("failed_step", r.getString("failed_step"))
         .put("registered_at", iso(r, "registered_at"))
         .put("created_at", iso(r, "created_at"))
         .put("updated_at", iso(r, "updated_at"))

@@ -44,6 +44,8 @@ public final class Addresses {
   public static final String MCP_CONFIG_SYNC = "mcp.config.sync";
   /** Request, no body → reply {@code {groups, sessions}}: the MCP server is up (readiness). */
   public static final String MCP_STATUS = "mcp.status";
+  /** Request {@link ToolTestRequest} → reply {@link ToolTestResult}: an administrator's test call of a tool. */
+  public static final String MCP_TOOL_TEST = "mcp.tool.test";
 
   /** Broadcast to every consultant page (e.g. "claimed"). */
   public static final String CLIENT_CONSULTANTS = "client.consultants";

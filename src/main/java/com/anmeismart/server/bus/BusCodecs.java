@@ -20,7 +20,9 @@ public final class BusCodecs {
         new RecordCodec<>(NotifyResult.class, NotifyResult::toJson, NotifyResult::fromJson),
         new RecordCodec<>(AdminAlert.class, AdminAlert::toJson, AdminAlert::fromJson),
         new RecordCodec<>(ChatRequest.class, ChatRequest::toJson, ChatRequest::fromJson),
-        new RecordCodec<>(ChatResult.class, ChatResult::toJson, ChatResult::fromJson));
+        new RecordCodec<>(ChatResult.class, ChatResult::toJson, ChatResult::fromJson),
+        new RecordCodec<>(ToolTestRequest.class, ToolTestRequest::toJson, ToolTestRequest::fromJson),
+        new RecordCodec<>(ToolTestResult.class, ToolTestResult::toJson, ToolTestResult::fromJson));
   }
 
   public static void register(Vertx vertx) {

@@ -6,7 +6,8 @@ import io.vertx.core.json.JsonObject;
  * The welcome text and where it came from.
  *
  * @param source         {@code dify}, {@code local-agent} or {@code fallback}
- * @param configId       the Dify config used (or {@code local-agent}), null for the template
+ * @param configId       the Dify config used (or {@code local-agent}); with a fallback the one that was tried, null
+ *                       when none was (the agent is switched off, or no config could be chosen)
  * @param configVersion  that config's version, or null
  * @param latencyMs      time spent producing the text
  * @param fallbackReason why the template was used (or why an agent's text was cut), or null
@@ -21,7 +22,13 @@ public record WelcomeResult(String content, String source, String configId, Stri
   public static final String SOURCE_FALLBACK = "fallback";
 
   public static WelcomeResult fallback(String content, long latencyMs, String reason) {
-    return new WelcomeResult(content, SOURCE_FALLBACK, null, null, latencyMs, reason, false);
+    return fallback(content, latencyMs, reason, null, null);
+  }
+
+  /** The template, after the agent of {@code configId} (and version) was tried and could not answer. */
+  public static WelcomeResult fallback(String content, long latencyMs, String reason, String configId,
+                                       String configVersion) {
+    return new WelcomeResult(content, SOURCE_FALLBACK, configId, configVersion, latencyMs, reason, false);
   }
 
   /** The message metadata stored with the welcome. */

@@ -40,13 +40,21 @@ public final class ConversationStore {
   private static final String OWNS = "SELECT 1 FROM conversations WHERE id = $1 AND customer_id = $2";
   private static final String MESSAGES = "SELECT " + MESSAGE_COLUMNS + " FROM messages WHERE conversation_id = $1 "
       + "AND seq > $2 ORDER BY seq LIMIT $3";
-  /** Inserts only while the sender still may write (customer owner, or the claiming consultant). */
+  /**
+   * Inserts only while the sender still may write (customer owner, or the claiming consultant), and records the
+   * conversation's first consultant reply and first customer message (the dashboard's response times) with it.
+   */
   private static final String SEND = "WITH ok AS (SELECT id FROM conversations WHERE id = $1 AND status <> 'closed' "
       + "  AND (customer_id = $2 OR consultant_id = $2)), "
       + "ins AS (INSERT INTO messages (conversation_id, sender_id, sender_type, kind, content) "
       + "  SELECT id, $2, $3, 'text', $4 FROM ok "
       + "  RETURNING " + MESSAGE_COLUMNS + "), "
-      + "touch AS (UPDATE conversations SET updated_at = now() WHERE id IN (SELECT conversation_id FROM ins)) "
+      + "touch AS (UPDATE conversations SET updated_at = now(), "
+      + "  first_consultant_reply_at = CASE WHEN $3 = 'consultant' THEN coalesce(first_consultant_reply_at, now()) "
+      + "    ELSE first_consultant_reply_at END, "
+      + "  first_customer_message_at = CASE WHEN $3 = 'customer' THEN coalesce(first_customer_message_at, now()) "
+      + "    ELSE first_customer_message_at END "
+      + "  WHERE id IN (SELECT conversation_id FROM ins)) "
       + "SELECT * FROM ins";
   private static final String CLAIM = "UPDATE conversations SET status = 'claimed', consultant_id = $2, "
       + "claimed_at = now(), is_ai_controlled = false, updated_at = now() WHERE id = $1 AND status = 'open' "

@@ -3,6 +3,9 @@ package com.anmeismart.server.config;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +46,9 @@ public record AppConfig(
     int presenceTtlSeconds,
     int escalationCheckMs,
     int pushTimeoutMs,
-    String vapidSubject) {
+    String vapidSubject,
+    ZoneId timeZone,
+    int consoleCountersMs) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -53,7 +58,8 @@ public record AppConfig(
       "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
-      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT");
+      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
+      "CONSOLE_COUNTERS_MS");
 
 
   /**
@@ -94,7 +100,9 @@ public record AppConfig(
         integer(json, "PRESENCE_TTL_SECONDS", 60, 3, 3_600, problems),
         integer(json, "ESCALATION_CHECK_MS", 30_000, 50, 3_600_000, problems),
         integer(json, "PUSH_TIMEOUT_MS", 10_000, 100, 120_000, problems),
-        string(json, "VAPID_SUBJECT", null));
+        string(json, "VAPID_SUBJECT", null),
+        zone(json, "TIME_ZONE", "Asia/Shanghai", problems),
+        integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems));
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
@@ -117,7 +125,8 @@ public record AppConfig(
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
-        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject);
+        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
+        timeZone, consoleCountersMs);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -153,6 +162,8 @@ public record AppConfig(
     m.put("ESCALATION_CHECK_MS", escalationCheckMs);
     m.put("PUSH_TIMEOUT_MS", pushTimeoutMs);
     m.put("VAPID_SUBJECT", vapidSubject);
+    m.put("TIME_ZONE", timeZone.getId());
+    m.put("CONSOLE_COUNTERS_MS", consoleCountersMs);
     return m;
   }
 
@@ -189,6 +200,25 @@ public record AppConfig(
     }
     String s = v.toString().trim();
     return s.isEmpty() ? def : s;
+  }
+
+  /**
+   * The clinic's zone, a region name of the IANA database (what both Java and PostgreSQL read the same way). Fixed
+   * offsets such as {@code +08:00} or {@code UTC+8} are refused: PostgreSQL reads a bare offset in POSIX style, with
+   * the sign inverted, so the dashboard's days would be 16 hours off.
+   */
+  private static ZoneId zone(JsonObject json, String key, String def, List<String> problems) {
+    String s = string(json, key, def);
+    try {
+      ZoneId zone = ZoneId.of(s);
+      if (!(zone instanceof ZoneOffset) && s.matches("[A-Za-z_]+(/[A-Za-z0-9_+-]+)*")) {
+        return zone;
+      }
+    } catch (DateTimeException e) {
+      // reported below
+    }
+    problems.add(key + " must be a time zone name such as Asia/Shanghai (was '" + s + "')");
+    return ZoneId.of(def);
   }
 
   private static int port(JsonObject json, String key, int def, List<String> problems) {

@@ -80,12 +80,16 @@ public final class DifyGatewayVerticle extends VerticleBase {
       msg.reply(WelcomeResult.fallback(req.template(), 0, "agent_disabled"));
       return;
     }
+    // the config that was tried: a fallback names it too, so each A/B variant's fallback rate can be counted
+    String[] tried = new String[2];
     configs()
         .compose(configs -> chooser.choose(req.userId(), WELCOME, configs))
         .compose(chosen -> users.welcomeProfile(req.userId()).compose(profile -> {
           DifyConfig config = chosen.orElseGet(this::localAgent);
           String source = chosen.isPresent() ? WelcomeResult.SOURCE_DIFY : WelcomeResult.SOURCE_LOCAL_AGENT;
           String configId = chosen.isPresent() ? config.id().toString() : DifyConfig.LOCAL_AGENT_ID;
+          tried[0] = configId;
+          tried[1] = config.version();
           String token = contextTokens.issue(req.userId(), ContextTokens.DEFAULT_TTL);
           return breaker(configId, config.name())
               .<WelcomeCall.Answer>execute(() -> new WelcomeCall(vertx, client, metrics, config, req, profile, token).run())
@@ -105,7 +109,8 @@ public final class DifyGatewayVerticle extends VerticleBase {
           metrics.fallback(reason);
           LOG.warn("Dify Agent不可用，使用默认欢迎消息 (agent unavailable, template used): user_id={}, job_id={}, "
               + "reason={}", req.userId(), req.jobId(), reason);
-          return Future.succeededFuture(WelcomeResult.fallback(req.template(), System.currentTimeMillis() - t0, reason));
+          return Future.succeededFuture(WelcomeResult.fallback(req.template(), System.currentTimeMillis() - t0, reason,
+              tried[0], tried[1]));
         })
         .onSuccess(msg::reply);
   }

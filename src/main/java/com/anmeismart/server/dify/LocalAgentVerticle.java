@@ -189,7 +189,7 @@ public final class LocalAgentVerticle extends VerticleBase {
     }
 
     private void writeAnswer(JsonObject profile, JsonObject service) {
-      for (String sentence : WelcomeWriter.write(profile, service, ZonedDateTime.now())) {
+      for (String sentence : WelcomeWriter.write(profile, service, ZonedDateTime.now(app.config().timeZone()))) {
         if (stopped.remove(taskId)) {
           res.end();
           return;

@@ -4,7 +4,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.LocalTime;
-import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +16,6 @@ import java.util.Map;
  */
 final class WelcomeWriter {
 
-  static final ZoneId CLINIC_ZONE = ZoneId.of("Asia/Shanghai");
-
   private static final Map<String, String> SOURCES = Map.of(
       "wechat", "微信", "web", "官网", "website", "官网", "app", "App", "douyin", "抖音",
       "xiaohongshu", "小红书", "referral", "朋友推荐", "weibo", "微博");
@@ -26,11 +23,15 @@ final class WelcomeWriter {
   private WelcomeWriter() {
   }
 
-  /** The welcome, in sentences (the agent streams it sentence by sentence). */
+  /**
+   * The welcome, in sentences (the agent streams it sentence by sentence).
+   *
+   * @param now the time in the clinic's zone ({@code TIME_ZONE}): the greeting follows its hour
+   */
   static List<String> write(JsonObject profile, JsonObject service, ZonedDateTime now) {
     List<String> out = new ArrayList<>();
     String name = firstNonBlank(profile.getString("full_name"), profile.getString("username"), "您");
-    out.add(greeting(now.withZoneSameInstant(CLINIC_ZONE).toLocalTime()) + "，" + name + "！欢迎来到安美智享 🌸\n");
+    out.add(greeting(now.toLocalTime()) + "，" + name + "！欢迎来到安美智享 🌸\n");
     out.add("我是您的专属AI咨询助手，很高兴认识您。");
     List<String> interests = strings(profile.getValue("interests"));
     if (!interests.isEmpty()) {

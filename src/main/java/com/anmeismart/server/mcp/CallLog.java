@@ -46,7 +46,7 @@ final class CallLog {
   }
 
   private record Entry(String tool, UUID groupId, String caller, String request, String response, boolean success,
-                       String error, int durationMs) {
+                       String error, int durationMs, UUID subjectUserId) {
   }
 
   private final Vertx vertx;
@@ -71,16 +71,17 @@ final class CallLog {
   /**
    * @param request  the arguments (any context token already removed)
    * @param response the result text, or null
+   * @param subject  the user of the call's (verified) context token: the customer it was made for, or null
    */
   void add(String tool, UUID groupId, String caller, JsonObject request, String response, boolean success,
-           String error, long durationMs) {
+           String error, long durationMs, UUID subject) {
     if (queued.incrementAndGet() > MAX_QUEUED) {
       queued.decrementAndGet();
       metrics.callLogDropped("queue_full", 1);
       return;
     }
     queue.add(new Entry(tool, groupId, caller, request == null ? null : requestJson(request), responseJson(response),
-        success, error, (int) Math.min(Integer.MAX_VALUE, durationMs)));
+        success, error, (int) Math.min(Integer.MAX_VALUE, durationMs), subject));
   }
 
   /**
@@ -236,6 +237,7 @@ final class CallLog {
     Boolean[] successes = new Boolean[n];
     String[] errors = new String[n];
     Integer[] durations = new Integer[n];
+    UUID[] subjects = new UUID[n];
     for (int i = 0; i < n; i++) {
       Entry x = batch.get(i);
       tools[i] = cleanText(cut(x.tool(), MAX_NAME_CHARS));
@@ -246,8 +248,9 @@ final class CallLog {
       successes[i] = x.success();
       errors[i] = cleanText(cut(x.error(), MAX_ERROR_CHARS));
       durations[i] = x.durationMs();
+      subjects[i] = x.subjectUserId();
     }
-    return Tuple.of(tools, groups, callers, requests, responses, successes, errors, durations);
+    return Tuple.of(tools, groups, callers, requests, responses, successes, errors, durations, subjects);
   }
 
   /** Stops the timer and writes what is queued. */

@@ -68,7 +68,7 @@ public final class McpStdio {
       McpMetrics metrics = new McpMetrics(new SimpleMeterRegistry());
       CallLog callLog = new CallLog(vertx, store::insertCallLogs, metrics);
       callLog.start();
-      ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, vertx.eventBus(), box),
+      ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, vertx.eventBus(), box, config.timeZone()),
           new ContextTokens(vertx, box), callLog, metrics);
       vertx.setPeriodic(RELOAD_MS, id -> registry.reload());
       CountDownLatch eof = new CountDownLatch(1);

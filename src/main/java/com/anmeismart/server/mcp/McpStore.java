@@ -75,11 +75,25 @@ public final class McpStore {
       + "t.description, t.config_data FROM mcp_tools t JOIN mcp_tool_groups g ON g.id = t.group_id ORDER BY 1, 2";
   private static final String CALL_FIGURES = "SELECT count(*) AS calls, count(*) FILTER (WHERE NOT success) AS errors "
       + "FROM mcp_call_logs WHERE created_at > now() - make_interval(hours => $1)";
+  /**
+   * Upper bounds (ms) of the duration buckets of {@code mcp_call_stats}: bucket {@code i} (PostgreSQL's
+   * {@code width_bucket}) holds durations from bound {@code i} (0 for the first) up to bound {@code i + 1}; the
+   * last one everything from 120 s. Fixed: the stored rows are counted with them (V9 writes the same array).
+   */
+  public static final int[] DURATION_BOUNDS_MS = {1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750,
+      1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 60000, 120000};
   /** One statement per batch: arrays unnested into rows (far cheaper for PostgreSQL than one INSERT per row). */
-  private static final String INSERT_CALL_LOGS = "INSERT INTO mcp_call_logs (tool_name, group_id, caller_app_id, "
-      + "request_data, response_data, success, error_message, duration_ms) SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d "
-      + "FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::int4[]) "
-      + "AS x (t, g, c, r, s, ok, e, d)";
+  private static final String INSERT_CALL_LOGS = "WITH x AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], "
+      + "$4::text[], $5::text[], $6::bool[], $7::text[], $8::int4[], $9::uuid[]) AS x (t, g, c, r, s, ok, e, d, u)), "
+      + "logged AS (INSERT INTO mcp_call_logs (tool_name, group_id, caller_app_id, request_data, response_data, "
+      + "success, error_message, duration_ms, subject_user_id) SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d, u FROM x) "
+      // the dashboard's rollup, with the rows it counts; ordered, so two nodes' batches lock its rows in one order
+      + "INSERT INTO mcp_call_stats AS st (slice, tool_name, le, calls, errors) "
+      + "SELECT date_bin('15 minutes', now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'), t, "
+      + "width_bucket(coalesce(d, 0), '" + bounds() + "'::int[]), count(*), count(*) FILTER (WHERE NOT ok) "
+      + "FROM x GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 "
+      + "ON CONFLICT (slice, tool_name, le) DO UPDATE SET calls = st.calls + EXCLUDED.calls, "
+      + "errors = st.errors + EXCLUDED.errors";
   private static final String METRICS = "SELECT tool_name, count(*) AS calls, count(*) FILTER (WHERE NOT success) "
       + "AS errors, avg(duration_ms)::float8 AS avg_ms, "
       + "percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p50_ms, "
@@ -88,6 +102,16 @@ public final class McpStore {
       + "FROM mcp_call_logs WHERE created_at > now() - make_interval(hours => $1) GROUP BY tool_name ORDER BY tool_name";
 
   private static final long SYNC_TIMEOUT_MS = 5_000;
+
+  /** The call log, newest first, by the console's filters; a cursor on the id pages it. */
+  private static final String CALLS = "SELECT l.id, l.tool_name, l.group_id, g.name AS group_name, l.caller_app_id, "
+      + "l.subject_user_id, coalesce(nullif(u.full_name, ''), u.username) AS subject_name, l.request_data, "
+      + "l.response_data, l.success, l.error_message, l.duration_ms, l.created_at FROM mcp_call_logs l "
+      + "LEFT JOIN mcp_tool_groups g ON g.id = l.group_id LEFT JOIN users u ON u.id = l.subject_user_id "
+      + "WHERE ($1::text IS NULL OR l.tool_name = $1) AND ($2::uuid IS NULL OR l.group_id = $2) "
+      + "AND ($3::boolean IS NULL OR l.success = $3) AND ($4::timestamptz IS NULL OR l.created_at >= $4) "
+      + "AND ($5::timestamptz IS NULL OR l.created_at < $5) AND ($6::uuid IS NULL OR l.subject_user_id = $6) "
+      + "AND ($7::bigint IS NULL OR l.id < $7) ORDER BY l.id DESC LIMIT $8";
 
   private final Pool pool;
 
@@ -145,7 +169,10 @@ public final class McpStore {
     });
   }
 
-  /** Writes a batch of call-log rows in one statement; {@code columns} holds one array per column. */
+  /**
+   * Writes a batch of call-log rows in one statement, and counts them in the dashboard's rollup
+   * ({@code mcp_call_stats}); {@code columns} holds one array per column.
+   */
   public Future<Void> insertCallLogs(Tuple columns) {
     return pool.preparedQuery(INSERT_CALL_LOGS).execute(columns).mapEmpty();
   }
@@ -340,6 +367,41 @@ public final class McpStore {
     return out;
   }
 
+  /** Which call-log rows: null fields match anything; {@code before} is the id cursor of the next page. */
+  public record CallFilter(String tool, UUID groupId, Boolean success, OffsetDateTime from, OffsetDateTime to,
+                           UUID subjectUserId, Long before) {
+  }
+
+  /** A tool row by id (its group and name), for the test call. */
+  public Future<Optional<JsonObject>> tool(UUID id) {
+    return pool.preparedQuery(GET_TOOL).execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(toolJson(rows.iterator().next())));
+  }
+
+  /** Call-log rows, newest first: {@code {items, next_before}} ({@code next_before} null on the last page). */
+  public Future<JsonObject> calls(CallFilter f, int limit) {
+    return pool.preparedQuery(CALLS).execute(Tuple.from(new Object[] {f.tool(), f.groupId(), f.success(), f.from(),
+        f.to(), f.subjectUserId(), f.before(), limit})).map(rows -> {
+          JsonArray items = new JsonArray();
+          Long last = null;
+          for (Row r : rows) {
+            last = r.getLong("id");
+            UUID group = r.getUUID("group_id");
+            UUID subject = r.getUUID("subject_user_id");
+            items.add(new JsonObject().put("id", last).put("tool", r.getString("tool_name"))
+                .put("group_id", group == null ? null : group.toString()).put("group_name", r.getString("group_name"))
+                .put("caller", r.getString("caller_app_id"))
+                .put("customer", subject == null ? null : new JsonObject().put("id", subject.toString())
+                    .put("display_name", r.getString("subject_name")))
+                .put("arguments", r.getValue("request_data")).put("response", r.getValue("response_data"))
+                .put("success", r.getBoolean("success")).put("error", r.getString("error_message"))
+                .put("duration_ms", r.getInteger("duration_ms"))
+                .put("at", r.getOffsetDateTime("created_at").toInstant().toString()));
+          }
+          return new JsonObject().put("items", items).put("next_before", rows.size() == limit ? last : null);
+        });
+  }
+
   /** Per tool over the last {@code hours}: calls, errors, error rate, average, p50, p95 and max duration. */
   public Future<JsonArray> metrics(int hours) {
     return pool.preparedQuery(METRICS).execute(Tuple.of(hours)).map(rows -> {
@@ -356,6 +418,14 @@ public final class McpStore {
       }
       return out;
     });
+  }
+
+  private static String bounds() {
+    StringBuilder b = new StringBuilder("{");
+    for (int bound : DURATION_BOUNDS_MS) {
+      b.append(b.length() > 1 ? "," : "").append(bound);
+    }
+    return b.append('}').toString();
   }
 
   private static Double round(Double v) {

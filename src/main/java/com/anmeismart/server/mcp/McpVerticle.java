@@ -3,6 +3,8 @@ package com.anmeismart.server.mcp;
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.Servers;
 import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.bus.ToolTestRequest;
+import com.anmeismart.server.bus.ToolTestResult;
 import com.anmeismart.server.mcp.tools.Tools;
 import com.anmeismart.server.mcp.transport.McpAuth;
 import com.anmeismart.server.mcp.transport.McpRoutes;
@@ -64,8 +66,9 @@ public final class McpVerticle extends VerticleBase {
     metrics = new McpMetrics(app.metrics());
     callLog = new CallLog(vertx, store::insertCallLogs, metrics);
     callLog.start();
-    ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, vertx.eventBus(), box),
-        new ContextTokens(vertx, box), callLog, metrics);
+    ContextTokens contextTokens = new ContextTokens(vertx, box);
+    ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, vertx.eventBus(), box, app.config().timeZone()),
+        contextTokens, callLog, metrics);
     McpJsonMapper mapper = McpJsonDefaults.getMapper();
     long keepAliveMs = app.config().mcpSseKeepAliveSeconds() * 1000L;
     Map<String, McpSchema.Tool> published = McpServers.published(runner.definitions());
@@ -89,6 +92,16 @@ public final class McpVerticle extends VerticleBase {
         m -> reload().onComplete(ar -> m.reply(null)));
     var status = vertx.eventBus().localConsumer(Addresses.MCP_STATUS,
         m -> m.reply(new JsonObject().put("groups", registry.all().size()).put("sessions", sessions())));
+    // an administrator's test call: through the same guard as any client, logged under the admin's name
+    var test = vertx.eventBus().<ToolTestRequest>consumer(Addresses.MCP_TOOL_TEST, m -> {
+      ToolTestRequest req = m.body();
+      String token = req.customerId() == null ? null : contextTokens.issue(req.customerId(), ContextTokens.DEFAULT_TTL);
+      long t0 = System.nanoTime();
+      runner.call(new ToolRunner.Caller(req.groupId(), token, req.caller()), req.toolName(), req.arguments())
+          .onSuccess(o -> m.reply(new ToolTestResult(o.unknown(), o.error(), o.text(),
+              (System.nanoTime() - t0) / 1_000_000)))
+          .onFailure(t -> m.fail(500, t.getMessage()));
+    });
     return store.ensureKeys(keys)
         .onSuccess(n -> {
           if (n > 0) {
@@ -96,7 +109,7 @@ public final class McpVerticle extends VerticleBase {
           }
         })
         .compose(n -> registry.reload())
-        .compose(loaded -> Future.join(changed.completion(), sync.completion(), status.completion(),
+        .compose(loaded -> Future.join(changed.completion(), sync.completion(), status.completion(), test.completion(),
             Servers.listen(vertx, vertx.createHttpServer().requestHandler(router), "MCP_PORT",
                 app.config().mcpPort())));
   }

@@ -124,7 +124,7 @@ public final class ToolRunner {
       String logged = toolName == null || toolName.length() > 100 ? "(invalid)" : toolName;
       metrics.call("(unknown)", groupName, "unknown", System.nanoTime() - t0);
       callLog.add(logged, group == null ? null : group.id(), caller.callerId(), null, null, false, "unknown tool",
-          0);
+          0, null);
       return Future.succeededFuture(Outcome.unknownTool());
     }
     Object tokenArg = args.remove(Schema.CONTEXT_TOKEN);
@@ -134,6 +134,7 @@ public final class ToolRunner {
       logged.put(Schema.CONTEXT_TOKEN, "[redacted]");
     }
     Future<Object> result;
+    Future<UUID> scope = Future.succeededFuture(); // the context token's user: the customer the call was made for
     String invalid = validate(toolName, args);
     if (invalid != null) {
       result = Future.failedFuture(new ToolError("Invalid arguments: " + invalid));
@@ -141,7 +142,7 @@ public final class ToolRunner {
       result = Future.failedFuture(new ToolError("This tool group requires a context token (header X-Context-Token "
           + "or argument context_token)"));
     } else {
-      Future<UUID> scope = token == null ? Future.succeededFuture(null) : contextTokens.verify(token)
+      scope = token == null ? Future.succeededFuture(null) : contextTokens.verify(token)
           .recover(t -> Future.failedFuture(new ToolError("The context token is invalid or expired")));
       result = timeout(scope.compose(user -> {
         try {
@@ -151,6 +152,7 @@ public final class ToolRunner {
         }
       }), row.timeoutSeconds());
     }
+    Future<UUID> subject = scope;
     return result.transform(ar -> {
       long nanos = System.nanoTime() - t0;
       long ms = nanos / 1_000_000;
@@ -169,7 +171,7 @@ public final class ToolRunner {
       }
       metrics.call(toolName, group.name(), outcomeTag, nanos);
       callLog.add(toolName, group.id(), caller.callerId(), logged, outcome.error() ? null : outcome.text(),
-          !outcome.error(), outcome.error() ? outcome.text() : null, ms);
+          !outcome.error(), outcome.error() ? outcome.text() : null, ms, subject.succeeded() ? subject.result() : null);
       return Future.succeededFuture(outcome);
     });
   }

@@ -24,6 +24,9 @@ public final class Presence {
   private static final String ONLINE_CONSULTANTS = "SELECT count(DISTINCT p.user_id) AS n FROM bridge_presence p "
       + "JOIN users u ON u.id = p.user_id WHERE u.role = 'consultant' AND p.seen_at > now() - make_interval(secs => $1)";
 
+  private static final String ANY_ONLINE = "SELECT EXISTS (SELECT 1 FROM bridge_presence p JOIN users u "
+      + "ON u.id = p.user_id WHERE u.role = ANY($1) AND p.seen_at > now() - make_interval(secs => $2)) AS online";
+
   /** The SQL condition "user {@code alias} is online", for the stores that pick recipients; $ttl is the TTL. */
   static String onlineCondition(String userAlias, String ttlParam) {
     return "EXISTS (SELECT 1 FROM bridge_presence p WHERE p.user_id = " + userAlias + ".id AND p.seen_at > now() - "
@@ -63,6 +66,12 @@ public final class Presence {
   /** A node stopping: its sockets are closing with it. */
   public Future<Void> clearNode(String node) {
     return pool.preparedQuery(CLEAR_NODE).execute(Tuple.of(node)).mapEmpty();
+  }
+
+  /** Whether anyone with one of {@code roles} has a bridge socket open now, on any node. */
+  public Future<Boolean> anyOnline(String... roles) {
+    return pool.preparedQuery(ANY_ONLINE).execute(Tuple.of(roles, ttlSeconds))
+        .map(rows -> rows.iterator().next().getBoolean("online"));
   }
 
   /** Consultants online now, across all nodes. */

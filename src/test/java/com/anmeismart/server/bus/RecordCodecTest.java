@@ -33,7 +33,10 @@ class RecordCodecTest {
           new JsonObject().put("errors", new JsonObject().put("rollout_percent", "must be an integer")), AT),
       ChatRequest.class, new ChatRequest("welcome", UUID.randomUUID(), "你好", new JsonObject().put("a", 1), null,
           15_000),
-      ChatResult.class, new ChatResult("回答", "local-agent", "local-agent", "dify-conv-1", 120));
+      ChatResult.class, new ChatResult("回答", "local-agent", "local-agent", "dify-conv-1", 120),
+      ToolTestRequest.class, new ToolTestRequest(UUID.randomUUID(), "get_user_profile",
+          new JsonObject().put("user_id", UUID.randomUUID().toString()), UUID.randomUUID(), "admin:root_admin"),
+      ToolTestResult.class, new ToolTestResult(false, true, "{\"error\":\"未找到\"}", 42));
 
   @Test
   void everyRecordCrossesTheWireUnchanged() {

@@ -17,6 +17,18 @@ class AppConfigTest {
     assertThat(c.localAgentPort()).isEqualTo(8001);
     assertThat(c.dataDir().toString()).isEqualTo("./data");
     assertThat(c.pgUrl()).isNull();
+    assertThat(c.timeZone().getId()).isEqualTo("Asia/Shanghai");
+  }
+
+  @Test
+  void timeZoneIsARegionNameNeverABareOffset() {
+    assertThat(AppConfig.from(new JsonObject().put("TIME_ZONE", "Europe/Berlin")).timeZone().getId())
+        .isEqualTo("Europe/Berlin");
+    assertThat(AppConfig.from(new JsonObject().put("TIME_ZONE", "UTC")).timeZone().getId()).isEqualTo("UTC");
+    for (String bad : new String[] {"+08:00", "UTC+8", "GMT+08:00", "Mars/Olympus", "Asia/Shanghai; DROP"}) {
+      assertThatThrownBy(() -> AppConfig.from(new JsonObject().put("TIME_ZONE", bad)))
+          .as(bad).hasMessageContaining("TIME_ZONE must be a time zone name");
+    }
   }
 
   @Test

@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.time.LocalTime;
+import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,7 +76,7 @@ class DifyUnitTest {
     JsonObject profile = new JsonObject().put("username", "xiaomei").put("full_name", "王小美")
         .put("interests", new JsonArray().add("补水").add("光子嫩肤")).put("source", "wechat");
     JsonObject service = new JsonObject().put("name", "深层补水护理").put("duration_minutes", 60);
-    ZonedDateTime afternoon = ZonedDateTime.of(2026, 11, 25, 15, 0, 0, 0, WelcomeWriter.CLINIC_ZONE);
+    ZonedDateTime afternoon = ZonedDateTime.of(2026, 11, 25, 15, 0, 0, 0, ZoneId.of("Asia/Shanghai"));
     String text = String.join("", WelcomeWriter.write(profile, service, afternoon));
     assertThat(text).startsWith("下午好，王小美！").contains("「补水」和「光子嫩肤」").contains("深层补水护理")
         .contains("60 分钟").contains("微信");
@@ -86,5 +87,8 @@ class DifyUnitTest {
     assertThat(WelcomeWriter.greeting(LocalTime.of(8, 0))).isEqualTo("早上好");
     assertThat(WelcomeWriter.greeting(LocalTime.of(20, 0))).isEqualTo("晚上好");
     assertThat(WelcomeWriter.greeting(LocalTime.of(2, 0))).isEqualTo("您好");
+    // the same instant in another clinic's zone (TIME_ZONE=Europe/Berlin) is its morning
+    assertThat(String.join("", WelcomeWriter.write(profile, service,
+        afternoon.withZoneSameInstant(ZoneId.of("Europe/Berlin"))))).startsWith("早上好，王小美！");
   }
 }

@@ -78,7 +78,7 @@ class CallLogTest {
       return Future.succeededFuture();
     }, new McpMetrics(meters));
     for (int i = 0; i < 40; i++) {
-      log.add(i == 17 ? "poison" : "tool" + i, UUID.randomUUID(), "test", new JsonObject(), "{}", true, null, 1);
+      log.add(i == 17 ? "poison" : "tool" + i, UUID.randomUUID(), "test", new JsonObject(), "{}", true, null, 1, null);
     }
     log.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(written).hasSize(39).doesNotContain("poison").contains("tool0", "tool16", "tool18", "tool39");

@@ -24,7 +24,7 @@ class DifyExportTest {
 
   private static final List<String> GATEWAY_INPUTS = List.of("user_id", "context_token", "username", "full_name",
       "interests", "source");
-  private final Map<String, ToolDef> tools = Tools.all(null, null, null).stream()
+  private final Map<String, ToolDef> tools = Tools.all(null, null, null, java.time.ZoneId.of("Asia/Shanghai")).stream()
       .collect(Collectors.toMap(ToolDef::name, d -> d));
 
   @SuppressWarnings("unchecked")

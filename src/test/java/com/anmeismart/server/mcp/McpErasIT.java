@@ -55,7 +55,7 @@ class McpErasIT {
     server = TestApp.start(null);
     admin = server.adminToken();
     port = server.port("MCP_PORT");
-    Tools.all(null, null, null).forEach(d -> declared.put(d.name(), d)); // the definitions as the code declares them
+    Tools.all(null, null, null, java.time.ZoneId.of("Asia/Shanghai")).forEach(d -> declared.put(d.name(), d)); // the definitions as the code declares them
   }
 
   @AfterAll

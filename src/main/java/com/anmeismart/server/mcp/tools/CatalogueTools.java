@@ -150,10 +150,10 @@ final class CatalogueTools {
     }
   }
 
-  private static LocalDate date(String s) {
+  private LocalDate date(String s) {
     try {
       LocalDate d = LocalDate.parse(s);
-      LocalDate today = LocalDate.now(ClinicStore.CLINIC_ZONE);
+      LocalDate today = LocalDate.now(store.zone());
       if (d.isBefore(today) || d.isAfter(today.plusDays(90))) {
         throw new ToolError("date must be between today and 90 days ahead");
       }

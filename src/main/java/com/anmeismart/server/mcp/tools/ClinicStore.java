@@ -19,8 +19,6 @@ import java.util.UUID;
  */
 public final class ClinicStore {
 
-  /** The clinic's time zone: slots and "today" are in local time. */
-  static final ZoneId CLINIC_ZONE = ZoneId.of("Asia/Shanghai");
 
   private static final String SERVICE_COLUMNS = "id, name, name_en, category, description, price_min, price_max, "
       + "duration_minutes, sessions, recovery, keywords, contraindications, contraindication_notes";
@@ -39,12 +37,12 @@ public final class ClinicStore {
       + "price_min, price_max, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 'mcp:plan_generation') "
       + "RETURNING id, created_at";
   private static final String ENSURE_SLOTS = "INSERT INTO appointment_slots (starts_at, room) "
-      + "SELECT (($1::date + h * interval '1 hour') AT TIME ZONE 'Asia/Shanghai'), r "
+      + "SELECT (($1::date + h * interval '1 hour') AT TIME ZONE $2), r "
       + "FROM generate_series(10, 19) h, unnest(ARRAY['A1', 'A2']) r ON CONFLICT DO NOTHING";
   private static final String SLOTS = "SELECT s.id, s.starts_at, s.room, EXISTS (SELECT 1 FROM appointments a "
       + "WHERE a.slot_id = s.id AND a.status = 'booked') AS taken FROM appointment_slots s "
-      + "WHERE s.starts_at >= ($1::date AT TIME ZONE 'Asia/Shanghai') "
-      + "AND s.starts_at < (($1::date + 1) AT TIME ZONE 'Asia/Shanghai') ORDER BY s.starts_at, s.room";
+      + "WHERE s.starts_at >= ($1::date AT TIME ZONE $2) "
+      + "AND s.starts_at < (($1::date + 1) AT TIME ZONE $2) ORDER BY s.starts_at, s.room";
   private static final String BOOK = "INSERT INTO appointments (slot_id, customer_id, service_id, note) "
       + "SELECT s.id, $2, $3, $4 FROM appointment_slots s WHERE s.id = $1 AND s.starts_at > now() "
       + "RETURNING id, slot_id, service_id, status, created_at, (SELECT starts_at FROM appointment_slots WHERE id = $1) "
@@ -66,11 +64,18 @@ public final class ClinicStore {
   }
 
   private final Pool pool;
+  /** The clinic's time zone ({@code TIME_ZONE}): slots and "today" are in its local time. */
+  private final ZoneId zone;
   private volatile List<Service> catalogue;
   private volatile long catalogueAt;
 
-  public ClinicStore(Pool pool) {
+  public ClinicStore(Pool pool, ZoneId zone) {
     this.pool = pool;
+    this.zone = zone;
+  }
+
+  ZoneId zone() {
+    return zone;
   }
 
   private Future<List<Service>> catalogue() {
@@ -209,11 +214,11 @@ public final class ClinicStore {
   }
 
   public Future<JsonArray> slots(LocalDate day) {
-    return pool.preparedQuery(ENSURE_SLOTS).execute(Tuple.of(day))
-        .compose(v -> pool.preparedQuery(SLOTS).execute(Tuple.of(day))).map(rows -> {
+    return pool.preparedQuery(ENSURE_SLOTS).execute(Tuple.of(day, zone.getId()))
+        .compose(v -> pool.preparedQuery(SLOTS).execute(Tuple.of(day, zone.getId()))).map(rows -> {
           JsonArray out = new JsonArray();
           rows.forEach(r -> out.add(new JsonObject().put("slot_id", r.getUUID("id").toString())
-              .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(CLINIC_ZONE).toOffsetDateTime()
+              .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(zone).toOffsetDateTime()
                   .toString())
               .put("room", r.getString("room")).put("available", !r.getBoolean("taken")
                   && r.getOffsetDateTime("starts_at").toInstant().isAfter(java.time.Instant.now()))));
@@ -231,7 +236,7 @@ public final class ClinicStore {
       return new JsonObject().put("appointment_id", r.getUUID("id").toString())
           .put("slot_id", r.getUUID("slot_id").toString()).put("service_id", r.getString("service_id"))
           .put("status", r.getString("status"))
-          .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(CLINIC_ZONE).toOffsetDateTime()
+          .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(zone).toOffsetDateTime()
               .toString());
     }).recover(t -> {
       if (t instanceof PgException pg && "23505".equals(pg.getSqlState())) {
@@ -255,7 +260,7 @@ public final class ClinicStore {
       rows.forEach(r -> out.add(new JsonObject().put("appointment_id", r.getUUID("id").toString())
           .put("service_id", r.getString("service_id")).put("service_name", r.getString("service_name"))
           .put("status", r.getString("status"))
-          .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(CLINIC_ZONE).toOffsetDateTime()
+          .put("starts_at", r.getOffsetDateTime("starts_at").atZoneSameInstant(zone).toOffsetDateTime()
               .toString())
           .put("room", r.getString("room"))));
       return out;

@@ -40,7 +40,7 @@ final class CustomerProfiles {
       JsonObject care = all.resultAt(2);
       String birth = u.getString("birth_date");
       Integer age = birth == null ? null
-          : Period.between(LocalDate.parse(birth), LocalDate.now(ClinicStore.CLINIC_ZONE)).getYears();
+          : Period.between(LocalDate.parse(birth), LocalDate.now(clinic.zone())).getYears();
       return Optional.of(new JsonObject().put("id", u.getString("id"))
           .put("username", u.getString("username")).put("email", u.getString("email"))
           .put("phone", u.getString("phone")).put("role", u.getString("role"))

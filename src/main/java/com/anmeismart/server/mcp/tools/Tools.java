@@ -10,6 +10,7 @@ import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.sqlclient.Pool;
 
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,11 +21,12 @@ public final class Tools {
   }
 
   /**
-   * @param bus where the owners announce changes (settings, MCP configuration)
-   * @param box the secrets key's box (the Dify store needs it to read configs; exports never include keys)
+   * @param bus  where the owners announce changes (settings, MCP configuration)
+   * @param box  the secrets key's box (the Dify store needs it to read configs; exports never include keys)
+   * @param zone the clinic's time zone ({@code TIME_ZONE})
    */
-  public static List<ToolDef> all(Pool pool, EventBus bus, SecretBox box) {
-    ClinicStore clinic = new ClinicStore(pool);
+  public static List<ToolDef> all(Pool pool, EventBus bus, SecretBox box, ZoneId zone) {
+    ClinicStore clinic = new ClinicStore(pool, zone);
     UserStore users = new UserStore(pool);
     ConversationStore conversations = new ConversationStore(pool);
     CustomerProfiles profiles = new CustomerProfiles(users, conversations, clinic);
