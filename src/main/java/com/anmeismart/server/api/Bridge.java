@@ -4,6 +4,7 @@ import com.anmeismart.server.accounts.Roles;
 import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.chat.ConversationStore;
 import com.anmeismart.server.notify.Presence;
+import com.anmeismart.server.ops.RateLimitedLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -15,6 +16,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,7 +60,18 @@ final class Bridge {
    */
   private final Map<SockJSSocket, Map<String, UUID>> online = new HashMap<>();
 
-  Bridge(Vertx vertx, JWTAuth auth, Presence presence, ConversationStore conversations, String node) {
+  /** Client-triggered refusals (malformed frames, bad tokens): a line a minute at most, no stack traces. */
+  private final RateLimitedLog refusals = new RateLimitedLog(LOG, 60_000);
+  private final long heartbeatMs;
+
+  /**
+   * @param idleTimeoutSeconds the HTTP server's idle timeout: SockJS heartbeats go out at half of it (at most every
+   *                           25 s, SockJS's default), so no open transport (WebSocket, streaming, polling) ever
+   *                           looks idle to the server
+   */
+  Bridge(Vertx vertx, JWTAuth auth, Presence presence, ConversationStore conversations, String node,
+         int idleTimeoutSeconds) {
+    this.heartbeatMs = Math.min(25_000L, idleTimeoutSeconds * 1000L / 2);
     this.vertx = vertx;
     this.auth = auth;
     this.presence = presence;
@@ -74,10 +87,25 @@ final class Bridge {
         .addOutboundPermitted(new PermittedOptions().setAddressRegex("client\\.conversation\\." + UUID_RE))
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.CLIENT_ADMINS))
         .setMaxHandlersPerSocket(4);
-    return SockJSHandler.create(vertx).bridge(options, this::handle);
+    return SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(heartbeatMs))
+        .bridge(options, this::handle);
   }
 
+  /**
+   * Every bridge event, guarded: a frame is client input of any shape ({@code headers} a string, {@code address}
+   * an object …), so whatever goes wrong with one refuses that frame (the bridge answers with its {@code err}
+   * frame, {@code rejected}) and costs at most a rate-limited log line, never an exception per frame.
+   */
   private void handle(BridgeEvent event) {
+    try {
+      dispatch(event);
+    } catch (RuntimeException e) {
+      refusals.warn("bridge frame refused ({}): {}", event.type(), e);
+      event.tryComplete(false);
+    }
+  }
+
+  private void dispatch(BridgeEvent event) {
     switch (event.type()) {
       case REGISTER -> register(event);
       case REGISTERED -> {
@@ -175,8 +203,15 @@ final class Bridge {
 
   /** The verified caller of a frame, from its {@code Authorization: Bearer} header. */
   private Future<Caller> caller(BridgeEvent event) {
-    JsonObject headers = event.getRawMessage() == null ? null : event.getRawMessage().getJsonObject("headers");
-    String header = headers == null ? null : headers.getString("Authorization");
+    JsonObject raw = event.getRawMessage();
+    Object headers = raw == null ? null : raw.getValue("headers");
+    if (headers != null && !(headers instanceof JsonObject)) {
+      refusals.warn("bridge frame refused: its headers are a {}, not an object (from {})",
+          headers.getClass().getSimpleName(), event.socket().remoteAddress());
+      return Future.failedFuture("frame headers are not an object");
+    }
+    Object value = headers == null ? null : ((JsonObject) headers).getValue("Authorization");
+    String header = value instanceof String h ? h : null;
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return Future.failedFuture("no bearer token in the frame headers");
     }

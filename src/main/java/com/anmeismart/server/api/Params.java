@@ -1,8 +1,8 @@
 package com.anmeismart.server.api;
 
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
@@ -34,7 +34,7 @@ final class Params {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw bad(name, "must be an integer between " + min + " and " + max);
+    throw bad(name, "must be an integer between " + min + " and " + max, "须为 " + min + " 到 " + max + " 之间的整数");
   }
 
   static Boolean bool(RoutingContext ctx, String name) {
@@ -45,7 +45,7 @@ final class Params {
     if (s.equals("true") || s.equals("false")) {
       return Boolean.valueOf(s);
     }
-    throw bad(name, "must be true or false");
+    throw bad(name, "must be true or false", "须为 true 或 false");
   }
 
   static String oneOf(RoutingContext ctx, String name, Set<String> allowed) {
@@ -56,11 +56,12 @@ final class Params {
     if (allowed.contains(s)) {
       return s;
     }
-    throw bad(name, "must be one of " + allowed.stream().sorted().toList());
+    List<String> sorted = allowed.stream().sorted().toList();
+    throw bad(name, "must be one of " + sorted, "须为以下之一：" + String.join("、", sorted));
   }
 
-  private static ApiException bad(String name, String message) {
+  private static ApiException bad(String name, String message, String messageZh) {
     return ApiException.badRequest("invalid_parameter", "Invalid query parameter " + name,
-        new JsonObject().put(name, message));
+        FieldErrors.of(name, message, messageZh));
   }
 }

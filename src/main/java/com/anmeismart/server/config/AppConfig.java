@@ -43,7 +43,9 @@ public record AppConfig(
     int presenceTtlSeconds,
     int escalationCheckMs,
     int pushTimeoutMs,
-    String vapidSubject) {
+    String vapidSubject,
+    int httpIdleTimeoutSeconds,
+    int mcpIdleTimeoutSeconds) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -53,7 +55,8 @@ public record AppConfig(
       "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
-      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT");
+      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT",
+      "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS");
 
 
   /**
@@ -94,10 +97,17 @@ public record AppConfig(
         integer(json, "PRESENCE_TTL_SECONDS", 60, 3, 3_600, problems),
         integer(json, "ESCALATION_CHECK_MS", 30_000, 50, 3_600_000, problems),
         integer(json, "PUSH_TIMEOUT_MS", 10_000, 100, 120_000, problems),
-        string(json, "VAPID_SUBJECT", null));
+        string(json, "VAPID_SUBJECT", null),
+        integer(json, "HTTP_IDLE_TIMEOUT_SECONDS", 30, 2, 3_600, problems),
+        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems));
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
+    }
+    if (config.mcpIdleTimeoutSeconds() <= config.mcpSseKeepAliveSeconds()) {
+      // a quiet event stream would be closed between two keep-alive comments
+      problems.add("MCP_IDLE_TIMEOUT_SECONDS (" + config.mcpIdleTimeoutSeconds()
+          + ") must be greater than MCP_SSE_KEEPALIVE_SECONDS (" + config.mcpSseKeepAliveSeconds() + ")");
     }
     if (config.adminUsername() != null && config.adminPassword() == null) {
       problems.add("ADMIN_PASSWORD must be set when ADMIN_USERNAME is");
@@ -117,7 +127,8 @@ public record AppConfig(
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
-        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject);
+        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
+        httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -153,6 +164,8 @@ public record AppConfig(
     m.put("ESCALATION_CHECK_MS", escalationCheckMs);
     m.put("PUSH_TIMEOUT_MS", pushTimeoutMs);
     m.put("VAPID_SUBJECT", vapidSubject);
+    m.put("HTTP_IDLE_TIMEOUT_SECONDS", httpIdleTimeoutSeconds);
+    m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
     return m;
   }
 
