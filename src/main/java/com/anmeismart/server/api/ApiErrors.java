@@ -49,9 +49,14 @@ public final class ApiErrors {
       status(ctx.response(), e.getStatusCode());
     } else if (failure == null) {
       status(ctx.response(), ctx.statusCode() >= 400 ? ctx.statusCode() : 500);
-    } else if (failure instanceof DecoderException || (ctx.statusCode() >= 400 && ctx.statusCode() < 500)) {
-      // the body handler's decoding failures (a form body with a bad %-escape, a broken chunk) and any failure
-      // the handler raised with a 4xx: the client's doing, said without the library's words
+    } else if (failure instanceof DecoderException || (ctx.statusCode() >= 400 && ctx.statusCode() < 500)
+        || !ctx.request().isEnded()) {
+      // The body could not be received or decoded (a broken chunk, a form body with a bad %-escape, a reset
+      // mid-upload: Netty reports the cause bare, e.g. a NumberFormatException), or a handler failed with a 4xx:
+      // the client's doing, answered without the library's words and without a stack trace in the log. (Handlers
+      // run only once the body handler has the whole body, so a failure before the end is never ours.)
+      LOG.debug("{} {}: request refused while reading it: {}", ctx.request().method(), ctx.request().path(),
+          Outage.describe(failure));
       status(ctx.response(), ctx.statusCode() >= 400 && ctx.statusCode() < 500 ? ctx.statusCode() : 400);
     } else if (failure instanceof PgException pg && "57014".equals(pg.getSqlState())) {
       ctx.response().putHeader("Retry-After", "1");

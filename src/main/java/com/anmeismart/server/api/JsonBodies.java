@@ -35,6 +35,11 @@ public final class JsonBodies {
         new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("app:///").setOutputFormat(OutputFormat.Basic));
   }
 
+  /** A checker for a schema given as JSON (tests; the API loads its schemas by name). */
+  static JsonBodies of(JsonObject schema) {
+    return new JsonBodies(schema);
+  }
+
   /** Loads {@code schemas/<name>.json} from the classpath (at class or verticle set-up, not per request). */
   public static JsonBodies schema(String name) {
     try (InputStream in = JsonBodies.class.getResourceAsStream("/schemas/" + name + ".json")) {
