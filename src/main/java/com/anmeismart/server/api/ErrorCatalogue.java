@@ -32,6 +32,7 @@ public final class ErrorCatalogue {
       Map.entry("invalid_json", "请求内容不是有效的 JSON 对象"),
       Map.entry("validation_failed", "部分字段填写有误"),
       Map.entry("invalid_parameter", "查询参数有误"),
+      Map.entry("invalid_frame", "实时连接的消息格式不正确"),
       // accounts
       Map.entry("invalid_credentials", "用户名、邮箱或密码错误"),
       Map.entry("account_disabled", "该账号已被停用"),

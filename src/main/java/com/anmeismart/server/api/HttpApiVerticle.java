@@ -142,7 +142,9 @@ public final class HttpApiVerticle extends VerticleBase {
     // open, clients that connect and send nothing). Live streams are never idle: SockJS heartbeats (set to half
     // the timeout by the bridge) and the browsers' bridge pings flow well within it.
     HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true)
-        .setIdleTimeout(app.config().httpIdleTimeoutSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS);
+        .setIdleTimeout(app.config().httpIdleTimeoutSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS)
+        // the only WebSocket here is the bridge's, whose frames are small: a huge one closes the socket (1009)
+        .setMaxWebSocketFrameSize((int) BODY_LIMIT).setMaxWebSocketMessageSize((int) BODY_LIMIT);
     return Servers.listen(vertx, vertx.createHttpServer(options).requestHandler(root)
         .invalidRequestHandler(ApiErrors::invalidRequest), "HTTP_PORT", app.config().httpPort());
   }

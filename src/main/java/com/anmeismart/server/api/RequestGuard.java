@@ -20,7 +20,7 @@ import java.util.Map;
  *   The API takes no forms, and so the body handler never runs Netty's form decoder (whose failures on a bad
  *   {@code %}-escape would otherwise surface as the decoder's own exception).</li>
  *   <li>{@link #text}, after it: every JSON body is decoded once, here, and every string in it (keys included, at
- *   any depth) must be text PostgreSQL can store: no NUL ({@code \u0000}: PostgreSQL's text and jsonb refuse it)
+ *   any depth) must be text PostgreSQL can store: no NUL (U+0000: PostgreSQL's text and jsonb refuse it)
  *   and no unpaired UTF-16 surrogate (it has no UTF-8 form: the driver would write {@code ?} or invalid bytes).
  *   Numbers must be finite. Query parameters are held to the same rule. A violation is a 400 naming the field,
  *   never a database error later. Handlers get the decoded body from {@link #json}.</li>
@@ -161,7 +161,7 @@ final class RequestGuard {
     return s.indexOf('\u0000') >= 0 ? NO_NUL_ZH : SURROGATE_ZH;
   }
 
-  /** A name safe to put in a response: bad characters shown as {@code \\uXXXX}, long names cut. */
+  /** A name safe to put in a response: bad characters shown as a backslash-u escape, long names cut. */
   private static String printable(String s) {
     StringBuilder b = new StringBuilder(Math.min(s.length(), 64));
     int i = 0;

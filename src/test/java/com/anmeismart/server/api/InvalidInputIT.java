@@ -46,7 +46,7 @@ class InvalidInputIT {
     return prefix + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  /** A JSON body written as text, so it can carry escapes ({@code \u0000}, {@code \ud800}) exactly as sent. */
+  /** A JSON body written as text, so it can carry escapes (NUL, a lone surrogate, written as backslash-u escapes) exactly as sent. */
   static Http.Res send(String method, String path, String json, String token) {
     return http.raw(method, path, "application/json", json.getBytes(StandardCharsets.UTF_8), token);
   }
