@@ -10,8 +10,9 @@ import io.vertx.ext.auth.jwt.JWTAuth;
 /**
  * A {@link JWTAuth} that also requires an expiry. vertx-auth-jwt checks {@code exp} only when a token has one: a
  * correctly signed token without it would be valid forever (a leaked one could never be retired by waiting). We
- * never issue such tokens, so one is refused like a forged one. Everything else (signature, algorithm, issuer,
- * audience, expiry with leeway) stays the library's.
+ * never issue such tokens, so one is refused like a forged one; so is one whose time claims are not numbers (the
+ * library would throw). Everything else (signature, algorithm, issuer, audience, expiry with leeway) stays the
+ * library's.
  */
 public final class ExpiringJwtAuth implements JWTAuth {
 
@@ -27,7 +28,14 @@ public final class ExpiringJwtAuth implements JWTAuth {
 
   @Override
   public Future<User> authenticate(Credentials credentials) {
-    return delegate.authenticate(credentials).compose(user -> {
+    Future<User> verified;
+    try {
+      verified = delegate.authenticate(credentials);
+    } catch (RuntimeException e) {
+      // a signed token whose exp, iat or nbf is not a number: the library's expiry check throws (ClassCastException)
+      return Future.failedFuture("Invalid JWT token: malformed time claims");
+    }
+    return verified.compose(user -> {
       // the library copies the token's exp to the user's attributes (only when the token has one)
       Object exp = user.attributes() == null ? null : user.attributes().getValue("exp");
       return exp instanceof Number ? Future.succeededFuture(user)
