@@ -12,10 +12,13 @@ const Anmei = (() => {
     const text = await res.text();
     const json = text ? JSON.parse(text) : null;
     if (!res.ok) {
-      const err = new Error((json && json.error && json.error.message) || res.statusText);
+      // message_zh is for people (the pages are zh-CN); message is the English one for developers
+      const e = (json && json.error) || {};
+      const err = new Error(e.message_zh || e.message || res.statusText);
       err.status = res.status;
-      err.code = json && json.error && json.error.code;
-      err.details = json && json.error && json.error.details;
+      err.code = e.code;
+      err.details = e.details;
+      err.detailsZh = e.details_zh || e.details;
       throw err;
     }
     return json;
