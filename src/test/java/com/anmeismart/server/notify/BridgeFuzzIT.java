@@ -6,9 +6,9 @@ import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.testing.BridgeClient;
 import com.anmeismart.server.testing.ErrorShape;
 import com.anmeismart.server.testing.Fuzz;
-import com.anmeismart.server.testing.Http;
 import com.anmeismart.server.testing.LogCapture;
 import com.anmeismart.server.testing.Poll;
+import com.anmeismart.server.testing.RawHttp;
 import com.anmeismart.server.testing.TestApp;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -211,29 +211,36 @@ class BridgeFuzzIT {
 
   @Test
   void theXhrFallbackCarriesFramesAndRefusesBrokenSendsWithA400() {
-    Http http = server.http;
+    // One connection per request: SockJS's xhr-polling transport closes the connection after each poll without a
+    // "Connection: close" header, so a pooling client could send its next request on a connection being closed.
     String session = "/eventbus/000/" + UUID.randomUUID().toString().replace("-", "") + "/";
-    assertThat(http.raw("POST", session + "xhr", null, new byte[0], null).body()).startsWith("o");
+    assertThat(xhr(session + "xhr", "").body()).startsWith("o");
     String address = Addresses.clientConsultant(UUID.fromString(consultant.id()));
     String register = new JsonObject().put("type", "register").put("address", address)
         .put("headers", new JsonObject().put("Authorization", bearer())).encode();
     // before: 500 and "No BodyHandler was executed on the route" in the log, for every send
-    Http.Res sent = http.raw("POST", session + "xhr_send", "text/plain",
-        new JsonArray().add(register).encode().getBytes(StandardCharsets.UTF_8), null);
+    RawHttp.Res sent = xhr(session + "xhr_send", new JsonArray().add(register).encode());
     assertThat(sent.status()).as(sent.body()).isEqualTo(204);
     String probe = UUID.randomUUID().toString();
     String received = Poll.until(Duration.ofSeconds(20), "probe over xhr polling", () -> {
       server.app.vertx().eventBus().publish(address, new JsonObject().put("type", "probe").put("probe", probe));
-      String poll = http.raw("POST", session + "xhr", null, new byte[0], null).body();
+      String poll = xhr(session + "xhr", "").body();
       return poll.contains(probe) ? poll : null;
     });
     assertThat(received).startsWith("a[");
 
     for (String bad : List.of("", "not json", "{\"type\":\"ping\"}", "[1,2]", "[\"ok\", {}]")) {
-      Http.Res res = http.raw("POST", session + "xhr_send", "text/plain", bad.getBytes(StandardCharsets.UTF_8), null);
+      RawHttp.Res res = xhr(session + "xhr_send", bad);
       assertThat(res.status()).as("xhr_send %s", bad).isEqualTo(400);
       ErrorShape.check(res.status(), res.body(), "xhr_send " + bad);
     }
+  }
+
+  /** A SockJS XHR request as sockjs-client sends it (text/plain), on a connection of its own. */
+  static RawHttp.Res xhr(String path, String body) {
+    return RawHttp.exchange(port, RawHttp.request("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Connection: close\r\nContent-Type: text/plain;charset=UTF-8"
+        + (body.isEmpty() ? "\r\nContent-Length: 0" : ""), body.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** A real consultant's page still registers and receives on its own address. */

@@ -92,7 +92,28 @@ public final class RawHttp {
     int end = contentLength >= 0 ? Math.min(bytes.length, headEnd + 4 + contentLength) : bytes.length;
     String body = new String(bytes, headEnd + 4, end - headEnd - 4, StandardCharsets.UTF_8);
     int status = Integer.parseInt(head.split(" ", 3)[1]);
-    return new Res(status, head, body);
+    Res res = new Res(status, head, body);
+    return "chunked".equalsIgnoreCase(res.header("Transfer-Encoding")) ? new Res(status, head, dechunk(body)) : res;
+  }
+
+  /** The body of a chunked response (read whole, until the server closed the connection). */
+  private static String dechunk(String chunked) {
+    StringBuilder out = new StringBuilder();
+    int i = 0;
+    while (i < chunked.length()) {
+      int eol = chunked.indexOf("\r\n", i);
+      if (eol < 0) {
+        break;
+      }
+      int size = Integer.parseInt(chunked.substring(i, eol).split(";")[0].trim(), 16);
+      if (size == 0) {
+        break;
+      }
+      // sizes count bytes; the bodies here (SockJS frames) are ASCII or escaped JSON
+      out.append(chunked, eol + 2, Math.min(chunked.length(), eol + 2 + size));
+      i = eol + 2 + size + 2;
+    }
+    return out.toString();
   }
 
   private static int indexOf(byte[] data, byte[] pattern) {
