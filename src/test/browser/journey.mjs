@@ -39,6 +39,13 @@ try {
   pages.customer = cust;
   cust.on('console', (m) => m.type() === 'error' && log('customer console:', m.text()));
   await cust.goto(base + '/customer/');
+  // a username the API refuses: the page shows the field's zh-CN error (details_zh), not the English one
+  await cust.fill('#register input[name=username]', 'a b');
+  await cust.fill('#register input[name=email]', customer + '@example.com');
+  await cust.fill('#register input[name=password]', 'customer-password');
+  await cust.click('#register button[type=submit]');
+  await cust.locator('#register-error', { hasText: '用户名：须为 3 到 32 个字符' }).waitFor({ timeout });
+  log('customer sees the zh-CN field error:', await cust.textContent('#register-error'));
   await cust.fill('#register input[name=username]', customer);
   await cust.fill('#register input[name=email]', customer + '@example.com');
   await cust.fill('#register input[name=password]', 'customer-password');

@@ -12,13 +12,13 @@ const Anmei = (() => {
     const text = await res.text();
     const json = text ? JSON.parse(text) : null;
     if (!res.ok) {
+      // message_zh is for people (the pages are zh-CN); message is the English one for developers
       const e = (json && json.error) || {};
-      // people read message_zh (the API adds it beside the developers' English message); English as a fallback
       const err = new Error(e.message_zh || e.message || res.statusText);
       err.status = res.status;
       err.code = e.code;
       err.details = e.details || {};
-      err.detailsZh = e.details_zh || {};
+      err.detailsZh = e.details_zh || e.details || {};
       throw err;
     }
     return json;

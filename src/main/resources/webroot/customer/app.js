@@ -7,6 +7,8 @@
   let token = null;
   let conversationId = null;
   const seen = new Set();
+  /** The form's field names in zh-CN, for the errors the API names per field (details_zh). */
+  const FIELDS = { username: '用户名', email: '邮箱', password: '密码', source: '来源' };
 
   $('register').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -18,8 +20,8 @@
       });
       await enter(f.username.value.trim(), f.password.value);
     } catch (err) {
-      $('register-error').textContent = err.details && Object.keys(err.details).length
-        ? Object.entries(err.details).map(([k, v]) => k + ' ' + v).join('；') : err.message;
+      $('register-error').textContent = err.detailsZh && Object.keys(err.detailsZh).length
+        ? Object.entries(err.detailsZh).map(([k, v]) => (FIELDS[k] || k) + '：' + v).join('；') : err.message;
     }
   });
 

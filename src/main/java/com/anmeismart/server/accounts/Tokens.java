@@ -1,5 +1,6 @@
 package com.anmeismart.server.accounts;
 
+import com.anmeismart.server.security.ExpiringJwtAuth;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -11,8 +12,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Access tokens: HS256 JWTs signed with {@code JWT_SECRET}, issuer and audience fixed, expiry checked. Only HS256
- * is configured, so tokens signed with another algorithm (or "none") find no key and are refused.
+ * Access tokens: HS256 JWTs signed with {@code JWT_SECRET}, issuer and audience fixed, expiry required and checked.
+ * Only HS256 is configured, so tokens signed with another algorithm (or "none") find no key and are refused.
  */
 public final class Tokens {
 
@@ -24,9 +25,9 @@ public final class Tokens {
 
   public Tokens(Vertx vertx, String secret, int ttlSeconds) {
     this.ttlSeconds = ttlSeconds;
-    this.auth = JWTAuth.create(vertx, new JWTAuthOptions()
+    this.auth = ExpiringJwtAuth.wrap(JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret))
-        .setJWTOptions(new JWTOptions().setAlgorithm("HS256").setIssuer(ISSUER).setAudience(List.of(AUDIENCE))));
+        .setJWTOptions(new JWTOptions().setAlgorithm("HS256").setIssuer(ISSUER).setAudience(List.of(AUDIENCE)))));
   }
 
   public JWTAuth auth() {

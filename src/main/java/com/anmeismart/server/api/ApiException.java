@@ -4,32 +4,59 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * A failure the client caused or must know about, carried to {@link ApiErrors} which writes the one error shape
- * {@code {"error":{"code","message","details"}}}. No stack trace: it is control flow, not a bug.
+ * {@code {"error":{"code","message","message_zh","details"[,"details_zh"]}}}. The zh-CN message comes from
+ * {@link ErrorCatalogue} by code (or {@link #withMessageZh} when it must say more); field errors come as
+ * {@link FieldErrors}, English and zh-CN together. No stack trace: it is control flow, not a bug.
  */
 public final class ApiException extends RuntimeException {
 
   private final int status;
   private final String code;
   private final JsonObject details;
+  private final JsonObject detailsZh;
+  private final String messageZh;
 
-  public ApiException(int status, String code, String message, JsonObject details) {
+  private ApiException(int status, String code, String message, JsonObject details, JsonObject detailsZh,
+                       String messageZh) {
     super(message, null, false, false);
     this.status = status;
     this.code = code;
     this.details = details;
+    this.detailsZh = detailsZh;
+    this.messageZh = messageZh;
+  }
+
+  /** {@code details} here is data about the error (ids, states), not field messages: those are {@link FieldErrors}. */
+  public ApiException(int status, String code, String message, JsonObject details) {
+    this(status, code, message, details, null, null);
   }
 
   public ApiException(int status, String code, String message) {
     this(status, code, message, null);
   }
 
-  public static ApiException badRequest(String code, String message, JsonObject details) {
-    return new ApiException(400, code, message, details);
+  /** An error whose {@code details} name fields: English in {@code details}, zh-CN in {@code details_zh}. */
+  public static ApiException withFields(int status, String code, String message, FieldErrors fields) {
+    return new ApiException(status, code, message, fields.english(), fields.chinese(), null);
   }
 
-  /** 400 naming the fields that are wrong: {@code details} maps field → message. */
-  public static ApiException invalid(JsonObject fieldErrors) {
-    return new ApiException(400, "validation_failed", "Some fields are invalid", fieldErrors);
+  /** The same error with a zh-CN message of its own instead of the catalogue's (e.g. naming a wait time). */
+  public ApiException withMessageZh(String zh) {
+    return new ApiException(status, code, getMessage(), details, detailsZh, zh);
+  }
+
+  public static ApiException badRequest(String code, String message, FieldErrors fields) {
+    return fields == null ? new ApiException(400, code, message) : withFields(400, code, message, fields);
+  }
+
+  /** 400 {@code validation_failed} naming the fields that are wrong. */
+  public static ApiException invalid(FieldErrors fields) {
+    return withFields(400, "validation_failed", "Some fields are invalid", fields);
+  }
+
+  /** 400 for one wrong field. */
+  public static ApiException invalid(String field, String english, String chinese) {
+    return invalid(FieldErrors.of(field, english, chinese));
   }
 
   public static ApiException notFound(String what) {
@@ -38,6 +65,11 @@ public final class ApiException extends RuntimeException {
 
   public static ApiException conflict(String code, String message, JsonObject details) {
     return new ApiException(409, code, message, details);
+  }
+
+  /** 409 about fields (a name already taken): {@code details} and {@code details_zh} name them. */
+  public static ApiException conflictOn(String code, String message, FieldErrors fields) {
+    return withFields(409, code, message, fields);
   }
 
   public static ApiException forbidden(String message) {
@@ -54,5 +86,15 @@ public final class ApiException extends RuntimeException {
 
   public JsonObject details() {
     return details;
+  }
+
+  /** zh-CN per field, when {@link #details()} names fields; else null. */
+  public JsonObject detailsZh() {
+    return detailsZh;
+  }
+
+  /** This error's own zh-CN message, or null for the catalogue's. */
+  public String messageZh() {
+    return messageZh;
   }
 }

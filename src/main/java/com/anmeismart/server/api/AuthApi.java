@@ -97,8 +97,8 @@ final class AuthApi {
       }
       return d;
     } catch (DateTimeParseException e) {
-      throw ApiException.invalid(new JsonObject().put("birth_date",
-          "must be a date YYYY-MM-DD between 1900-01-01 and today"));
+      throw ApiException.invalid("birth_date", "must be a date YYYY-MM-DD between 1900-01-01 and today",
+          "须为 1900-01-01 至今天之间的日期（YYYY-MM-DD）");
     }
   }
 }

@@ -58,7 +58,7 @@ final class AutomationAdminApi {
             new JsonObject().put("valid", true).put("errors", new JsonObject())
                 .put("updated_at", saved.updatedAt() == null ? null : saved.updatedAt().toString()))))
         .onFailure(t -> ctx.fail(t instanceof SettingsStore.InvalidSettingsException e
-            ? ApiException.invalid(e.fields()) : t));
+            ? ApiException.invalid(SETTINGS.fieldErrors(e.fields())) : t));
   }
 
   /**
@@ -98,7 +98,8 @@ final class AutomationAdminApi {
     try {
       return iso == null ? null : OffsetDateTime.parse(iso).toInstant();
     } catch (DateTimeParseException e) {
-      throw ApiException.invalid(new JsonObject().put(field, "must be an ISO-8601 instant, e.g. 2026-12-01T00:00:00Z"));
+      throw ApiException.invalid(field, "must be an ISO-8601 instant, e.g. 2026-12-01T00:00:00Z",
+          "须为带时区的 ISO-8601 时间，例如 2026-12-01T00:00:00Z");
     }
   }
 

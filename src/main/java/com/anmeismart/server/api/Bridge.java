@@ -5,18 +5,27 @@ import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.bus.ClientEvent;
 import com.anmeismart.server.chat.ConversationStore;
 import com.anmeismart.server.notify.Presence;
+import com.anmeismart.server.ops.RateLimitedLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import io.vertx.ext.web.handler.sockjs.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +67,18 @@ final class Bridge {
    */
   private final Map<SockJSSocket, Map<String, UUID>> online = new HashMap<>();
 
-  Bridge(Vertx vertx, JWTAuth auth, Presence presence, ConversationStore conversations, String node) {
+  /** Client-triggered refusals (malformed frames, bad tokens): a line a minute at most, no stack traces. */
+  private final RateLimitedLog refusals = new RateLimitedLog(LOG, 60_000);
+  private final long heartbeatMs;
+
+  /**
+   * @param idleTimeoutSeconds the HTTP server's idle timeout: SockJS heartbeats go out at half of it (at most every
+   *                           25 s, SockJS's default), so no open transport (WebSocket, streaming, polling) ever
+   *                           looks idle to the server
+   */
+  Bridge(Vertx vertx, JWTAuth auth, Presence presence, ConversationStore conversations, String node,
+         int idleTimeoutSeconds) {
+    this.heartbeatMs = Math.min(25_000L, idleTimeoutSeconds * 1000L / 2);
     this.vertx = vertx;
     this.auth = auth;
     this.presence = presence;
@@ -74,10 +94,57 @@ final class Bridge {
         .addOutboundPermitted(new PermittedOptions().setAddressRegex("client\\.conversation\\." + UUID_RE))
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.CLIENT_ADMINS))
         .setMaxHandlersPerSocket(4);
-    return SockJSHandler.create(vertx).bridge(options, this::handle);
+    // JSONP (a fallback for browsers without XHR CORS, i.e. none the pages support) is off: one transport less that
+    // takes frames as form fields
+    Router sockJs = SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(heartbeatMs)
+            .addDisabledTransport(Transport.JSON_P.name()))
+        .bridge(options, this::handle);
+    Router router = Router.router(vertx);
+    // SockJS's XHR fallbacks (xhr_streaming, xhr_polling, eventsource, htmlfile) POST their frames to xhr_send, and
+    // its transport reads them from the body handler: without one every send failed ("No BodyHandler was executed")
+    router.post().handler(BodyHandler.create(false).setBodyLimit(HttpApiVerticle.BODY_LIMIT));
+    router.post("/:server/:session/xhr_send").handler(Bridge::checkSendBody);
+    router.route("/*").subRouter(sockJs);
+    return router;
   }
 
+  /**
+   * An xhr_send body is a JSON array of strings (SockJS frames). SockJS itself answers anything else with a 500
+   * ("Broken JSON encoding.", its protocol's choice); it is the client's fault, so it is a 400 in the API's shape.
+   * The page's SockJS client treats both alike (the session ends and it reconnects).
+   */
+  private static void checkSendBody(RoutingContext ctx) {
+    String body = ctx.body().asString();
+    boolean ok = false;
+    if (body != null && !body.isBlank()) {
+      try {
+        ok = Json.decodeValue(body) instanceof JsonArray frames && frames.stream().allMatch(f -> f instanceof String);
+      } catch (DecodeException e) {
+        ok = false;
+      }
+    }
+    if (ok) {
+      ctx.next();
+    } else {
+      ctx.fail(ApiException.badRequest("invalid_frame", "An xhr_send body must be a JSON array of strings", null));
+    }
+  }
+
+  /**
+   * Every bridge event, guarded: a frame is client input of any shape ({@code headers} a string, {@code address}
+   * an object …), so whatever goes wrong with one refuses that frame (the bridge answers with its {@code err}
+   * frame, {@code rejected}) and costs at most a rate-limited log line, never an exception per frame.
+   */
   private void handle(BridgeEvent event) {
+    try {
+      dispatch(event);
+    } catch (RuntimeException e) {
+      refusals.warn("bridge frame refused ({}): {}", event.type(), e);
+      event.tryComplete(false);
+    }
+  }
+
+  private void dispatch(BridgeEvent event) {
     switch (event.type()) {
       case REGISTER -> register(event);
       case REGISTERED -> {
@@ -101,6 +168,14 @@ final class Bridge {
           rows.values().forEach(this::disconnect);
         }
         event.complete(true);
+        if (event.type() == BridgeEventType.SOCKET_ERROR) {
+          // e.g. a message over the WebSocket size limit: the bridge has already forgotten this socket (its
+          // registrations and ping state), and a frame on it afterwards would fail inside the bridge. Closed, so
+          // the page reconnects and starts clean.
+          refusals.warn("bridge socket closed after an error (from {}): {}", event.socket().remoteAddress(),
+              event.getRawMessage() == null ? "" : event.getRawMessage().getString("message"));
+          event.socket().close();
+        }
       }
       default -> event.complete(true); // SOCKET_CREATED, SOCKET_PING, SOCKET_IDLE (the bridge closes it), RECEIVE
     }
@@ -178,8 +253,15 @@ final class Bridge {
 
   /** The verified caller of a frame, from its {@code Authorization: Bearer} header. */
   private Future<Caller> caller(BridgeEvent event) {
-    JsonObject headers = event.getRawMessage() == null ? null : event.getRawMessage().getJsonObject("headers");
-    String header = headers == null ? null : headers.getString("Authorization");
+    JsonObject raw = event.getRawMessage();
+    Object headers = raw == null ? null : raw.getValue("headers");
+    if (headers != null && !(headers instanceof JsonObject)) {
+      refusals.warn("bridge frame refused: its headers are a {}, not an object (from {})",
+          headers.getClass().getSimpleName(), event.socket().remoteAddress());
+      return Future.failedFuture("frame headers are not an object");
+    }
+    Object value = headers == null ? null : ((JsonObject) headers).getValue("Authorization");
+    String header = value instanceof String h ? h : null;
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return Future.failedFuture("no bearer token in the frame headers");
     }

@@ -69,7 +69,7 @@ final class ConversationsApi {
     UUID id = Params.uuid(ctx, "id");
     String content = MESSAGE.validBody(ctx).getString("content").strip();
     if (content.isEmpty()) {
-      throw ApiException.invalid(new JsonObject().put("content", "must not be blank"));
+      throw ApiException.invalid("content", "must not be blank", "不能为空");
     }
     UUID caller = Access.userId(ctx);
     String role = Access.role(ctx);

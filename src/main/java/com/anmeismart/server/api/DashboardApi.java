@@ -139,7 +139,7 @@ final class DashboardApi {
     q = q == null || q.isBlank() ? null : q.strip();
     if (q != null && q.length() > 100) {
       throw ApiException.badRequest("invalid_parameter", "Invalid query parameter q",
-          new JsonObject().put("q", "must be at most 100 characters"));
+          FieldErrors.of("q", "must be at most 100 characters", "最多 100 个字符"));
     }
     int limit = Params.integer(ctx, "limit", 20, 1, 100);
     int offset = Params.integer(ctx, "offset", 0, 0, 1_000_000);

@@ -35,10 +35,10 @@ final class DifyConfigsApi {
 
   void create(RoutingContext ctx) {
     JsonObject body = BODY.validBody(ctx);
-    JsonObject missing = new JsonObject();
+    FieldErrors missing = new FieldErrors();
     for (String field : new String[] {"name", "base_url", "api_key"}) {
       if (body.getValue(field) == null) {
-        missing.put(field, "is required");
+        missing.add(field, "is required", "必填");
       }
     }
     if (!missing.isEmpty()) {
@@ -106,8 +106,8 @@ final class DifyConfigsApi {
     String mode = b.getString("mode", c == null ? "agent" : c.mode());
     String responseMode = b.getString("response_mode", c == null ? "streaming" : c.responseMode());
     if ("agent".equals(mode) && "blocking".equals(responseMode)) {
-      throw ApiException.invalid(new JsonObject().put("response_mode",
-          "agent apps answer in streaming mode only (Dify refuses blocking)"));
+      throw ApiException.invalid("response_mode", "agent apps answer in streaming mode only (Dify refuses blocking)",
+          "Agent 应用只支持流式模式（streaming），Dify 不接受 blocking");
     }
     return new DifyConfig(c == null ? null : c.id(),
         b.getString("name", c == null ? null : c.name()).strip(),
@@ -125,8 +125,8 @@ final class DifyConfigsApi {
 
   private static Throwable nameTaken(Throwable t) {
     if (t instanceof DifyConfigStore.DuplicateNameException) {
-      return ApiException.conflict("name_taken", "Another Dify config has this name",
-          new JsonObject().put("name", "is already used"));
+      return ApiException.conflictOn("name_taken", "Another Dify config has this name",
+          FieldErrors.of("name", "is already used", "该名称已被使用"));
     }
     return t;
   }

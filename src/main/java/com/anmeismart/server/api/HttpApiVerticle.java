@@ -31,6 +31,7 @@ import io.vertx.sqlclient.Pool;
 
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The REST API on {@code HTTP_PORT} ({@code /api/v1}), the SockJS event-bus bridge ({@code /eventbus}) and the pages
@@ -65,7 +66,7 @@ public final class HttpApiVerticle extends VerticleBase {
     DifyConfigsApi dify = new DifyConfigsApi(new DifyConfigStore(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
-        vertx.eventBus());
+        vertx.eventBus(), app.config().mcpIdleTimeoutSeconds());
     DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool), new DashboardQueries(pool),
         new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(),
         app.config().timeZone());
@@ -75,14 +76,16 @@ public final class HttpApiVerticle extends VerticleBase {
     NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),
         app.metrics());
     bridge = new Bridge(vertx, tokens.auth(), new Presence(pool, presenceTtl), new ConversationStore(pool),
-        "http-" + UUID.randomUUID());
+        "http-" + UUID.randomUUID(), app.config().httpIdleTimeoutSeconds());
     RateLimit registerLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     RateLimit loginLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     var jwt = Access.bearer(JWTAuthHandler.create(tokens.auth()));
     var staff = Access.roles(Set.of(Roles.CONSULTANT, Roles.ADMIN));
 
     Router api = Router.router(vertx);
+    api.route().handler(RequestGuard.mediaType());
     api.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    api.route().handler(RequestGuard::text);
     api.route().failureHandler(ApiErrors::handle);
 
     api.post("/auth/register").consumes(JSON).handler(registerLimit).handler(auth::register);
@@ -152,12 +155,20 @@ public final class HttpApiVerticle extends VerticleBase {
     }
     // keeps this instance's bridge sockets counted as online (rows of a dead node expire after the TTL)
     vertx.setPeriodic(presenceTtl * 1000L / 3, id -> bridge.heartbeat());
-    for (int status : new int[] {400, 404, 405, 406, 413, 415, 500}) {
-      root.errorHandler(status, ApiErrors::handleStatus);
+    // every status the router may end a request with (no route, a path it can't decode, a failing handler)
+    for (int status = 400; status < 600; status++) {
+      root.errorHandler(status, ApiErrors.forStatus(status));
     }
 
-    return Servers.listen(vertx, vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
-        .requestHandler(root), "HTTP_PORT", app.config().httpPort());
+    // The idle timeout closes connections with no traffic either way for that long (keep-alive connections left
+    // open, clients that connect and send nothing). Live streams are never idle: SockJS heartbeats (set to half
+    // the timeout by the bridge) and the browsers' bridge pings flow well within it.
+    HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true)
+        .setIdleTimeout(app.config().httpIdleTimeoutSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS)
+        // the only WebSocket here is the bridge's, whose frames are small: a huge one closes the socket (1009)
+        .setMaxWebSocketFrameSize((int) BODY_LIMIT).setMaxWebSocketMessageSize((int) BODY_LIMIT);
+    return Servers.listen(vertx, vertx.createHttpServer(options).requestHandler(root)
+        .invalidRequestHandler(ApiErrors::invalidRequest), "HTTP_PORT", app.config().httpPort());
   }
 
   @Override

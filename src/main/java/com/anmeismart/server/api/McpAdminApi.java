@@ -27,11 +27,14 @@ final class McpAdminApi {
   private final McpStore store;
   private final McpKeys keys;
   private final EventBus bus;
+  /** {@code MCP_IDLE_TIMEOUT_SECONDS}: a tool may not work longer than its caller's connection may stay quiet. */
+  private final int mcpIdleTimeoutSeconds;
 
-  McpAdminApi(McpStore store, McpKeys keys, EventBus bus) {
+  McpAdminApi(McpStore store, McpKeys keys, EventBus bus, int mcpIdleTimeoutSeconds) {
     this.store = store;
     this.keys = keys;
     this.bus = bus;
+    this.mcpIdleTimeoutSeconds = mcpIdleTimeoutSeconds;
   }
 
   /** GET /mcp/groups → every group with its tools (never a key). */
@@ -114,7 +117,7 @@ final class McpAdminApi {
         groupId = UUID.fromString(group);
       } catch (IllegalArgumentException e) {
         throw ApiException.badRequest("invalid_parameter", "Invalid query parameter group_id",
-            new JsonObject().put("group_id", "must be a UUID"));
+            FieldErrors.of("group_id", "must be a UUID", "须为工具组的 ID（UUID）"));
       }
     }
     store.listTools(groupId).onSuccess(tools -> Responses.json(ctx, 200, new JsonObject().put("items", tools)))
@@ -125,6 +128,12 @@ final class McpAdminApi {
   void updateTool(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
     JsonObject body = TOOL.validBody(ctx);
+    Integer timeout = body.getInteger("timeout_seconds");
+    if (timeout != null && timeout >= mcpIdleTimeoutSeconds) {
+      // a call answered as one JSON body sends nothing while the tool works: the MCP port would close it first
+      throw ApiException.invalid("timeout_seconds", "must be below MCP_IDLE_TIMEOUT_SECONDS ("
+          + mcpIdleTimeoutSeconds + ")", "须小于 MCP 连接空闲超时（" + mcpIdleTimeoutSeconds + " 秒）");
+    }
     String group = body.getString("group_id");
     McpStore.ToolChange change = new McpStore.ToolChange(group == null ? null : UUID.fromString(group),
         body.getBoolean("enabled"), body.getInteger("timeout_seconds"), body.getString("description"),
@@ -168,7 +177,7 @@ final class McpAdminApi {
       return ApiException.conflict("conflict", c.getMessage(), null);
     }
     if (t instanceof IllegalArgumentException) {
-      return ApiException.invalid(new JsonObject().put("group_id", "names no group"));
+      return ApiException.invalid("group_id", "names no group", "没有这个工具组");
     }
     return t;
   }

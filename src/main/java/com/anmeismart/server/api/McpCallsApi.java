@@ -50,7 +50,7 @@ final class McpCallsApi {
     }
     if (cursor < 0) {
       throw ApiException.badRequest("invalid_parameter", "Invalid query parameter before",
-          new JsonObject().put("before", "must be a call-log id (a positive integer)"));
+          FieldErrors.of("before", "must be a call-log id (a positive integer)", "须为调用日志编号（正整数）"));
     }
     McpStore.CallFilter filter = new McpStore.CallFilter(tool, queryUuid(ctx, "group_id"), Params.bool(ctx, "success"),
         from == null ? null : from.atOffset(ZoneOffset.UTC), to == null ? null : to.atOffset(ZoneOffset.UTC),
@@ -112,7 +112,7 @@ final class McpCallsApi {
       return UUID.fromString(s);
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("invalid_parameter", "Invalid query parameter " + name,
-          new JsonObject().put(name, "must be a UUID"));
+          FieldErrors.of(name, "must be a UUID", "须为 UUID"));
     }
   }
 

@@ -70,7 +70,7 @@ final class NotificationsApi {
   void vapidPublicKey(RoutingContext ctx) {
     if (publicKey == null || publicKey.failed()) {
       publicKey = push.keys().map(keys -> keys.orElseThrow(() -> new ApiException(503, "service_unavailable",
-          "Web Push keys are not ready yet")).publicKey());
+          "Web Push keys are not ready yet").withMessageZh("推送功能尚未就绪，请稍后再试")).publicKey());
     }
     publicKey.onSuccess(key -> Responses.json(ctx, 200, new JsonObject().put("public_key", key)))
         .onFailure(ctx::fail);
@@ -82,14 +82,11 @@ final class NotificationsApi {
     JsonObject keys = body.getJsonObject("keys");
     String p256dh = keys.getString("p256dh");
     String auth = keys.getString("auth");
-    JsonObject wrong = new JsonObject();
     if (decodedLength(p256dh, (byte) 4) != 65) {
-      wrong.put("keys", "p256dh must be an uncompressed P-256 point (65 bytes, base64url)");
+      throw ApiException.invalid("keys", "p256dh must be an uncompressed P-256 point (65 bytes, base64url)",
+          "p256dh 须为未压缩的 P-256 公钥（65 字节，base64url）");
     } else if (decodedLength(auth, null) != 16) {
-      wrong.put("keys", "auth must be 16 bytes, base64url");
-    }
-    if (!wrong.isEmpty()) {
-      throw ApiException.invalid(wrong);
+      throw ApiException.invalid("keys", "auth must be 16 bytes, base64url", "auth 须为 16 字节（base64url）");
     }
     push.subscribe(Access.userId(ctx), body.getString("endpoint"), p256dh, auth)
         .onSuccess(sub -> Responses.json(ctx, Boolean.TRUE.equals(sub.remove("created")) ? 201 : 200, sub))
@@ -101,7 +98,7 @@ final class NotificationsApi {
     String endpoint = ctx.queryParams().get("endpoint");
     if (endpoint == null || endpoint.isBlank()) {
       throw ApiException.badRequest("invalid_parameter", "endpoint is required",
-          new JsonObject().put("endpoint", "is required"));
+          FieldErrors.of("endpoint", "is required", "必填"));
     }
     push.unsubscribe(Access.userId(ctx), endpoint)
         .onSuccess(found -> {

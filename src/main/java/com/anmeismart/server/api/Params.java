@@ -1,11 +1,11 @@
 package com.anmeismart.server.api;
 
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
@@ -37,7 +37,7 @@ final class Params {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw bad(name, "must be an integer between " + min + " and " + max);
+    throw bad(name, "must be an integer between " + min + " and " + max, "须为 " + min + " 到 " + max + " 之间的整数");
   }
 
   /** An optional whole number ≥ 1 (an id cursor); null when absent. */
@@ -54,7 +54,7 @@ final class Params {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw bad(name, "must be a whole number of at least 1");
+    throw bad(name, "must be a whole number of at least 1", "须为不小于 1 的整数");
   }
 
   static Boolean bool(RoutingContext ctx, String name) {
@@ -65,7 +65,7 @@ final class Params {
     if (s.equals("true") || s.equals("false")) {
       return Boolean.valueOf(s);
     }
-    throw bad(name, "must be true or false");
+    throw bad(name, "must be true or false", "须为 true 或 false");
   }
 
   static String oneOf(RoutingContext ctx, String name, Set<String> allowed) {
@@ -76,7 +76,8 @@ final class Params {
     if (allowed.contains(s)) {
       return s;
     }
-    throw bad(name, "must be one of " + allowed.stream().sorted().toList());
+    List<String> sorted = allowed.stream().sorted().toList();
+    throw bad(name, "must be one of " + sorted, "须为以下之一：" + String.join("、", sorted));
   }
 
   /** A text of at most {@code max} characters, or null when absent or blank. */
@@ -86,7 +87,7 @@ final class Params {
       return null;
     }
     if (s.length() > max) {
-      throw bad(name, "must be at most " + max + " characters");
+      throw bad(name, "must be at most " + max + " characters", "最多 " + max + " 个字符");
     }
     return s.strip();
   }
@@ -100,12 +101,13 @@ final class Params {
     try {
       return OffsetDateTime.parse(s).toInstant();
     } catch (DateTimeParseException e) {
-      throw bad(name, "must be an ISO-8601 instant, e.g. 2026-12-01T00:00:00Z");
+      throw bad(name, "must be an ISO-8601 instant, e.g. 2026-12-01T00:00:00Z",
+          "须为带时区的 ISO-8601 时间，例如 2026-12-01T00:00:00Z");
     }
   }
 
-  private static ApiException bad(String name, String message) {
+  private static ApiException bad(String name, String message, String messageZh) {
     return ApiException.badRequest("invalid_parameter", "Invalid query parameter " + name,
-        new JsonObject().put(name, message));
+        FieldErrors.of(name, message, messageZh));
   }
 }

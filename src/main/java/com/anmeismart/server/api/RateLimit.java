@@ -42,7 +42,8 @@ public final class RateLimit implements Handler<RoutingContext> {
     }
     long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(probe.getNanosToWaitForRefill()) + 1);
     ctx.response().putHeader("Retry-After", Long.toString(seconds));
-    ctx.fail(new ApiException(429, "rate_limited", "Too many attempts from this address; retry in " + seconds + " s"));
+    ctx.fail(new ApiException(429, "rate_limited", "Too many attempts from this address; retry in " + seconds + " s")
+        .withMessageZh("操作过于频繁，请 " + seconds + " 秒后再试"));
   }
 
   private Bucket newBucket() {

@@ -21,8 +21,9 @@ final class Responses {
   /** A duplicate username or email → 409 naming the field; anything else passes through. */
   static Throwable duplicateToConflict(Throwable t) {
     if (t instanceof UserStore.DuplicateException d) {
-      return ApiException.conflict(d.field() + "_taken", "This " + d.field() + " is already registered",
-          new JsonObject().put(d.field(), "is already registered"));
+      String code = d.field() + "_taken"; // username_taken, email_taken (ErrorCatalogue has both)
+      return ApiException.conflictOn(code, "This " + d.field() + " is already registered",
+          FieldErrors.of(d.field(), "is already registered", ErrorCatalogue.zh(code, 409)));
     }
     return t;
   }

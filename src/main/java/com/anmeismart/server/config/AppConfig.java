@@ -48,7 +48,9 @@ public record AppConfig(
     int pushTimeoutMs,
     String vapidSubject,
     ZoneId timeZone,
-    int consoleCountersMs) {
+    int consoleCountersMs,
+    int httpIdleTimeoutSeconds,
+    int mcpIdleTimeoutSeconds) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -59,7 +61,7 @@ public record AppConfig(
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
-      "CONSOLE_COUNTERS_MS");
+      "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS");
 
 
   /**
@@ -102,10 +104,17 @@ public record AppConfig(
         integer(json, "PUSH_TIMEOUT_MS", 10_000, 100, 120_000, problems),
         string(json, "VAPID_SUBJECT", null),
         zone(json, "TIME_ZONE", "Asia/Shanghai", problems),
-        integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems));
+        integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems),
+        integer(json, "HTTP_IDLE_TIMEOUT_SECONDS", 30, 2, 3_600, problems),
+        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems));
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
+    }
+    if (config.mcpIdleTimeoutSeconds() <= config.mcpSseKeepAliveSeconds()) {
+      // a quiet event stream would be closed between two keep-alive comments
+      problems.add("MCP_IDLE_TIMEOUT_SECONDS (" + config.mcpIdleTimeoutSeconds()
+          + ") must be greater than MCP_SSE_KEEPALIVE_SECONDS (" + config.mcpSseKeepAliveSeconds() + ")");
     }
     if (config.adminUsername() != null && config.adminPassword() == null) {
       problems.add("ADMIN_PASSWORD must be set when ADMIN_USERNAME is");
@@ -126,7 +135,7 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -164,6 +173,8 @@ public record AppConfig(
     m.put("VAPID_SUBJECT", vapidSubject);
     m.put("TIME_ZONE", timeZone.getId());
     m.put("CONSOLE_COUNTERS_MS", consoleCountersMs);
+    m.put("HTTP_IDLE_TIMEOUT_SECONDS", httpIdleTimeoutSeconds);
+    m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
     return m;
   }
 

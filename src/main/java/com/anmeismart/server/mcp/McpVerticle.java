@@ -20,6 +20,7 @@ import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.sqlclient.Pool;
@@ -29,6 +30,7 @@ import org.slf4j.LoggerFactory;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The MCP server on {@code MCP_PORT}: both protocol eras on {@code /mcp} — the handshake era through the official
@@ -110,8 +112,18 @@ public final class McpVerticle extends VerticleBase {
         })
         .compose(n -> registry.reload())
         .compose(loaded -> Future.join(changed.completion(), sync.completion(), status.completion(), test.completion(),
-            Servers.listen(vertx, vertx.createHttpServer().requestHandler(router), "MCP_PORT",
+            Servers.listen(vertx, vertx.createHttpServer(serverOptions()).requestHandler(router), "MCP_PORT",
                 app.config().mcpPort())));
+  }
+
+  /**
+   * Connections quiet for {@code MCP_IDLE_TIMEOUT_SECONDS} are closed. Event streams stay open: their keep-alive
+   * comments ({@code MCP_SSE_KEEPALIVE_SECONDS}, checked to be shorter) are traffic. A call answered as one JSON
+   * body is quiet while its tool works, so tool timeouts are kept below it (the admin API refuses longer ones).
+   */
+  private HttpServerOptions serverOptions() {
+    return new HttpServerOptions().setIdleTimeout(app.config().mcpIdleTimeoutSeconds())
+        .setIdleTimeoutUnit(TimeUnit.SECONDS);
   }
 
   /** Reloads the groups and tools; sessions of groups whose tools changed hear about it, stale keys lose theirs. */

@@ -29,9 +29,10 @@ public final class ContextTokens {
 
   public ContextTokens(Vertx vertx, SecretBox box) {
     String key = Base64.getEncoder().encodeToString(box.subKey("context-token"));
-    this.auth = JWTAuth.create(vertx, new JWTAuthOptions()
+    // a context token without an expiry would outlive the welcome it was issued for: refused (ExpiringJwtAuth)
+    this.auth = ExpiringJwtAuth.wrap(JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(key))
-        .setJWTOptions(new JWTOptions().setAlgorithm("HS256").setAudience(List.of(AUDIENCE))));
+        .setJWTOptions(new JWTOptions().setAlgorithm("HS256").setAudience(List.of(AUDIENCE)))));
   }
 
   public String issue(UUID userId, Duration ttl) {

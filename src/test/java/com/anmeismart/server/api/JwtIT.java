@@ -1,5 +1,6 @@
 package com.anmeismart.server.api;
 
+import com.anmeismart.server.testing.BridgeClient;
 import com.anmeismart.server.testing.TestApp;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -75,6 +76,25 @@ class JwtIT {
   @Test
   void expiredTokenIsRefused() throws Exception {
     assertRefused(sign("HS256", "HmacSHA256", SECRET, claims(-120)));
+  }
+
+  @Test
+  void aCorrectlySignedTokenWithoutExpiryIsRefused() throws Exception {
+    // before: accepted (vertx-auth-jwt checks exp only when present), so such a token would never expire
+    JsonObject noExp = claims(600);
+    noExp.remove("exp");
+    assertRefused(sign("HS256", "HmacSHA256", SECRET, noExp));
+    // time claims that are not numbers (before: a ClassCastException in the library's expiry check, a 500)
+    assertRefused(sign("HS256", "HmacSHA256", SECRET, claims(600).put("exp", "tomorrow")));
+    assertRefused(sign("HS256", "HmacSHA256", SECRET, claims(600).put("iat", new JsonObject())));
+    assertRefused(sign("HS256", "HmacSHA256", SECRET, claims(600).put("nbf", "soon")));
+    // the bridge checks frames with the same tokens: refused there too, accepted with an expiry
+    try (BridgeClient page = BridgeClient.connect(server.port("HTTP_PORT"))) {
+      page.register("client.admins", sign("HS256", "HmacSHA256", SECRET, noExp));
+      assertThat(page.awaitError(1)).isEqualTo("rejected");
+      page.register("client.admins", server.adminToken());
+      page.awaitListening(server.app.vertx().eventBus(), "client.admins");
+    }
   }
 
   @Test

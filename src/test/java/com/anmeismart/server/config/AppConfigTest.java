@@ -57,4 +57,15 @@ class AppConfigTest {
     assertThat(logged).doesNotContain("jwt-very-secret", "aes-key-xyz", "admin-pass-123", "db-pass-456")
         .contains("JWT_SECRET=******").contains("postgresql://app:******@db.example:5432/anmei");
   }
+
+  @Test
+  void idleTimeoutsDefaultAndMustOutlastTheKeepAlives() {
+    AppConfig c = AppConfig.from(new JsonObject());
+    assertThat(c.httpIdleTimeoutSeconds()).isEqualTo(30);
+    assertThat(c.mcpIdleTimeoutSeconds()).isEqualTo(60);
+    assertThat(c.mcpIdleTimeoutSeconds()).isGreaterThan(c.mcpSseKeepAliveSeconds());
+    assertThatThrownBy(() -> AppConfig.from(new JsonObject().put("MCP_IDLE_TIMEOUT_SECONDS", "10")
+        .put("MCP_SSE_KEEPALIVE_SECONDS", "15")))
+        .hasMessageContaining("MCP_IDLE_TIMEOUT_SECONDS (10) must be greater than MCP_SSE_KEEPALIVE_SECONDS (15)");
+  }
 }

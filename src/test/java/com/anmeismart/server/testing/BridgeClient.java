@@ -107,10 +107,24 @@ public final class BridgeClient implements AutoCloseable {
   }
 
   public synchronized BridgeClient send(JsonObject frame) {
+    return sendText(frame.encode());
+  }
+
+  /** Any text as one WebSocket message, JSON or not (fuzzing); nothing once the socket is closed. */
+  public synchronized BridgeClient sendText(String text) {
     if (!closed.isDone()) {
-      ws.sendText(frame.encode(), true).join();
+      try {
+        ws.sendText(text, true).join();
+      } catch (java.util.concurrent.CompletionException e) {
+        // the server closed the socket meanwhile (e.g. a frame over the size limit): isClosed() tells
+      }
     }
     return this;
+  }
+
+  /** The close code the server sent, once it closed the socket (-1 for an abrupt close). */
+  public Integer closeCode() {
+    return closed.getNow(null);
   }
 
   /** The first received frame matching, waiting up to {@code timeout}. */
