@@ -15,7 +15,6 @@ import static io.gatling.javaapi.http.HttpDsl.status;
 
 import io.gatling.javaapi.core.ChainBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
-import io.gatling.javaapi.core.Simulation;
 
 import java.time.Duration;
 import java.util.List;
@@ -25,7 +24,7 @@ import java.util.List;
  * their welcome on the page and chat twice; {@code consultants} (5) consultant pages stay online, look at their
  * conversations, claim new customers (first claim wins, the others get 409) and reply; an admin polls the failed
  * jobs every {@code adminPollSeconds} (5). Asserts ≥ 99 % success, every welcome and every new-customer alert
- * within 3 s.
+ * within {@code welcomeBoundMs} / {@code alertBoundMs} (3,000).
  *
  * <p>Each role's round is a list of steps ({@link #CONSULTANT_ROUND}, {@link #ADMIN_ROUND}): the features other
  * changes are adding are one step each there — the admin dashboard
@@ -33,15 +32,20 @@ import java.util.List;
  * (an {@code offer} frame on the consultant's socket, {@code POST /api/v1/conversations/{id}/accept}) in the
  * consultant's.
  */
-public final class ClinicDay extends Simulation {
+public final class ClinicDay extends LoadSimulation {
 
   static final String WELCOME = "registration → whole welcome";
-  private static final double RATE = Target.doubleParam("rate", 1);
-  private static final Duration DURATION = Target.secondsParam("duration", 60);
-  private static final int CONSULTANTS = Target.intParam("consultants", 5);
-  private static final Duration ADMIN_POLL = Target.secondsParam("adminPollSeconds", 5);
-  private static final long BOUND = 3_000;
-  private static final Duration LEAD = Duration.ofSeconds(3);
+
+  private final double rate = Target.doubleParam("rate", 1);
+  private final long bound = Target.intParam("welcomeBoundMs", 3_000);
+  private final long alertBound = Target.intParam("alertBoundMs", 3_000);
+  private final Duration duration = Target.secondsParam("duration", 60);
+  private final int consultants = Target.intParam("consultants", 5);
+  private final Duration adminPoll = Target.secondsParam("adminPollSeconds", 5);
+  /** A customer's pause between chat messages: between think and twice that (seconds, default 2). */
+  private final Duration think = Target.secondsParam("think", 2);
+  /** Customers start this long after the consultants (who must be online first). */
+  private final Duration lead = Target.secondsParam("lead", 3);
 
   /** The admin's round. Next: the dashboard, one http(...) step like failedJobs(). */
   private static final List<ChainBuilder> ADMIN_ROUND = List.of(failedJobs());
@@ -52,19 +56,19 @@ public final class ClinicDay extends Simulation {
   private volatile long start = System.currentTimeMillis();
 
   private final ScenarioBuilder customers = scenario("customers")
-      .exec(Consultant.awaitOnline(CONSULTANTS, Duration.ofSeconds(30)),
+      .exec(Consultant.awaitOnline(consultants, Duration.ofSeconds(30)),
           Customer.register(), Customer.login(), Customer.pageWelcome(),
-          Latencies.check(WELCOME, "t_reg", "welcome_at", BOUND))
+          Latencies.check(WELCOME, "t_reg", "welcome_at", bound))
       .exitHereIfFailed()
-      .pause(Duration.ofSeconds(1), Duration.ofSeconds(3))
+      .pause(think, think.multipliedBy(2))
       .exec(Customer.chat("你好，我想了解一下补水项目。"))
-      .pause(Duration.ofSeconds(2), Duration.ofSeconds(5))
+      .pause(think, think.multipliedBy(2))
       .exec(Customer.chat("光子嫩肤大概需要几次？"));
 
-  private final ScenarioBuilder consultants = scenario("consultants")
+  private final ScenarioBuilder consultantPages = scenario("consultants")
       .exec(Consultant.online(),
-          Consultant.listen(() -> System.currentTimeMillis() - start < LEAD.toMillis() + DURATION.toMillis() + 10_000,
-              BOUND, CONSULTANT_ROUND));
+          Consultant.listen(() -> System.currentTimeMillis() - start
+              < lead.toMillis() + duration.toMillis() + Consultant.drainMs(alertBound), alertBound, CONSULTANT_ROUND));
 
   private final ScenarioBuilder admin = scenario("admin")
       .exec(http("admin: login").post("/api/v1/auth/login")
@@ -72,19 +76,20 @@ public final class ClinicDay extends Simulation {
               + "\"}"))
           .check(status().is(200), jsonPath("$.access_token").saveAs("token")))
       .exitHereIfFailed()
-      .exec(asLongAs(s -> System.currentTimeMillis() - start < LEAD.toMillis() + DURATION.toMillis())
-          .on(exec(ADMIN_ROUND).pause(ADMIN_POLL)));
+      .exec(asLongAs(s -> System.currentTimeMillis() - start < lead.toMillis() + duration.toMillis())
+          .on(exec(ADMIN_ROUND).pause(adminPoll)));
 
   {
     setUp(
-        consultants.injectOpen(atOnceUsers(CONSULTANTS)),
+        consultantPages.injectOpen(atOnceUsers(consultants)),
         admin.injectOpen(atOnceUsers(1)),
-        customers.injectOpen(nothingFor(LEAD), constantUsersPerSec(RATE).during(DURATION)))
+        customers.injectOpen(nothingFor(lead), constantUsersPerSec(rate).during(duration)))
         .protocols(Target.protocol())
         .assertions(
             global().successfulRequests().percent().gte(99.0),
-            details(Latencies.group(WELCOME, BOUND)).failedRequests().count().is(0L),
-            details(Latencies.group(Consultant.ALERT, BOUND)).failedRequests().count().is(0L));
+            details(Latencies.group(WELCOME, bound)).failedRequests().count().is(0L),
+            details(Latencies.group(Consultant.ALERT, alertBound)).failedRequests().count().is(0L),
+            details(Latencies.group(Consultant.ALERT, alertBound)).allRequests().count().is((long) consultants));
   }
 
   /** GET /admin/registration-automation/jobs?status=failed: what the admin console's jobs panel shows. */
@@ -96,12 +101,7 @@ public final class ClinicDay extends Simulation {
 
   @Override
   public void before() {
-    Consultant.STAFF.addAll(Setup.consultants(Setup.adminToken(), CONSULTANTS));
+    Consultant.STAFF.addAll(Setup.consultants(Setup.adminToken(), consultants));
     start = System.currentTimeMillis();
-  }
-
-  @Override
-  public void after() {
-    Latencies.log(getClass().getSimpleName());
   }
 }

@@ -49,6 +49,12 @@ public final class Consultant {
   private Consultant() {
   }
 
+  static void reset() {
+    STAFF.clear();
+    NEXT.set(0);
+    ONLINE.set(0);
+  }
+
   /** Logs in as the next staff account, opens the bridge and waits (≤ 10 s) until it is counted online. */
   public static ChainBuilder online() {
     return exec(s -> {
@@ -91,6 +97,11 @@ public final class Consultant {
         .exec(ws.processUnmatchedMessages(Consultant::scan))
         .exec(group(Latencies.group(ALERT, boundMs)).on(exec(s -> judge(s, boundMs))))
         .exec(ws("consultant bridge: close").close());
+  }
+
+  /** How long pages keep listening after the last registration: its alert's bound, plus a second. */
+  public static long drainMs(long boundMs) {
+    return boundMs + 1_000;
   }
 
   /** Waits (≤ {@code deadline}) until {@code n} consultant sockets are online: customers start after that. */

@@ -9,7 +9,6 @@ import static io.gatling.javaapi.core.CoreDsl.repeat;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 
 import io.gatling.javaapi.core.ScenarioBuilder;
-import io.gatling.javaapi.core.Simulation;
 
 import java.time.Duration;
 import java.util.List;
@@ -23,57 +22,50 @@ import java.util.concurrent.atomic.AtomicLong;
  * conversation, welcome); bound {@code alertBoundMs} (3,000), and every socket must get every customer.
  * The pages arrive over {@code rampSeconds} (consultants / 50), like staff opening their browsers, not in one burst.
  */
-public final class ConsultantFanout extends Simulation {
+public final class ConsultantFanout extends LoadSimulation {
 
-  private static final int CONSULTANTS = Target.intParam("consultants", 1_000);
-  private static final int CUSTOMERS = Target.intParam("customers", 10);
-  private static final Duration INTERVAL = Target.secondsParam("interval", 1);
-  private static final long ALERT_BOUND = Target.intParam("alertBoundMs", 3_000);
-  private static final Duration RAMP = Target.secondsParam("rampSeconds", Math.max(1, CONSULTANTS / 50));
+  private final int consultants = Target.intParam("consultants", 1_000);
+  private final int customers = Target.intParam("customers", 10);
+  private final Duration interval = Target.secondsParam("interval", 1);
+  private final long alertBound = Target.intParam("alertBoundMs", 3_000);
+  private final Duration ramp = Target.secondsParam("rampSeconds", Math.max(1, consultants / 50));
   /** When the last registration was answered (0 until then). */
-  private static final AtomicLong TRIGGERS_DONE = new AtomicLong();
+  private final AtomicLong registrationsDone = new AtomicLong();
+  private volatile long start = System.currentTimeMillis();
 
-  private final ScenarioBuilder consultants = scenario("consultant pages")
-      .exec(Consultant.online(),
-          Consultant.listen(ConsultantFanout::keepListening, ALERT_BOUND, List.of()));
+  private final ScenarioBuilder consultantPages = scenario("consultant pages")
+      .exec(Consultant.online(), Consultant.listen(this::keepListening, alertBound, List.of()));
 
   private final ScenarioBuilder registrations = scenario("registrations")
-      .exec(Consultant.awaitOnline(CONSULTANTS, RAMP.plusSeconds(120)),
-          repeat(CUSTOMERS).on(exec(Customer.register()).pause(INTERVAL)),
+      .exec(Consultant.awaitOnline(consultants, ramp.plusSeconds(120)),
+          repeat(customers).on(exec(Customer.register()).pause(interval)),
           exec(s -> {
-            TRIGGERS_DONE.set(System.currentTimeMillis());
+            registrationsDone.set(System.currentTimeMillis());
             return s;
           }));
 
   {
     setUp(
-        consultants.injectOpen(rampUsers(CONSULTANTS).during(RAMP)),
+        consultantPages.injectOpen(rampUsers(consultants).during(ramp)),
         registrations.injectOpen(atOnceUsers(1)))
         .protocols(Target.protocol())
         .assertions(
             global().successfulRequests().percent().gte(99.0),
-            details(Latencies.group(Consultant.ALERT, ALERT_BOUND)).failedRequests().count().is(0L),
-            details(Latencies.group(Consultant.ALERT, ALERT_BOUND)).allRequests().count().is((long) CONSULTANTS));
+            details(Latencies.group(Consultant.ALERT, alertBound)).failedRequests().count().is(0L),
+            details(Latencies.group(Consultant.ALERT, alertBound)).allRequests().count().is((long) consultants));
   }
 
   /** Until the last customer's alert is due; never past the run's own deadline (a registration that failed). */
-  private static boolean keepListening() {
+  private boolean keepListening() {
     long now = System.currentTimeMillis();
-    long done = TRIGGERS_DONE.get();
-    long deadline = start + RAMP.toMillis() + 120_000 + CUSTOMERS * (INTERVAL.toMillis() + 3_000L);
-    return done == 0 ? now < deadline : now < done + ALERT_BOUND + 1_000;
+    long done = registrationsDone.get();
+    long deadline = start + ramp.toMillis() + 120_000 + customers * (interval.toMillis() + 3_000L);
+    return done == 0 ? now < deadline : now < done + Consultant.drainMs(alertBound);
   }
-
-  private static volatile long start = System.currentTimeMillis();
 
   @Override
   public void before() {
-    Consultant.STAFF.addAll(Setup.consultants(Setup.adminToken(), CONSULTANTS));
+    Consultant.STAFF.addAll(Setup.consultants(Setup.adminToken(), consultants));
     start = System.currentTimeMillis();
-  }
-
-  @Override
-  public void after() {
-    Latencies.log(getClass().getSimpleName());
   }
 }

@@ -6,6 +6,7 @@ import static io.gatling.javaapi.core.CoreDsl.doIf;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.jsonPath;
 import static io.gatling.javaapi.core.CoreDsl.pause;
+import static io.gatling.javaapi.core.CoreDsl.responseTimeInMillis;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
 import static io.gatling.javaapi.http.HttpDsl.ws;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What a customer's page does (webroot/customer/app.js): register, log in, wait for the first conversation, open
@@ -31,6 +33,8 @@ public final class Customer {
 
   /** Registration times (201 arrival) by user id, for the consultants' sockets that see the new customer. */
   static final Map<String, Long> REGISTERED_AT = new ConcurrentHashMap<>();
+  /** Customers registered in this simulation (their user names). */
+  private static final AtomicLong NEXT = new AtomicLong();
 
   static final String AUTH = "Authorization";
   static final String BEARER = "Bearer #{token}";
@@ -42,19 +46,27 @@ public final class Customer {
   private Customer() {
   }
 
-  /** POST /auth/register (201), then {@code t_reg}; a failed registration ends this user. */
+  /**
+   * POST /auth/register (201), then {@code t_reg}: when the 201 arrived, i.e. when the request left plus Gatling's
+   * response time for it (the next action may run later than that on a busy load generator, which would make the
+   * intervals that start here look shorter than they are). A failed registration ends this user.
+   */
   public static ChainBuilder register() {
-    return exec(s -> s.set("username", Target.name("c", s.userId())))
+    return exec(s -> s.set("username", Target.name("c", NEXT.incrementAndGet()))
+        .set("t_sent", System.currentTimeMillis()))
         .exec(http("register").post("/api/v1/auth/register").body(StringBody(Customer::registration))
-            .check(status().is(201), jsonPath("$.id").saveAs("user_id")))
+            .check(status().is(201), jsonPath("$.id").saveAs("user_id"), responseTimeInMillis().saveAs("t_rt")))
+        .exitHereIfFailed()
         .exec(s -> {
-          long now = System.currentTimeMillis();
-          if (s.contains("user_id")) {
-            REGISTERED_AT.put(s.getString("user_id"), now);
-          }
-          return s.set("t_reg", now);
-        })
-        .exitHereIfFailed();
+          long at = s.getLong("t_sent") + s.getInt("t_rt");
+          REGISTERED_AT.put(s.getString("user_id"), at);
+          return s.set("t_reg", at);
+        });
+  }
+
+  static void reset() {
+    REGISTERED_AT.clear();
+    NEXT.set(0);
   }
 
   private static String registration(Session s) {

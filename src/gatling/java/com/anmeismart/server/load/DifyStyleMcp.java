@@ -14,10 +14,10 @@ import static io.gatling.javaapi.http.HttpDsl.status;
 import io.gatling.javaapi.core.ChainBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Session;
-import io.gatling.javaapi.core.Simulation;
 import io.gatling.javaapi.http.HttpRequestActionBuilder;
 
 import java.time.Duration;
+import java.util.function.Function;
 
 /**
  * Dify's way of calling an MCP server (reference: Dify's mcp_tool client): a new session for every tool call —
@@ -26,18 +26,18 @@ import java.time.Duration;
  * seconds (30), each calling {@code get_user_profile} on a customer registered in {@code before()}. Asserts ≥ 99 %
  * success and the PRD's tool response p99 under {@code toolBoundMs} (500).
  */
-public final class DifyStyleMcp extends Simulation {
+public final class DifyStyleMcp extends LoadSimulation {
 
   static final String TOOLS_CALL = "mcp: tools/call get_user_profile";
-  private static final double RATE = Target.doubleParam("rate", 20);
-  private static final Duration DURATION = Target.secondsParam("duration", 30);
-  private static final int TOOL_BOUND = Target.intParam("toolBoundMs", 500);
+  private final double rate = Target.doubleParam("rate", 20);
+  private final Duration duration = Target.secondsParam("duration", 30);
+  private final int toolBound = Target.intParam("toolBoundMs", 500);
   /** The group whose key the "Dify" uses: consultation_tools holds get_user_profile without needing a context token. */
-  private static final String GROUP = System.getProperty("mcpGroup", "consultation_tools");
+  private final String group = System.getProperty("mcpGroup", "consultation_tools");
   private static final String VERSION = "2025-03-26";
 
-  private static volatile String key;
-  private static volatile String profileId;
+  private volatile String key;
+  private volatile String profileId;
 
   /** The handshake era: one session per call, as Dify does it today. */
   private final ChainBuilder handshakeExchange = exec(
@@ -68,19 +68,19 @@ public final class DifyStyleMcp extends Simulation {
   private final ScenarioBuilder dify = scenario("Dify-style MCP exchanges").exec(handshakeExchange);
 
   {
-    setUp(dify.injectOpen(constantUsersPerSec(RATE).during(DURATION)))
+    setUp(dify.injectOpen(constantUsersPerSec(rate).during(duration)))
         .protocols(Target.protocol())
         .assertions(
             global().successfulRequests().percent().gte(99.0),
-            details(TOOLS_CALL).responseTime().percentile(99.0).lt(TOOL_BOUND));
+            details(TOOLS_CALL).responseTime().percentile(99.0).lt(toolBound));
   }
 
   /** A JSON-RPC POST to /mcp with the group key and the Streamable HTTP Accept header. */
-  private static HttpRequestActionBuilder mcp(String name, String body) {
+  private HttpRequestActionBuilder mcp(String name, String body) {
     return mcp(name, s -> body);
   }
 
-  private static HttpRequestActionBuilder mcp(String name, java.util.function.Function<Session, String> body) {
+  private HttpRequestActionBuilder mcp(String name, Function<Session, String> body) {
     return http(name).post(Target.MCP_URL + "/mcp")
         .header("Authorization", s -> "Bearer " + key)
         .header("Accept", "application/json, text/event-stream")
@@ -90,7 +90,7 @@ public final class DifyStyleMcp extends Simulation {
 
   @Override
   public void before() {
-    key = Setup.mcpGroupKey(Setup.adminToken(), GROUP);
+    key = Setup.mcpGroupKey(Setup.adminToken(), group);
     profileId = Setup.customer(Target.name("p", 0));
   }
 }

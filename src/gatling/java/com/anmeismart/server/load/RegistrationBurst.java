@@ -6,7 +6,6 @@ import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 
 import io.gatling.javaapi.core.ScenarioBuilder;
-import io.gatling.javaapi.core.Simulation;
 
 /**
  * PRD §7.3: {@code users} (100) customers register at the same instant; every one must get its conversation and
@@ -20,29 +19,24 @@ import io.gatling.javaapi.core.Simulation;
  * therefore an upper bound of the server's time to welcome: it includes the login (an argon2 hash queued behind
  * the burst's other hashes) and the polling step. SteadyOnboarding times the same through the bridge.
  */
-public final class RegistrationBurst extends Simulation {
+public final class RegistrationBurst extends LoadSimulation {
 
   static final String WELCOME = "registration → welcome on the page";
-  private static final int USERS = Target.intParam("users", 100);
-  private static final long BOUND = Target.intParam("welcomeBoundMs", 3_000);
+  private final int users = Target.intParam("users", 100);
+  private final long bound = Target.intParam("welcomeBoundMs", 3_000);
 
   private final ScenarioBuilder customers = scenario("customers registering at once")
       .exec(Customer.register(), Customer.login(), Customer.pollWelcome(),
-          Latencies.check(WELCOME, "t_reg", "welcome_at", BOUND));
+          Latencies.check(WELCOME, "t_reg", "welcome_at", bound));
 
   {
-    setUp(customers.injectOpen(atOnceUsers(USERS)))
+    setUp(customers.injectOpen(atOnceUsers(users)))
         .protocols(Target.protocol())
         .assertions(
             global().successfulRequests().percent().gte(99.0),
             // every customer that registered got its welcome in time (a late or missing one is a KO here)
-            details(Latencies.group(WELCOME, BOUND)).failedRequests().count().is(0L),
+            details(Latencies.group(WELCOME, bound)).failedRequests().count().is(0L),
             // and ≥ 99 % of the customers got that far (a failed registration never reaches the check)
-            details(Latencies.group(WELCOME, BOUND)).successfulRequests().count().gte((long) Math.ceil(USERS * 0.99)));
-  }
-
-  @Override
-  public void after() {
-    Latencies.log(getClass().getSimpleName());
+            details(Latencies.group(WELCOME, bound)).successfulRequests().count().gte((long) Math.ceil(users * 0.99)));
   }
 }

@@ -8,7 +8,6 @@ import static io.gatling.javaapi.core.CoreDsl.nothingFor;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 
 import io.gatling.javaapi.core.ScenarioBuilder;
-import io.gatling.javaapi.core.Simulation;
 
 import java.time.Duration;
 import java.util.List;
@@ -24,54 +23,49 @@ import java.util.List;
  * message). Each consultant socket times every {@code new_customer} frame from that customer's 201. Bounds:
  * {@code welcomeBoundMs} (3,000) for both welcome figures, {@code alertBoundMs} (3,000) for the alert.
  */
-public final class SteadyOnboarding extends Simulation {
+public final class SteadyOnboarding extends LoadSimulation {
 
   static final String FIRST_TEXT = "registration → first welcome text";
   static final String WELCOME = "registration → whole welcome";
-  private static final double RATE = Target.doubleParam("rate", 20);
-  private static final Duration DURATION = Target.secondsParam("duration", 60);
-  private static final int CONSULTANTS = Target.intParam("consultants", 5);
-  private static final long BOUND = Target.intParam("welcomeBoundMs", 3_000);
-  private static final long ALERT_BOUND = Target.intParam("alertBoundMs", 3_000);
+  private final double rate = Target.doubleParam("rate", 20);
+  private final Duration duration = Target.secondsParam("duration", 60);
+  private final int consultants = Target.intParam("consultants", 5);
+  private final long bound = Target.intParam("welcomeBoundMs", 3_000);
+  private final long alertBound = Target.intParam("alertBoundMs", 3_000);
   /** Customers start this long after the consultants (who must be online first). */
-  private static final Duration LEAD = Target.secondsParam("lead", 3);
+  private final Duration lead = Target.secondsParam("lead", 3);
 
   /** When the load starts (the end of before()): the consultants' pages stay until the customers are done. */
   private volatile long start = System.currentTimeMillis();
 
-  private final ScenarioBuilder consultants = scenario("consultant pages")
+  private final ScenarioBuilder consultantPages = scenario("consultant pages")
       .exec(Consultant.online(),
-          // until the last customer's alert is due (a few seconds of slack for the pages' own steps)
+          // until the last customer's alert is due, plus the pages' own steps
           Consultant.listen(() -> System.currentTimeMillis() - start
-              < LEAD.toMillis() + DURATION.toMillis() + ALERT_BOUND + 5_000, ALERT_BOUND, List.of()));
+              < lead.toMillis() + duration.toMillis() + Consultant.drainMs(alertBound), alertBound, List.of()));
 
-  private final ScenarioBuilder customers = scenario("customer pages")
-      .exec(Consultant.awaitOnline(CONSULTANTS, Duration.ofSeconds(30)),
+  private final ScenarioBuilder customerPages = scenario("customer pages")
+      .exec(Consultant.awaitOnline(consultants, Duration.ofSeconds(30)),
           Customer.register(), Customer.login(), Customer.pageWelcome(),
-          Latencies.check(FIRST_TEXT, "t_reg", "first_text_at", BOUND),
-          Latencies.check(WELCOME, "t_reg", "welcome_at", BOUND));
+          Latencies.check(FIRST_TEXT, "t_reg", "first_text_at", bound),
+          Latencies.check(WELCOME, "t_reg", "welcome_at", bound));
 
   {
     setUp(
-        consultants.injectOpen(atOnceUsers(CONSULTANTS)),
-        customers.injectOpen(nothingFor(LEAD), constantUsersPerSec(RATE).during(DURATION)))
+        consultantPages.injectOpen(atOnceUsers(consultants)),
+        customerPages.injectOpen(nothingFor(lead), constantUsersPerSec(rate).during(duration)))
         .protocols(Target.protocol())
         .assertions(
             global().successfulRequests().percent().gte(99.0),
-            details(Latencies.group(FIRST_TEXT, BOUND)).failedRequests().count().is(0L),
-            details(Latencies.group(WELCOME, BOUND)).failedRequests().count().is(0L),
-            details(Latencies.group(Consultant.ALERT, ALERT_BOUND)).failedRequests().count().is(0L),
-            details(Latencies.group(Consultant.ALERT, ALERT_BOUND)).allRequests().count().is((long) CONSULTANTS));
+            details(Latencies.group(FIRST_TEXT, bound)).failedRequests().count().is(0L),
+            details(Latencies.group(WELCOME, bound)).failedRequests().count().is(0L),
+            details(Latencies.group(Consultant.ALERT, alertBound)).failedRequests().count().is(0L),
+            details(Latencies.group(Consultant.ALERT, alertBound)).allRequests().count().is((long) consultants));
   }
 
   @Override
   public void before() {
-    Consultant.STAFF.addAll(Setup.consultants(Setup.adminToken(), CONSULTANTS));
+    Consultant.STAFF.addAll(Setup.consultants(Setup.adminToken(), consultants));
     start = System.currentTimeMillis();
-  }
-
-  @Override
-  public void after() {
-    Latencies.log(getClass().getSimpleName());
   }
 }

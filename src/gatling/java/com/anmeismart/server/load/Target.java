@@ -23,8 +23,8 @@ public final class Target {
   public static final String ADMIN_PASSWORD = System.getProperty("adminPassword", "admin-dev-password");
   /** Every account the simulations create gets this password. */
   public static final String PASSWORD = "load-test-password";
-  /** Names unique to this run, so runs against a kept database (PG_URL) never collide. */
-  public static final String RUN = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
+  /** Names unique to this run, so runs against a kept database (PG_URL) never collide; new for each simulation. */
+  private static volatile String run = newRun();
 
   private Target() {
   }
@@ -41,7 +41,17 @@ public final class Target {
 
   /** A user name unique in this run: {@code prefix + run + "_" + n} (3–32 characters, as registration requires). */
   public static String name(String prefix, long n) {
-    return prefix + RUN + "_" + n;
+    return prefix + run + "_" + n;
+  }
+
+  /** Starts a new run's names (each simulation, also several in one JVM). */
+  static void startRun() {
+    run = newRun();
+  }
+
+  private static String newRun() {
+    return Long.toString(System.currentTimeMillis() % 2_000_000_000L, 36)
+        + Long.toString(Math.floorMod(System.nanoTime(), 1_296L), 36);
   }
 
   public static int intParam(String key, int def) {
