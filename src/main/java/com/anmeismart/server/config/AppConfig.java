@@ -43,7 +43,9 @@ public record AppConfig(
     int presenceTtlSeconds,
     int escalationCheckMs,
     int pushTimeoutMs,
-    String vapidSubject) {
+    String vapidSubject,
+    String logFormat,
+    boolean accessLog) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -53,7 +55,8 @@ public record AppConfig(
       "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
-      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT");
+      "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT",
+      "LOG_FORMAT", "ACCESS_LOG");
 
 
   /**
@@ -94,7 +97,12 @@ public record AppConfig(
         integer(json, "PRESENCE_TTL_SECONDS", 60, 3, 3_600, problems),
         integer(json, "ESCALATION_CHECK_MS", 30_000, 50, 3_600_000, problems),
         integer(json, "PUSH_TIMEOUT_MS", 10_000, 100, 120_000, problems),
-        string(json, "VAPID_SUBJECT", null));
+        string(json, "VAPID_SUBJECT", null),
+        string(json, "LOG_FORMAT", "text").toLowerCase(java.util.Locale.ROOT),
+        bool(json, "ACCESS_LOG", false, problems));
+    if (!com.anmeismart.server.ops.LogFormat.FORMATS.contains(config.logFormat())) {
+      problems.add("LOG_FORMAT must be text or json (was '" + config.logFormat() + "')");
+    }
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
@@ -117,7 +125,8 @@ public record AppConfig(
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
-        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject);
+        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
+        logFormat, accessLog);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -153,6 +162,8 @@ public record AppConfig(
     m.put("ESCALATION_CHECK_MS", escalationCheckMs);
     m.put("PUSH_TIMEOUT_MS", pushTimeoutMs);
     m.put("VAPID_SUBJECT", vapidSubject);
+    m.put("LOG_FORMAT", logFormat);
+    m.put("ACCESS_LOG", accessLog);
     return m;
   }
 
@@ -189,6 +200,18 @@ public record AppConfig(
     }
     String s = v.toString().trim();
     return s.isEmpty() ? def : s;
+  }
+
+  private static boolean bool(JsonObject json, String key, boolean def, List<String> problems) {
+    String s = string(json, key, null);
+    if (s == null) {
+      return def;
+    }
+    if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {
+      problems.add(key + " must be true or false (was '" + s + "')");
+      return def;
+    }
+    return Boolean.parseBoolean(s);
   }
 
   private static int port(JsonObject json, String key, int def, List<String> problems) {

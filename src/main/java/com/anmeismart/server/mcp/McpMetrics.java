@@ -27,7 +27,14 @@ public final class McpMetrics {
 
   public McpMetrics(MeterRegistry registry) {
     this.registry = registry;
+    // every known series exists from the start at 0, so rates and alerts work before the first event
+    for (String reason : List.of("bad_origin", "missing_key", "unknown_key", "disabled_group")) {
+      counter("mcp_auth_failures", "reason", reason, AUTH_FAILURES);
+    }
+    callLogDropped(0);
   }
+
+  private static final String AUTH_FAILURES = "MCP requests refused before any MCP handling";
 
   /** @param outcome success, error (the tool's own failure), timeout or unknown (not in the caller's group) */
   public void call(String tool, String group, String outcome, long nanos) {
@@ -39,7 +46,7 @@ public final class McpMetrics {
   }
 
   public void authFailure(String reason) {
-    counter("mcp_auth_failures", "reason", reason, "MCP requests refused before any MCP handling").increment();
+    counter("mcp_auth_failures", "reason", reason, AUTH_FAILURES).increment();
   }
 
   public void callLogDropped(int n) {
