@@ -33,7 +33,7 @@ class GatlingSmokeIT {
   private static final int ASSERTIONS_FAILED = 2;
 
   /** The welcome and alert bounds of the smoke runs (ms): generous, see the class comment. */
-  private static final String[] BOUNDS = {"welcomeBoundMs=8000", "alertBoundMs=8000"};
+  private static final String[] BOUNDS = {"welcomeBoundMs=8000", "alertBoundMs=5000"};
 
   private static TestApp server;
   private static final List<String> SERVER_PROPERTIES = List.of("baseUrl", "mcpUrl", "adminUsername", "adminPassword");
@@ -67,7 +67,7 @@ class GatlingSmokeIT {
 
   @Test
   void consultantFanout() {
-    assertThat(gatling("ConsultantFanout", "consultants=20", "customers=2", "interval=0.5", "rampSeconds=1"))
+    assertThat(gatling("ConsultantFanout", "consultants=10", "customers=2", "interval=0.5", "rampSeconds=1"))
         .isEqualTo(PASSED);
   }
 
@@ -78,7 +78,7 @@ class GatlingSmokeIT {
 
   @Test
   void clinicDay() {
-    assertThat(gatling("ClinicDay", "rate=1", "duration=4", "consultants=2", "adminPollSeconds=1", "think=0.2",
+    assertThat(gatling("ClinicDay", "rate=1", "duration=3", "consultants=2", "adminPollSeconds=1", "think=0.2",
         "lead=1")).isEqualTo(PASSED);
   }
 
