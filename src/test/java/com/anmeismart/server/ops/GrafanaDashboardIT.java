@@ -18,8 +18,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * conf/grafana/anmeismart.json queries metrics by name: each of them is in a real server's /metrics once one
- * customer has registered and been welcomed by the local agent (which calls MCP tools), so a renamed metric breaks
- * this test instead of an operator's dashboard.
+ * customer has registered and been welcomed by the local agent (which calls MCP tools), so a renamed metric (or a
+ * timer exported as a summary where the dashboard reads histogram buckets) breaks this test instead of an
+ * operator's dashboard.
  */
 class GrafanaDashboardIT {
 
@@ -43,6 +44,11 @@ class GrafanaDashboardIT {
     assertThat(queried).hasSizeGreaterThan(25);
 
     try (TestApp server = TestApp.start(null)) {
+      // room for the local agent on a loaded machine: the welcome must come from it (Dify and MCP timers), not
+      // the template
+      assertThat(server.http.put("/api/v1/admin/registration-automation/settings", new JsonObject()
+          .put("welcome_first_text_seconds", 30).put("welcome_completion_seconds", 60), server.adminToken()).status())
+          .isEqualTo(200);
       String userId = server.register("dashboard_user", null).getString("id");
       Poll.until(Duration.ofSeconds(30), "the welcome", () -> server.db().count(
           "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
