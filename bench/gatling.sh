@@ -52,6 +52,7 @@ until curl -sf "http://127.0.0.1:$mgmt_port/ready" >/dev/null; do sleep 0.1; don
 echo "server up: API :$http_port, MCP :$mcp_port, management :$mgmt_port (log $work/server.log)"
 
 status=0
+touch "$work/started"
 mvn -B -Dexec.skip=true gatling:test -Dgatling.simulationClass="com.anmeismart.server.load.$sim" \
   -DbaseUrl="http://127.0.0.1:$http_port" -DmcpUrl="http://127.0.0.1:$mcp_port" \
   -DadminUsername="$admin_user" -DadminPassword="$admin_password" "${props[@]}" 2>&1 | tee "$work/gatling.log" \
@@ -59,7 +60,7 @@ mvn -B -Dexec.skip=true gatling:test -Dgatling.simulationClass="com.anmeismart.s
 stop
 
 report=$(ls -td target/gatling/*/ 2>/dev/null | head -1)
-if [ -n "$report" ] && [ "$report" -nt "$work/server.log" ]; then
+if [ -n "$report" ] && [ "$report" -nt "$work/started" ]; then
   cp "$work/gatling.log" "$report/console.log"
   cp "$work/server.log" "$report/server.log"
   echo
