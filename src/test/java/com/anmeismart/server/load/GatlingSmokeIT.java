@@ -57,7 +57,7 @@ class GatlingSmokeIT {
 
   @Test
   void registrationBurst() {
-    assertThat(gatling("RegistrationBurst", "users=10")).isEqualTo(PASSED);
+    assertThat(gatling("RegistrationBurst", "users=10", "welcomeBoundMs=5000")).isEqualTo(PASSED);
   }
 
   @Test
