@@ -5,6 +5,7 @@ import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.global;
+import static io.gatling.javaapi.core.CoreDsl.nothingFor;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.core.CoreDsl.substring;
 import static io.gatling.javaapi.http.HttpDsl.header;
@@ -23,12 +24,14 @@ import java.util.function.Function;
  * Dify's way of calling an MCP server (reference: Dify's mcp_tool client): a new session for every tool call —
  * {@code initialize} (protocol 2025-03-26), {@code notifications/initialized}, {@code tools/call}, {@code DELETE} —
  * with a tool group's key read from the admin API. {@code rate} (20) exchanges per second for {@code duration}
- * seconds (30), each calling {@code get_user_profile} on a customer registered in {@code before()}. Asserts ≥ 99 %
+ * seconds (30), each calling {@code get_user_profile} on a customer registered in {@code before()}, after
+ * {@code warmUp} seconds (5) of the same exchanges that are not judged (request names "warm-up: …"). Asserts ≥ 99 %
  * success and the PRD's tool response p99 under {@code toolBoundMs} (500).
  */
 public final class DifyStyleMcp extends LoadSimulation {
 
-  static final String TOOLS_CALL = "mcp: tools/call get_user_profile";
+  static final String TOOLS_CALL = "tools/call get_user_profile";
+  private static final String MEASURED = "mcp: ";
   private final double rate = Target.doubleParam("rate", 20);
   private final Duration duration = Target.secondsParam("duration", 30);
   private final int toolBound = Target.intParam("toolBoundMs", 500);
@@ -39,23 +42,28 @@ public final class DifyStyleMcp extends LoadSimulation {
   private volatile String key;
   private volatile String profileId;
 
-  /** The handshake era: one session per call, as Dify does it today. */
-  private final ChainBuilder handshakeExchange = exec(
-      mcp("mcp: initialize", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\""
+  /** A fresh JVM's first calls load and compile the code paths; these run first and are not judged. */
+  private final Duration warmUp = Target.secondsParam("warmUp", 5);
+
+  /** The handshake era: one session per call, as Dify does it today; {@code prefix} names the requests. */
+  private ChainBuilder handshakeExchange(String prefix) {
+    return exec(
+      mcp(prefix + "initialize", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\""
           + VERSION + "\",\"capabilities\":{},\"clientInfo\":{\"name\":\"dify\",\"version\":\"1.9.0\"}}}")
           .check(status().is(200), header("Mcp-Session-Id").saveAs("mcp_session"),
               substring("\"protocolVersion\":\"" + VERSION + "\"")),
-      mcp("mcp: notifications/initialized", "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}")
+      mcp(prefix + "notifications/initialized", "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}")
           .header("Mcp-Session-Id", "#{mcp_session}").header("MCP-Protocol-Version", VERSION)
           .check(status().is(202)),
-      mcp(TOOLS_CALL, s -> "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+      mcp(prefix + TOOLS_CALL, s -> "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
           + "\"get_user_profile\",\"arguments\":{\"user_id\":\"" + profileId + "\"}}}")
           .header("Mcp-Session-Id", "#{mcp_session}").header("MCP-Protocol-Version", VERSION)
           .check(status().is(200), substring("\"result\""), substring("\"isError\":true").notExists(),
               substring(s -> profileId)), // the profile read is that customer's
-      http("mcp: DELETE session").delete(Target.MCP_URL + "/mcp").header("Authorization", s -> "Bearer " + key)
+      http(prefix + "DELETE session").delete(Target.MCP_URL + "/mcp").header("Authorization", s -> "Bearer " + key)
           .header("Mcp-Session-Id", "#{mcp_session}").header("MCP-Protocol-Version", VERSION)
           .check(status().in(200, 202, 204)));
+  }
 
   // ── MCP revision 2026-07-28 (the stateless era) ─────────────────────────────────────────────────────────────
   // NOT YET HERE: the server's side of that revision is being added (mcp/, "both protocol eras on /mcp").
@@ -65,14 +73,17 @@ public final class DifyStyleMcp extends LoadSimulation {
   // `statelessCall` chain built with mcp(...) like the ones above, a second scenario injected at the same rate,
   // and a p99 assertion on its request name next to TOOLS_CALL's.
 
-  private final ScenarioBuilder dify = scenario("Dify-style MCP exchanges").exec(handshakeExchange);
+  private final ScenarioBuilder warming = scenario("warm-up").exec(handshakeExchange("warm-up: "));
+  private final ScenarioBuilder dify = scenario("Dify-style MCP exchanges").exec(handshakeExchange(MEASURED));
 
   {
-    setUp(dify.injectOpen(constantUsersPerSec(rate).during(duration)))
+    setUp(
+        warming.injectOpen(constantUsersPerSec(rate).during(warmUp)),
+        dify.injectOpen(nothingFor(warmUp), constantUsersPerSec(rate).during(duration)))
         .protocols(Target.protocol())
         .assertions(
             global().successfulRequests().percent().gte(99.0),
-            details(TOOLS_CALL).responseTime().percentile(99.0).lt(toolBound));
+            details(MEASURED + TOOLS_CALL).responseTime().percentile(99.0).lt(toolBound));
   }
 
   /** A JSON-RPC POST to /mcp with the group key and the Streamable HTTP Accept header. */

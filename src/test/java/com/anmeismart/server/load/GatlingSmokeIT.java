@@ -73,7 +73,7 @@ class GatlingSmokeIT {
 
   @Test
   void difyStyleMcp() {
-    assertThat(gatling("DifyStyleMcp", "rate=10", "duration=2")).isEqualTo(PASSED);
+    assertThat(gatling("DifyStyleMcp", "rate=10", "duration=2", "warmUp=1")).isEqualTo(PASSED);
   }
 
   @Test
