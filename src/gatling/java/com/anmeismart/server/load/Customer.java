@@ -64,6 +64,16 @@ public final class Customer {
         });
   }
 
+  /**
+   * A registration that warms a fresh server up (class loading, JIT, the local agent's first MCP sessions) before
+   * the measured load: its own request name, not timed, not expected by the consultants' sockets.
+   */
+  public static ChainBuilder warmUpRegistration() {
+    return exec(s -> s.set("username", Target.name("w", NEXT.incrementAndGet())))
+        .exec(http("warm-up: register").post("/api/v1/auth/register").body(StringBody(Customer::registration))
+            .check(status().is(201)));
+  }
+
   static void reset() {
     REGISTERED_AT.clear();
     NEXT.set(0);

@@ -57,7 +57,8 @@ class GatlingSmokeIT {
 
   @Test
   void registrationBurst() {
-    assertThat(gatling("RegistrationBurst", "users=10", "welcomeBoundMs=5000")).isEqualTo(PASSED);
+    assertThat(gatling("RegistrationBurst", "users=10", "welcomeBoundMs=5000", "warmUp=2", "warmUpSeconds=1"))
+        .isEqualTo(PASSED);
   }
 
   @Test
@@ -85,7 +86,7 @@ class GatlingSmokeIT {
   /** No welcome can arrive within 0 ms: the bound's assertion fails, and so does the run. */
   @Test
   void aFailedAssertionFailsTheRun() {
-    assertThat(gatling("RegistrationBurst", "users=2", "welcomeBoundMs=0")).isEqualTo(ASSERTIONS_FAILED);
+    assertThat(gatling("RegistrationBurst", "users=2", "welcomeBoundMs=0", "warmUp=0")).isEqualTo(ASSERTIONS_FAILED);
   }
 
   /** Runs one simulation with {@code key=value} parameters as system properties; returns Gatling's exit status. */
