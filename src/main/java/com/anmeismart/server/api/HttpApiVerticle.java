@@ -66,7 +66,7 @@ public final class HttpApiVerticle extends VerticleBase {
     DifyConfigsApi dify = new DifyConfigsApi(new DifyConfigStore(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
-        vertx.eventBus(), app.config().mcpIdleTimeoutSeconds());
+        vertx.eventBus(), app.config().mcpIdleTimeoutSeconds(), app.config().mcpKeyGraceSeconds());
     DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool), new DashboardQueries(pool),
         new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(),
         app.config().timeZone());
@@ -126,6 +126,7 @@ public final class HttpApiVerticle extends VerticleBase {
     api.delete("/mcp/groups/:id").handler(mcp::deleteGroup);
     api.get("/mcp/groups/:id/api-key").handler(mcp::viewKey);
     api.post("/mcp/groups/:id/regenerate-key").handler(mcp::rotateKey);
+    api.post("/mcp/groups/:id/revoke-previous-key").handler(mcp::revokePreviousKey);
     api.put("/mcp/tools/:id").consumes(JSON).handler(mcp::updateTool);
 
     api.route("/dify/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));

@@ -50,7 +50,8 @@ public record AppConfig(
     ZoneId timeZone,
     int consoleCountersMs,
     int httpIdleTimeoutSeconds,
-    int mcpIdleTimeoutSeconds) {
+    int mcpIdleTimeoutSeconds,
+    int mcpKeyGraceSeconds) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -61,7 +62,7 @@ public record AppConfig(
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
-      "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS");
+      "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS", "MCP_KEY_GRACE_SECONDS");
 
 
   /**
@@ -106,7 +107,8 @@ public record AppConfig(
         zone(json, "TIME_ZONE", "Asia/Shanghai", problems),
         integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems),
         integer(json, "HTTP_IDLE_TIMEOUT_SECONDS", 30, 2, 3_600, problems),
-        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems));
+        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
+        integer(json, "MCP_KEY_GRACE_SECONDS", 600, 0, 86_400, problems));
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
@@ -135,7 +137,7 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, mcpKeyGraceSeconds);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -175,6 +177,7 @@ public record AppConfig(
     m.put("CONSOLE_COUNTERS_MS", consoleCountersMs);
     m.put("HTTP_IDLE_TIMEOUT_SECONDS", httpIdleTimeoutSeconds);
     m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
+    m.put("MCP_KEY_GRACE_SECONDS", mcpKeyGraceSeconds);
     return m;
   }
 

@@ -80,10 +80,16 @@ public final class RestToolApi {
     String tool = ctx.pathParam("tool");
     String caller = ctx.request().getHeader("X-Caller-Id");
     ToolRunner.Caller who = new ToolRunner.Caller(McpAuth.group(ctx).id(), ctx.request().getHeader("X-Context-Token"),
-        caller == null ? "rest" : caller);
+        caller == null ? "rest" : caller, McpAuth.keyUsed(ctx));
     runner.call(who, tool, args).onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, 500, "internal_error", "Internal error");
+      } else if (ar.result().throttled()) {
+        // SPEC §11: over a quota → 429 with Retry-After, in the REST pair's error shape
+        ctx.response().putHeader("Retry-After", Long.toString(Throttled.retryAfterSeconds(ar.result().retryAfterMs())));
+        json(ctx, 429, new JsonObject().put("error", new JsonObject().put("code", "rate_limited")
+            .put("message", ar.result().text()).put("message_zh", "调用过于频繁，已超出该密钥的配额，请稍后再试")
+            .put("details", new JsonObject().put(ToolRunner.RETRY_AFTER_MS, ar.result().retryAfterMs()))));
       } else if (ar.result().unknown()) {
         error(ctx, 404, "unknown_tool", "Unknown tool: " + tool);
       } else if (ar.result().error()) {
