@@ -51,6 +51,23 @@ final class DifyMetrics {
         .register(registry).increment();
   }
 
+  /**
+   * The welcome guard's verdict on one welcome: {@code welcome_guard_total{result}} (passed, trimmed, replaced,
+   * disabled), {@code welcome_guard_rules_total{rule,result}} once per rule that fired, and the guard's own time.
+   */
+  void guard(String result, Iterable<Object> rules, long nanos) {
+    Counter.builder("welcome_guard").tag("result", result)
+        .description("Welcomes by the welcome guard's verdict").register(registry).increment();
+    for (Object rule : rules) {
+      Counter.builder("welcome_guard_rules").tag("rule", String.valueOf(rule)).tag("result", result)
+          .description("Welcome guard rules that fired, by the verdict they led to").register(registry).increment();
+    }
+    if (!"disabled".equals(result)) {
+      Timer.builder("welcome_guard_check").publishPercentileHistogram().maximumExpectedValue(Duration.ofMillis(100))
+          .description("The welcome guard's own time per welcome").register(registry).record(Duration.ofNanos(nanos));
+    }
+  }
+
   void breaker(CircuitBreaker breaker) {
     gauges.add(Gauge.builder("dify_breaker_state", breaker, b -> switch (b.state()) {
       case CLOSED -> 0;
