@@ -44,6 +44,7 @@ final class SentenceGate {
   private final StringBuilder all = new StringBuilder();
   private final Set<String> rules = new LinkedHashSet<>();
   private final JsonArray findings = new JsonArray();
+  private final List<String> judged = new ArrayList<>();
   private int sentences;
   private int dropped;
   private boolean stopped;
@@ -103,6 +104,11 @@ final class SentenceGate {
     }
     String kept = released.toString().strip();
     return kept.isEmpty() || !live && kept.length() < STANDS_ALONE * all.toString().strip().length();
+  }
+
+  /** The sentences judged so far, in order (a finding's {@code sentence} indexes this list). */
+  List<String> sentences() {
+    return List.copyOf(judged);
   }
 
   long guardNanos() {
@@ -170,6 +176,7 @@ final class SentenceGate {
       return;
     }
     int index = sentences++;
+    judged.add(sentence);
     if (stopped) {
       dropped++;
       findings.add(new JsonObject().put("sentence", index).put("rule", "after_person").put("action", "dropped"));

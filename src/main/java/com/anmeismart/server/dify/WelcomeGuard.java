@@ -28,7 +28,7 @@ public final class WelcomeGuard {
   public record Service(String id, String name, List<String> keywords, boolean active, int priceMin, int priceMax,
                         int durationMinutes) {
 
-    static Service fromJson(JsonObject j) {
+    public static Service fromJson(JsonObject j) {
       JsonArray k = j.getJsonArray("keywords", new JsonArray());
       return new Service(j.getString("id"), j.getString("name"), k.stream().map(String::valueOf).toList(),
           j.getBoolean("active", true), j.getInteger("price_min"), j.getInteger("price_max"),
@@ -148,6 +148,31 @@ public final class WelcomeGuard {
     this.terms = List.copyOf(t);
     this.globalMin = active.stream().mapToInt(Service::priceMin).min().orElse(0);
     this.globalMax = active.stream().mapToInt(Service::priceMax).max().orElse(Integer.MAX_VALUE);
+  }
+
+  /**
+   * What the guard would do with {@code text} written for {@code customer}, as a welcome checked whole (the
+   * settings panel's preview): {@code {result, text (what would be stored; the template when replaced: null),
+   * rules, sentences: [{text, shown, findings}]}}. Admin-facing: it shows the dropped sentences.
+   */
+  public JsonObject preview(String text, Customer customer) {
+    SentenceGate gate = new SentenceGate(review(customer), s -> { }, false);
+    gate.acceptWhole(text);
+    JsonObject verdict = gate.verdict();
+    JsonArray sentences = new JsonArray();
+    List<String> judged = gate.sentences();
+    for (int i = 0; i < judged.size(); i++) {
+      JsonArray found = new JsonArray();
+      for (Object o : verdict.getJsonArray("findings")) {
+        JsonObject f = (JsonObject) o;
+        if (f.getInteger("sentence") == i) {
+          found.add(new JsonObject().put("rule", f.getString("rule")).put("match", f.getString("match")));
+        }
+      }
+      sentences.add(new JsonObject().put("text", judged.get(i)).put("shown", found.isEmpty()).put("findings", found));
+    }
+    return new JsonObject().put("result", verdict.getString("result")).put("rules", verdict.getJsonArray("rules"))
+        .put("text", gate.replace() ? null : gate.released().strip()).put("sentences", sentences);
   }
 
   /** A new review: one welcome, sentence by sentence, for this customer. */
