@@ -102,6 +102,7 @@ class McpSafetyIT {
       assertThat(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 2L);
       JsonObject error = new JsonObject(refused.body()).getJsonObject("error");
       assertThat(error.getString("code")).isEqualTo("rate_limited");
+      assertThat(error.getString("message_zh")).matches(".*\\p{IsHan}.*");
       assertThat(error.getJsonObject("details").getLong("retry_after_ms")).isBetween(1L, 1_100L);
 
       // the handshake era in a session: HTTP 429, the JSON-RPC error of the request, -32000 with retry_after_ms
@@ -265,5 +266,15 @@ class McpSafetyIT {
     Http.Res byDefault = http.post("/api/v1/mcp/groups/" + groupId + "/regenerate-key", new JsonObject(), admin);
     assertThat(byDefault.json().getInteger("grace_seconds")).isEqualTo(600);
     assertThat(http.get("/api/v1/mcp/groups", admin).json().getInteger("key_grace_default_seconds")).isEqualTo(600);
+
+    // a grace that runs out ends by itself: the key rotated away is refused once its time has passed
+    String beforeShort = byDefault.json().getString("api_key");
+    Http.Res shortGrace = http.post("/api/v1/mcp/groups/" + groupId + "/regenerate-key", new JsonObject()
+        .put("grace_seconds", 1), admin);
+    assertThat(shortGrace.json().getString("previous_key_valid_until")).isNotNull();
+    Poll.until(Duration.ofSeconds(5), "the expired grace refused", () -> rest(beforeShort, "customer_analysis",
+        new JsonObject()).statusCode() == 401 ? true : null);
+    assertThat(rest(shortGrace.json().getString("api_key"), "customer_analysis", new JsonObject()).statusCode())
+        .isEqualTo(200);
   }
 }
