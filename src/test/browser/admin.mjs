@@ -148,6 +148,7 @@ try {
   check((await mcpStatus(oldKey)) === 200, 'the old key during its grace');
   check((await mcpStatus(newKey)) === 200, 'the new key');
   await group.locator('td.previous-key', { hasText: '有效至' }).waitFor({ timeout });
+  await group.scrollIntoViewIfNeeded();
   await shoot(admin, 'mcp-grace');
   admin.once('dialog', (d) => d.accept());
   await group.locator('button.revoke-previous').click();

@@ -435,6 +435,8 @@
         this.grace = this.graceDefault;
         this.rotateError = null;
         this.confirmRotate = g;
+        // the dialog opens under the table: bring it into view, or the admin clicks and sees nothing happen
+        this.$nextTick(() => document.getElementById('rotate-confirm')?.scrollIntoView({ block: 'center' }));
       },
       async rotate() {
         const g = this.confirmRotate;

@@ -208,4 +208,26 @@ class WelcomeGuardIT {
     assertThat(bad.json().getJsonObject("error").getJsonObject("details_zh").getString("welcome_guard_phrases"))
         .contains("互不相同");
   }
+
+  @Test
+  void thePreviewShowsWhatTheCustomerWouldSeeWithTheEditedPhrases() {
+    String path = "/api/v1/admin/registration-automation/welcome-guard/preview";
+    JsonObject answer = server.http.post(path, new JsonObject().put("customer_name", "王小美")
+        .put("text", "您好，王小美！我们的水光针保证一次见效。本周特价。欢迎随时咨询。")
+        .put("phrases", new JsonArray().add("保证").add("特价")), admin).json();
+    assertThat(answer.getString("result")).isEqualTo("trimmed");
+    assertThat(answer.getJsonArray("rules").getList()).containsExactlyInAnyOrder("phrase.guaranteed_effect",
+        "phrase.custom");
+    assertThat(answer.getString("text")).isEqualTo("您好，王小美！欢迎随时咨询。");
+    List<Boolean> shown = answer.getJsonArray("sentences").stream().map(o -> ((JsonObject) o).getBoolean("shown"))
+        .toList();
+    assertThat(shown).containsExactly(true, false, false, true);
+    // nothing is saved by a preview: the phrase list in force is still the default one
+    assertThat(server.http.get("/api/v1/admin/registration-automation/settings", admin).json()
+        .getJsonArray("welcome_guard_phrases").getList()).doesNotContain("特价");
+
+    Http.Res noText = server.http.post(path, new JsonObject(), admin);
+    assertThat(noText.status()).isEqualTo(400);
+    assertThat(noText.json().getJsonObject("error").getJsonObject("details_zh").getString("text")).isNotBlank();
+  }
 }
