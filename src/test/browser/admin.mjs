@@ -101,6 +101,8 @@ try {
   log('charts drawn with the server\'s figures:', JSON.stringify(await drawn.jsonValue()));
   await admin.waitForSelector('#today-counters:visible', { timeout });
   log('live counters arrived');
+  const guardLine = (await admin.locator('#guard-counts').textContent({ timeout })).replace(/\s+/g, '');
+  check(/通过[1-9]/.test(guardLine), 'the dashboard counts the welcome guard\'s verdicts: ' + guardLine);
   await shoot(admin, 'dashboard');
 
   // a dead job while the page is open: the alert arrives live
@@ -225,6 +227,8 @@ try {
   await admin.locator('#customer-results tr', { hasText: process.env.CUSTOMER }).first().click();
   await admin.waitForSelector('#timeline-events li[data-type="welcome"]', { timeout });
   await admin.waitForSelector('#timeline-events li[data-type="mcp_call"]', { timeout });
+  const welcomeLine = await admin.locator('.welcome-box p.muted').first().textContent();
+  check(welcomeLine.includes('合规检查：通过'), 'the timeline shows the guard\'s verdict: ' + welcomeLine);
   log('timeline opened');
   await shoot(admin, 'customers');
 
