@@ -11,7 +11,7 @@ import java.util.Map;
  * 《医疗广告管理办法》 (2006, art. 7: no guaranteed or implied cure, no cure or efficacy rates, no patients'
  * testimony), 《中华人民共和国广告法》 (art. 9: no "国家级" "最高级" "最佳" and the like; art. 16: no assertion or
  * guarantee of efficacy or safety, no cure or efficacy rates, no comparison with other institutions) and the
- * 《医疗美容广告执法指南》 (SAMR announcement 2021 No. 37: guaranteed effects and safety promises, before/after
+ * 《医疗美容广告执法指南》 (published by SAMR on 2021-11-02: guaranteed effects and safety promises, before/after
  * comparisons, "appearance anxiety"). The welcome is a private message, not an advertisement, but it is the
  * clinic's first word to a prospective patient: the same words are the ones a complaint quotes.
  *
