@@ -29,8 +29,15 @@ public final class DifyDouble implements AutoCloseable {
     /** the whole agent run, sent after {@link #fixedDelayMs} (for measuring the gateway's own overhead) */
     FIXED_DELAY,
     /** the whole agent run, sent when the test calls {@link #openGate()} */
-    GATED
+    GATED,
+    /** an agent run whose answer is the chunks the test scripted for the key ({@link #scripted}), a gap apart */
+    SCRIPTED
   }
+
+  private record Script(List<String> chunks, long gapMs) {
+  }
+
+  private final Map<String, Script> scripts = new ConcurrentHashMap<>();
 
   static final List<String> CHUNKS = List.of("您好，", "欢迎来到", "安美智享！", "我是您的", "专属顾问小美。");
   static final String ANSWER = String.join("", CHUNKS);
@@ -60,6 +67,13 @@ public final class DifyDouble implements AutoCloseable {
   public String app(Scenario scenario) {
     String key = "app-" + scenario.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 6);
     apps.put(key, scenario);
+    return key;
+  }
+
+  /** An app that answers with these chunks, {@code gapMs} apart (as a model streams tokens); returns its key. */
+  public String scripted(List<String> chunks, long gapMs) {
+    String key = app(Scenario.SCRIPTED);
+    scripts.put(key, new Script(List.copyOf(chunks), gapMs));
     return key;
   }
 
@@ -161,7 +175,25 @@ public final class DifyDouble implements AutoCloseable {
       case SLOW_HEADERS -> vertx.setTimer(slowHeadersMs, id -> new Stream(res).agentRun(false).end());
       case FIXED_DELAY -> vertx.setTimer(fixedDelayMs, id -> new Stream(res).agentRun(false).end());
       case GATED -> gated.add(res);
+      case SCRIPTED -> {
+        Stream s = new Stream(res);
+        s.thought("", "", "");
+        scriptedChunks(s, scripts.get(key), 0);
+      }
       default -> stream(res, scenario);
+    }
+  }
+
+  private void scriptedChunks(Stream s, Script script, int i) {
+    if (i == script.chunks().size()) {
+      s.end();
+      return;
+    }
+    s.chunk(script.chunks().get(i));
+    if (script.gapMs() <= 0) {
+      scriptedChunks(s, script, i + 1);
+    } else {
+      vertx.setTimer(script.gapMs(), id -> scriptedChunks(s, script, i + 1));
     }
   }
 
