@@ -48,8 +48,13 @@ public final class DifyDouble implements AutoCloseable {
   public volatile long fixedDelayMs = 200;
 
   public DifyDouble() throws Exception {
+    this(0);
+  }
+
+  /** On a given loopback port (0: a free one); a double restarted on its old port is the same Dify coming back. */
+  public DifyDouble(int port) throws Exception {
     server = vertx.createHttpServer().requestHandler(this::handle);
-    server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    server.listen(port, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   public String baseUrl() {
