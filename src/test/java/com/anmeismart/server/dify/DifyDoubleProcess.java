@@ -10,12 +10,13 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The Dify double ({@link DifyDouble}) as a process of its own, for the chaos runs ({@code bench/chaos.sh}): one app
- * key whose behaviour a control port switches while the server under test keeps calling, and a process that can be
- * killed, so that Dify disappears (connection refused) and comes back on the same port.
+ * key whose behaviour a control port switches while the server under test keeps calling, including Dify
+ * disappearing (its port refusing connections, open streams cut) and coming back on the same port.
  * <pre>
  * java -cp … com.anmeismart.server.dify.DifyDoubleProcess PORT CONTROL_PORT KEY SCENARIO [FIXED_DELAY_MS]
  * curl -X PUT http://127.0.0.1:CONTROL_PORT/scenario/PINGS_ONLY     # stall: SSE pings, never an answer
  * curl -X PUT http://127.0.0.1:CONTROL_PORT/scenario/HTTP_500       # Dify's error envelope
+ * curl -X PUT http://127.0.0.1:CONTROL_PORT/down                    # gone: connection refused; /up: back
  * curl http://127.0.0.1:CONTROL_PORT/requests                       # chat requests received so far
  * </pre>
  * Prints {@code dify double ready} once both ports listen. Loopback only.
@@ -53,6 +54,24 @@ public final class DifyDoubleProcess {
         body = "unknown scenario " + name;
       }
       reply(exchange, status, body);
+    });
+    // Dify disappears (connection refused, open streams cut) and comes back on the same port, in this process:
+    // no JVM start in between, so the fault's timing is the run's, not the machine's
+    control.createContext("/down", exchange -> {
+      try {
+        dify.disappear();
+        reply(exchange, 200, "down");
+      } catch (Exception e) {
+        reply(exchange, 500, e.toString());
+      }
+    });
+    control.createContext("/up", exchange -> {
+      try {
+        dify.reappear();
+        reply(exchange, 200, "up");
+      } catch (Exception e) {
+        reply(exchange, 500, e.toString());
+      }
     });
     control.createContext("/requests", exchange -> reply(exchange, 200, String.valueOf(dify.requests.size())));
     control.createContext("/scenario", exchange -> reply(exchange, 200, current[0]));

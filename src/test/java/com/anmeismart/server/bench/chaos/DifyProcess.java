@@ -3,6 +3,7 @@ package com.anmeismart.server.bench.chaos;
 import com.anmeismart.server.dify.DifyDoubleProcess;
 import com.anmeismart.server.testing.Http;
 import com.anmeismart.server.testing.JarProcess;
+import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,8 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The Dify double ({@link DifyDoubleProcess}) as a child process: one app key, its behaviour switched through the
- * control port, the process killed to make Dify disappear (connection refused) and started again on the same port
- * to bring it back.
+ * control port, including disappearing (connection refused) and coming back on the same port.
  */
 final class DifyProcess implements AutoCloseable {
 
@@ -60,14 +60,26 @@ final class DifyProcess implements AutoCloseable {
 
   /** Switches what the app does (a {@code DifyDouble.Scenario} name). */
   void scenario(String scenario) {
-    Http.Res res = new Http("http://127.0.0.1:" + controlPort).put("/scenario/" + scenario,
-        new io.vertx.core.json.JsonObject(), null);
+    control("/scenario/" + scenario);
+  }
+
+  /** Dify disappears: its port refuses connections, open streams break off. */
+  void down() {
+    control("/down");
+  }
+
+  /** Dify is back on its port. */
+  void up() {
+    control("/up");
+  }
+
+  private void control(String path) {
+    Http.Res res = new Http("http://127.0.0.1:" + controlPort).put(path, new JsonObject(), null);
     if (res.status() != 200) {
-      throw new IllegalStateException("the double refused scenario " + scenario + ": " + res.body());
+      throw new IllegalStateException("the double's " + path + ": " + res.status() + " " + res.body());
     }
   }
 
-  /** Dify disappears: the process is killed, its port refuses connections, open streams break off. */
   void kill() throws InterruptedException {
     process.destroyForcibly();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
