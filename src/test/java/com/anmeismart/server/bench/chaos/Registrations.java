@@ -141,7 +141,7 @@ final class Registrations {
         backoffMs = 200;
         last = "timeout";
       } catch (IOException e) {
-        count("connection lost before the answer (sent)");
+        count("connection lost before the answer (sent): " + e.getMessage());
         answerLost = true;
         backoffMs = 200;
         last = e.getClass().getSimpleName() + ": " + e.getMessage();

@@ -37,7 +37,8 @@ abstract class Run {
 
   /**
    * The server's settings: this run's admin and secrets (the same for every start, as a deployment's are), no
-   * per-IP limit on registrations (every client is 127.0.0.1), product defaults otherwise.
+   * per-IP limit on registrations (every client is 127.0.0.1), the {@code server.*} parameters, product defaults
+   * otherwise.
    */
   Map<String, String> serverEnv() {
     SecureRandom random = new SecureRandom();
@@ -45,9 +46,16 @@ abstract class Run {
     byte[] key = new byte[32];
     random.nextBytes(jwt);
     random.nextBytes(key);
-    return new HashMap<>(Map.of("ADMIN_USERNAME", ADMIN, "ADMIN_PASSWORD", ADMIN_PASSWORD,
+    Map<String, String> env = new HashMap<>(Map.of("ADMIN_USERNAME", ADMIN, "ADMIN_PASSWORD", ADMIN_PASSWORD,
         "JWT_SECRET", Base64.getEncoder().encodeToString(jwt), "SECRETS_KEY", Base64.getEncoder().encodeToString(key),
         "AUTH_RATE_LIMIT_PER_MINUTE", "1000000"));
+    // server.KEY=VALUE on the command line: a setting of the server's own (server.ACCESS_LOG=true, …)
+    params.forEach((k, v) -> {
+      if (k.startsWith("server.")) {
+        env.put(k.substring("server.".length()), v);
+      }
+    });
+    return env;
   }
 
   int intParam(String key, int otherwise) {
