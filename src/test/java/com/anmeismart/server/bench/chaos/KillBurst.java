@@ -76,10 +76,14 @@ final class KillBurst extends Run {
       if (lastReady != null) {
         Instant killed = lastKill;
         Instant ready = lastReady;
-        stored.stream().filter(c -> c.registeredAt().isBefore(killed) && c.finishedAt() != null)
-            .map(Ledger.Customer::finishedAt).max(Instant::compareTo).ifPresent(f -> report.line(
-                "jobs registered before the last kill: the last one finished %.2f s after the restarted server's "
-                    + "/ready", Duration.between(ready, f).toMillis() / 1000.0));
+        // the jobs the last kill cut off: registered before it, finished after it (by the restarted server)
+        List<Instant> cut = stored.stream().filter(c -> c.registeredAt().isBefore(killed) && c.finishedAt() != null
+            && c.finishedAt().isAfter(killed)).map(Ledger.Customer::finishedAt).sorted().toList();
+        if (!cut.isEmpty()) {
+          report.line("the %d job(s) the last kill cut off: the last finished %+d ms from the restarted server's "
+              + "/ready answering 200 (negative: before the probe saw it)", cut.size(),
+              Duration.between(ready, cut.get(cut.size() - 1)).toMillis());
+        }
       }
       stored.stream().map(Ledger.Customer::finishedAt).filter(f -> f != null).max(Instant::compareTo)
           .ifPresent(f -> report.line("last job of the run finished %.1f s after the burst's last answer",
