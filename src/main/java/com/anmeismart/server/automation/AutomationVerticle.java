@@ -105,7 +105,9 @@ public final class AutomationVerticle extends VerticleBase {
     List<UUID> tokens = List.copyOf(handBack);
     return store.release(tokens).map(n -> {
       tokens.forEach(handBack::remove);
-      LOG.info("handed back {} job(s) cut off by a database outage: due now", n);
+      if (n > 0) { // none: their outcome was written after all, or another engine leases them now
+        LOG.info("handed back {} job(s) cut off by a database outage: due now", n);
+      }
       return (Void) null;
     }).recover(t -> Future.succeededFuture()); // still unreachable: the next sweep tries again
   }
