@@ -1,5 +1,6 @@
 package com.anmeismart.server.mcp;
 
+import com.anmeismart.server.db.Outage;
 import com.anmeismart.server.mcp.tools.Schema;
 import com.anmeismart.server.mcp.tools.ToolCall;
 import com.anmeismart.server.mcp.tools.ToolDef;
@@ -314,6 +315,11 @@ public final class ToolRunner {
     }
     if (t instanceof TimeoutException) {
       return toolName + " timed out after " + row.timeoutSeconds() + " s";
+    }
+    if (Outage.isDatabaseUnavailable(t)) {
+      // a restart or failover of PostgreSQL: worth a retry in a few seconds, not a bug to trace
+      LOG.warn("tool {} failed: the database is unavailable ({})", toolName, Outage.describe(t));
+      return toolName + " failed: the database is unavailable for a moment, try again in a few seconds";
     }
     String ref = Long.toHexString(System.nanoTime());
     LOG.error("tool {} failed (ref {})", toolName, ref, t);

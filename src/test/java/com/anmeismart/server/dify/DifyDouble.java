@@ -44,7 +44,8 @@ public final class DifyDouble implements AutoCloseable {
   static final String REPLACED = "内容已按规范替换。";
 
   private final Vertx vertx = Vertx.vertx();
-  private final HttpServer server;
+  private volatile HttpServer server;
+  private final int port;
   private final Map<String, Scenario> apps = new ConcurrentHashMap<>();
   final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   final List<String> stops = new CopyOnWriteArrayList<>();
@@ -55,12 +56,35 @@ public final class DifyDouble implements AutoCloseable {
   public volatile long fixedDelayMs = 200;
 
   public DifyDouble() throws Exception {
-    server = vertx.createHttpServer().requestHandler(this::handle);
-    server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    this(0);
+  }
+
+  /** On a given loopback port (0: a free one); a double restarted on its old port is the same Dify coming back. */
+  public DifyDouble(int port) throws Exception {
+    server = listen(port);
+    this.port = server.actualPort();
+  }
+
+  private HttpServer listen(int on) throws Exception {
+    HttpServer s = vertx.createHttpServer().requestHandler(this::handle);
+    s.listen(on, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return s;
   }
 
   public String baseUrl() {
-    return "http://127.0.0.1:" + server.actualPort() + "/v1";
+    return "http://127.0.0.1:" + port + "/v1";
+  }
+
+  /**
+   * Dify disappears: the port stops listening (new connections are refused) and open connections and streams are
+   * closed, as when its host goes away. {@link #reappear} listens on the same port again.
+   */
+  public void disappear() throws Exception {
+    server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  public void reappear() throws Exception {
+    server = listen(port);
   }
 
   /** Registers an app key and what it does; returns the key. */
