@@ -289,7 +289,11 @@ class OpenApiIT {
         new JsonObject().put("description", "文档测试"), admin), 200));
     conforms("viewMcpKey", ok(server.http.get("/api/v1/mcp/groups/" + groupId + "/api-key", admin), 200));
     conforms("rotateMcpKey", ok(server.http.post("/api/v1/mcp/groups/" + groupId + "/regenerate-key",
+        new JsonObject().put("grace_seconds", 600), admin), 200));
+    conforms("revokePreviousMcpKey", ok(server.http.post("/api/v1/mcp/groups/" + groupId + "/revoke-previous-key",
         new JsonObject(), admin), 200));
+    conforms("previewWelcomeGuard", ok(server.http.post("/api/v1/admin/registration-automation/welcome-guard/preview",
+        new JsonObject().put("text", "王小美您好，欢迎来到安美智享。我们提供水光针等项目。"), tokens.get("operator")), 200));
     conforms("deleteMcpGroup", ok(server.http.delete("/api/v1/mcp/groups/" + groupId, admin), 204));
     // an id that names nothing is a 404 (these two once threw inside onSuccess and never answered)
     conforms("updateMcpGroup", ok(server.http.put("/api/v1/mcp/groups/" + groupId,
