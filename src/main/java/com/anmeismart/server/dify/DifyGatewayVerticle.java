@@ -70,7 +70,26 @@ public final class DifyGatewayVerticle extends VerticleBase {
         bus.<ChatRequest>consumer(Addresses.DIFY_CHAT, this::chat).completion(),
         bus.consumer(Addresses.DIFY_STATUS, msg -> msg.reply(status())).completion(),
         bus.<String>consumer(Addresses.DIFY_PROBE, this::probe).completion(),
-        bus.consumer(Addresses.DIFY_CONFIGS_CHANGED, msg -> welcomeConfigs = null).completion());
+        bus.consumer(Addresses.DIFY_CONFIGS_CHANGED, msg -> welcomeConfigs = null).completion())
+        .compose(v -> warmUp());
+  }
+
+  /**
+   * One streamed call to the local agent as a welcome makes it (the agent reads the warm-up subject through MCP and
+   * writes from the inputs), with the reads a welcome starts with; the answer is dropped. Not through a breaker and
+   * not counted: see {@link WarmUp}. Never a configured Dify app (a call there costs the clinic tokens). Skipped
+   * when this process runs no local agent (the gateway tested alone).
+   */
+  private Future<Void> warmUp() {
+    if (Servers.ports(vertx).get("LOCAL_AGENT_PORT") == null) {
+      return Future.succeededFuture();
+    }
+    return WarmUp.run(vertx, "the welcome path (gateway → local agent → MCP)", () -> {
+      String token = contextTokens.issueWarmUp();
+      DifyClient.Stream stream = client.stream(localAgent(), WarmUp.chatBody(token),
+          Map.of("X-Context-Token", token), event -> { });
+      return Future.join(configs(), users.welcomeProfile(ContextTokens.WARM_UP).otherwiseEmpty(), stream.done());
+    });
   }
 
   private void welcome(Message<WelcomeRequest> msg) {
