@@ -28,6 +28,7 @@ public final class ErrorCatalogue {
       Map.entry("rate_limited", "操作过于频繁，请稍后再试"),
       Map.entry("internal_error", "服务器内部错误，请稍后再试"),
       Map.entry("service_unavailable", "服务暂时不可用，请稍后再试"),
+      Map.entry("server_busy", "服务器繁忙，请稍后再试"),
       // request bodies and parameters
       Map.entry("invalid_json", "请求内容不是有效的 JSON 对象"),
       Map.entry("validation_failed", "部分字段填写有误"),

@@ -111,8 +111,11 @@ public final class DifyGatewayVerticle extends VerticleBase {
           tried[0] = configId;
           tried[1] = config.version();
           String token = contextTokens.issue(req.userId(), ContextTokens.DEFAULT_TTL);
+          boolean missesCount = chosen.isPresent() && hadTheWindow(req, t0);
           return breaker(configId, config.name())
-              .<WelcomeCall.Answer>execute(() -> new WelcomeCall(vertx, client, metrics, config, req, profile, token).run())
+              .<WelcomeCall.Answer>execute(() -> new WelcomeCall(vertx, client, metrics, config, req, profile, token)
+                  .run().recover(t -> Future.failedFuture(!missesCount && t instanceof WelcomeCall.DeadlineException d
+                      ? d.uncounted() : t)))
               .map(answer -> {
                 metrics.welcome(config.name(), source, answer.truncated() ? "truncated" : "answered");
                 return new WelcomeResult(answer.text(), source, configId, config.version(),
@@ -229,8 +232,25 @@ public final class DifyGatewayVerticle extends VerticleBase {
   }
 
   private static boolean unavailable(Throwable t) {
-    return t instanceof WelcomeCall.DeadlineException
-        || t instanceof DifyException d && d.unavailable();
+    return t instanceof WelcomeCall.DeadlineException deadline ? deadline.counts
+        : t instanceof DifyException d && d.unavailable();
+  }
+
+  /**
+   * Whether a deadline missed by this call says something about the agent. The breaker is there for an unwell Dify
+   * app, and two kinds of miss are this server's own doing: (1) the local agent's (it runs on this process's CPU,
+   * so its misses mean this machine was busy: during a burst of registrations, whose password hashes keep every
+   * core busy, five slow local welcomes in a row used to open its breaker and turn the next 30 s of welcomes into
+   * the template); (2) a Dify call asked with less than half of its first-text window left, because the job
+   * waited here (for an engine slot, the database, the CPU) before asking. Such misses still end in the template;
+   * they only don't open the breaker.
+   *
+   * @param askedAt when the gateway got the request (its own few reads before the call are not held against it)
+   */
+  private static boolean hadTheWindow(WelcomeRequest req, long askedAt) {
+    long window = req.firstTextBy().toEpochMilli() - req.windowFrom().toEpochMilli();
+    long left = req.firstTextBy().toEpochMilli() - askedAt;
+    return left * 2 >= window;
   }
 
   private static String reason(Throwable t) {

@@ -52,6 +52,10 @@ public final class DifyDouble implements AutoCloseable {
     server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
+  public int port() {
+    return server.actualPort();
+  }
+
   public String baseUrl() {
     return "http://127.0.0.1:" + server.actualPort() + "/v1";
   }
