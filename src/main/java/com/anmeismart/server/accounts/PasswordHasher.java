@@ -42,7 +42,8 @@ public final class PasswordHasher {
   static final int PARALLELISM = 1;
   /** The hashing threads' nice value: below everything else of the process and its database, never starved. */
   static final int NICE = 10;
-  /** A hash that would wait longer than this in the queue is refused (503, Retry-After). */
+  /** A hash that would wait longer than this in the queue is refused (503, Retry-After); the default of
+   * {@code PASSWORD_HASH_MAX_WAIT_MS}. */
   public static final long MAX_WAIT_MS = 5_000;
   private static final String POOL = "password-hash";
 
@@ -124,13 +125,18 @@ public final class PasswordHasher {
 
   /** One shared pool per Vert.x instance, whichever verticle instance asks first. */
   public static PasswordHasher create(Vertx vertx, int threads) {
-    return create(vertx, POOL, threads, MAX_WAIT_MS);
+    return create(vertx, threads, MAX_WAIT_MS);
   }
 
-  /** A pool of its own name and wait bound (tests). */
+  /** The same with the queue's wait bound ({@code PASSWORD_HASH_MAX_WAIT_MS}). */
+  public static PasswordHasher create(Vertx vertx, int threads, long maxWaitMs) {
+    return create(vertx, POOL, threads, maxWaitMs);
+  }
+
+  /** A pool of its own name (tests). */
   static PasswordHasher create(Vertx vertx, String pool, int threads, long maxWaitMs) {
     Queue queue = (Queue) vertx.sharedData().<String, Shareable>getLocalMap(pool)
-        .computeIfAbsent("queue-" + threads, k -> new Queue(threads, maxWaitMs));
+        .computeIfAbsent("queue-" + threads + "-" + maxWaitMs, k -> new Queue(threads, maxWaitMs));
     return new PasswordHasher(vertx.createSharedWorkerExecutor(pool, threads), queue);
   }
 

@@ -57,7 +57,7 @@ public final class HttpApiVerticle extends VerticleBase {
   public Future<?> start() {
     Pool pool = app.database().pool(vertx);
     UserStore users = new UserStore(pool);
-    hasher = PasswordHasher.create(vertx, app.config().passwordHashThreads());
+    hasher = PasswordHasher.create(vertx, app.config().passwordHashThreads(), app.config().passwordHashMaxWaitMs());
     Tokens tokens = new Tokens(vertx, app.config().jwtSecret(), app.config().jwtTtlSeconds());
     AuthApi auth = new AuthApi(users, hasher, tokens, new Registrations(users, vertx.eventBus()),
         new IdempotencyKeys(pool, new SecretBox(app.config().secretsKey())));
