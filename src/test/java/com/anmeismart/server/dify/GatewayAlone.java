@@ -35,7 +35,11 @@ final class GatewayAlone implements AutoCloseable {
   static final String SECRETS_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
   /** One answered welcome request, as the engine sees it. */
-  record Answer(WelcomeResult result, long millis, List<JsonObject> pushed) {
+  record Answer(WelcomeResult result, long millis, List<JsonObject> pushed, long firstPushMs) {
+    Answer(WelcomeResult result, long millis, List<JsonObject> pushed) {
+      this(result, millis, pushed, -1);
+    }
+
     String reason() {
       return result.fallbackReason();
     }
@@ -105,7 +109,12 @@ final class GatewayAlone implements AutoCloseable {
 
   /** Asks for a welcome as the engine does, with the first text due {@code firstTextMs} from now. */
   Future<Answer> welcome(long firstTextMs) {
-    return welcome(firstTextMs, 0);
+    return welcome(firstTextMs, 0, true);
+  }
+
+  /** The same, with the welcome guard on or off; the answer says when the page got its first text. */
+  Future<Answer> welcome(long firstTextMs, boolean guard) {
+    return welcome(firstTextMs, 0, guard);
   }
 
   /**
@@ -113,12 +122,21 @@ final class GatewayAlone implements AutoCloseable {
    * only {@code firstTextMs} of its {@code spentMs + firstTextMs} left (the job waited in this server meanwhile).
    */
   Future<Answer> welcome(long firstTextMs, long spentMs) {
+    return welcome(firstTextMs, spentMs, true);
+  }
+
+  private Future<Answer> welcome(long firstTextMs, long spentMs, boolean guard) {
     UUID customer = customer();
     UUID conversation = UUID.randomUUID();
     List<JsonObject> pushed = new CopyOnWriteArrayList<>();
-    var page = vertx.eventBus().<JsonObject>consumer(Addresses.clientConversation(conversation),
-        m -> pushed.add(m.body()));
-    long[] t0 = new long[1];
+    long[] t0 = {System.nanoTime()};
+    long[] first = {-1};
+    var page = vertx.eventBus().<JsonObject>consumer(Addresses.clientConversation(conversation), m -> {
+      if (first[0] < 0) {
+        first[0] = (System.nanoTime() - t0[0]) / 1_000_000;
+      }
+      pushed.add(m.body());
+    });
     return page.completion()
         .compose(v -> {
           // the window is set as the request leaves: the test's own set-up (a row, a consumer) is not held against
@@ -126,12 +144,22 @@ final class GatewayAlone implements AutoCloseable {
           Instant now = Instant.now();
           t0[0] = System.nanoTime();
           WelcomeRequest request = new WelcomeRequest(customer, conversation, UUID.randomUUID(),
-              now.minusMillis(spentMs), "模板欢迎语", now.plusMillis(firstTextMs), now.plusMillis(firstTextMs * 3), true);
+              now.minusMillis(spentMs), "模板欢迎语", now.plusMillis(firstTextMs), now.plusMillis(firstTextMs * 3), true,
+              guard, com.anmeismart.server.settings.GuardPhrases.DEFAULT_LIST);
           return vertx.eventBus().<WelcomeResult>request(Addresses.WELCOME_GENERATE, request,
               new DeliveryOptions().setSendTimeout(firstTextMs * 3 + 10_000));
         })
-        .map(reply -> new Answer(reply.body(), (System.nanoTime() - t0[0]) / 1_000_000, pushed))
+        .map(reply -> new Answer(reply.body(), (System.nanoTime() - t0[0]) / 1_000_000, pushed, first[0]))
         .eventually(page::unregister);
+  }
+
+  /** The one welcome config: an app of the double that streams these chunks, {@code gapMs} apart. */
+  void scriptedConfig(List<String> chunks, long gapMs) throws Exception {
+    db.update("DELETE FROM dify_configs");
+    String key = dify.scripted(chunks, gapMs);
+    await(store.create(new DifyConfig(null, "scripted-" + UUID.randomUUID().toString().substring(0, 6), "welcome",
+        dify.baseUrl(), null, key, "agent", "streaming", "v1", 100, true, 30_000, null, null), Actor.system("test")));
+    vertx.eventBus().publish(Addresses.DIFY_CONFIGS_CHANGED, null);
   }
 
   /** The gateway's breaker states by name, from {@code dify.status}. */
