@@ -32,12 +32,14 @@ public final class UserStore {
       + "gender, birth_date, interests, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " + COLUMNS;
   /**
    * A customer registration: the user and its automation job in one statement, so both exist or neither does
-   * (the job's SQL is JobStore's fragment; this is the one place that creates jobs).
+   * (the job's SQL is JobStore's fragment; this is the one place that creates jobs); with an Idempotency-Key, the
+   * key's row too (IdempotencyKeys' fragment, parameters $11 to $13; none without a key).
    */
   private static final String INSERT_CUSTOMER_WITH_JOB = "WITH u AS (INSERT INTO users (username, email, password_hash, "
       + "role, full_name, phone, gender, birth_date, interests, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
       + "RETURNING " + COLUMNS + "), "
-      + "j AS (" + JobStore.insertJobFor("u") + ") "
+      + "j AS (" + JobStore.insertJobFor("u") + "), "
+      + "k AS (" + IdempotencyKeys.insertFor("u", 12) + ") "
       + "SELECT u.*, j.id AS job_id FROM u, j";
   private static final String FIND_FOR_LOGIN = "SELECT " + COLUMNS + ", password_hash FROM users "
       + "WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1";
@@ -124,7 +126,12 @@ public final class UserStore {
 
   /** Inserts a customer and its automation job together; returns the user and the job id. */
   public Future<Registered> insertCustomerWithJob(NewUser u) {
-    return pool.preparedQuery(INSERT_CUSTOMER_WITH_JOB).execute(params(u))
+    return insertCustomerWithJob(u, Optional.empty());
+  }
+
+  /** The same, with the request's Idempotency-Key written with them (a key taken: DuplicateException). */
+  public Future<Registered> insertCustomerWithJob(NewUser u, Optional<IdempotencyKeys.Key> key) {
+    return pool.preparedQuery(INSERT_CUSTOMER_WITH_JOB).execute(IdempotencyKeys.params(params(u), key))
         .recover(UserStore::mapDuplicate)
         .map(rows -> {
           Row row = rows.iterator().next();
@@ -272,7 +279,8 @@ public final class UserStore {
   private static <T> Future<T> mapDuplicate(Throwable t) {
     if (t instanceof PgException pg && "23505".equals(pg.getSqlState())) {
       String constraint = pg.getConstraint() != null ? pg.getConstraint() : String.valueOf(pg.getErrorMessage());
-      String field = constraint.contains("email") ? "email" : "username";
+      String field = IdempotencyKeys.CONSTRAINT.equals(constraint) ? "idempotency_key"
+          : constraint.contains("email") ? "email" : "username";
       return Future.failedFuture(new DuplicateException(field));
     }
     return Future.failedFuture(t);

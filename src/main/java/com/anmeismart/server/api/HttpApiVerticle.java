@@ -2,6 +2,7 @@ package com.anmeismart.server.api;
 
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.Servers;
+import com.anmeismart.server.accounts.IdempotencyKeys;
 import com.anmeismart.server.accounts.PasswordHasher;
 import com.anmeismart.server.accounts.Roles;
 import com.anmeismart.server.accounts.Tokens;
@@ -57,9 +58,10 @@ public final class HttpApiVerticle extends VerticleBase {
   public Future<?> start() {
     Pool pool = app.database().pool(vertx);
     UserStore users = new UserStore(pool);
-    hasher = PasswordHasher.create(vertx, app.config().passwordHashThreads());
+    hasher = PasswordHasher.create(vertx, app.config().passwordHashThreads(), app.config().passwordHashMaxWaitMs());
     Tokens tokens = new Tokens(vertx, app.config().jwtSecret(), app.config().jwtTtlSeconds());
-    AuthApi auth = new AuthApi(users, hasher, tokens, new Registrations(users, vertx.eventBus()));
+    AuthApi auth = new AuthApi(users, hasher, tokens, new Registrations(users, vertx.eventBus()),
+        new IdempotencyKeys(pool, new SecretBox(app.config().secretsKey())));
     AdminUsersApi adminUsers = new AdminUsersApi(users, hasher);
     AutomationAdminApi automation = new AutomationAdminApi(new SettingsStore(pool, vertx.eventBus()),
         new JobStore(pool), vertx.eventBus());

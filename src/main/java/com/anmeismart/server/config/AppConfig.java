@@ -32,6 +32,7 @@ public record AppConfig(
     int jwtTtlSeconds,
     int authRateLimitPerMinute,
     int passwordHashThreads,
+    int passwordHashMaxWaitMs,
     int httpInstances,
     String publicBaseUrl,
     int automationConcurrency,
@@ -59,7 +60,8 @@ public record AppConfig(
   public static final List<String> KEYS = List.of(
       "HTTP_PORT", "MCP_PORT", "MANAGEMENT_PORT", "LOCAL_AGENT_PORT", "DATA_DIR", "PG_URL", "PG_POOL_SIZE",
       "ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_EMAIL", "JWT_SECRET", "SECRETS_KEY", "JWT_TTL_SECONDS",
-      "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "HTTP_INSTANCES", "PUBLIC_BASE_URL",
+      "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "PASSWORD_HASH_MAX_WAIT_MS", "HTTP_INSTANCES",
+      "PUBLIC_BASE_URL",
       "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
@@ -92,6 +94,7 @@ public record AppConfig(
         integer(json, "JWT_TTL_SECONDS", 28_800, 60, 30 * 86_400, problems),
         integer(json, "AUTH_RATE_LIMIT_PER_MINUTE", 30, 1, 1_000_000, problems),
         integer(json, "PASSWORD_HASH_THREADS", cores, 1, 64, problems),
+        integer(json, "PASSWORD_HASH_MAX_WAIT_MS", 5_000, 0, 600_000, problems),
         integer(json, "HTTP_INSTANCES", cores, 1, 64, problems),
         string(json, "PUBLIC_BASE_URL", null),
         integer(json, "AUTOMATION_CONCURRENCY", 64, 1, 10_000, problems),
@@ -142,7 +145,7 @@ public record AppConfig(
   public AppConfig withSecrets(String jwtSecret, String secretsKey) {
     return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
-        passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
+        passwordHashThreads, passwordHashMaxWaitMs, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
         timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
@@ -167,6 +170,7 @@ public record AppConfig(
     m.put("JWT_TTL_SECONDS", jwtTtlSeconds);
     m.put("AUTH_RATE_LIMIT_PER_MINUTE", authRateLimitPerMinute);
     m.put("PASSWORD_HASH_THREADS", passwordHashThreads);
+    m.put("PASSWORD_HASH_MAX_WAIT_MS", passwordHashMaxWaitMs);
     m.put("HTTP_INSTANCES", httpInstances);
     m.put("PUBLIC_BASE_URL", publicBaseUrl);
     m.put("AUTOMATION_CONCURRENCY", automationConcurrency);

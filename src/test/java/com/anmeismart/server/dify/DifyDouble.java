@@ -71,6 +71,10 @@ public final class DifyDouble implements AutoCloseable {
     return s;
   }
 
+  public int port() {
+    return server.actualPort();
+  }
+
   public String baseUrl() {
     return "http://127.0.0.1:" + port + "/v1";
   }
