@@ -39,7 +39,7 @@ public final class AutomationVerticle extends VerticleBase {
   private final Map<UUID, UUID> inflight = new ConcurrentHashMap<>(); // job id → lease token
   private final AtomicInteger inflightCount = new AtomicInteger();
   private JobStore store;
-  private SettingsCache settings;
+  private SettingsCache<AutomationSettings> settings;
   private JobRunner runner;
   private AutomationMetrics metrics;
   private InstanceLock instance;
@@ -56,7 +56,7 @@ public final class AutomationVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     store = new JobStore(app.database().redoablePool(vertx));
-    settings = new SettingsCache(vertx, new SettingsStore(app.database().pool(vertx), null));
+    settings = SettingsCache.automation(vertx, new SettingsStore(app.database().pool(vertx), null));
     metrics = new AutomationMetrics(app.metrics(), inflightCount);
     runner = new JobRunner(vertx.eventBus(), store, metrics);
     AppConfig config = app.config();

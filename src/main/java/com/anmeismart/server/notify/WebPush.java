@@ -46,6 +46,13 @@ final class WebPush {
   /** What the push service said. */
   enum Outcome { ACCEPTED, GONE, REJECTED, ERROR }
 
+  /**
+   * A send's outcome, with the push service's HTTP status (0 without an answer) and, when accepted, the message's
+   * {@code Location} (RFC 8030 §5: the push message resource, the provider's id of it).
+   */
+  record Result(Outcome outcome, int status, String location) {
+  }
+
   private record Prepared(byte[] body, String contentEncoding, String authorization) {
   }
 
@@ -117,9 +124,9 @@ final class WebPush {
   }
 
   /** Encrypts {@code payload} for the subscription and posts it to its push service. */
-  Future<Outcome> send(PushStore.Subscription sub, JsonObject payload) {
+  Future<Result> send(PushStore.Subscription sub, JsonObject payload) {
     if (keyPair == null) {
-      return Future.succeededFuture(Outcome.ERROR);
+      return Future.succeededFuture(new Result(Outcome.ERROR, 0, null));
     }
     return crypto.executeBlocking(() -> {
           EncryptedPushMessage message = encryption.encrypt(UserAgentMessageEncryptionKeyInfo.of(sub.p256dh(),
@@ -139,14 +146,14 @@ final class WebPush {
         .map(res -> {
           int status = res.statusCode();
           if (status >= 200 && status < 300) {
-            return Outcome.ACCEPTED;
+            return new Result(Outcome.ACCEPTED, status, res.getHeader("Location"));
           }
           LOG.warn("push service answered {} for subscription {}", status, sub.id());
-          return status == 404 || status == 410 ? Outcome.GONE : Outcome.REJECTED;
+          return new Result(status == 404 || status == 410 ? Outcome.GONE : Outcome.REJECTED, status, null);
         })
         .recover(t -> {
           LOG.warn("Web Push to subscription {} failed: {}", sub.id(), t.getMessage());
-          return Future.succeededFuture(Outcome.ERROR);
+          return Future.succeededFuture(new Result(Outcome.ERROR, 0, null));
         });
   }
 
