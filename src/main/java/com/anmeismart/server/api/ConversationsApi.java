@@ -53,6 +53,22 @@ final class ConversationsApi {
         }).onFailure(ctx::fail);
   }
 
+  /** GET /conversations/{id} → the conversation, for its participants (and consultants, while it is open). */
+  void get(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    UUID caller = Access.userId(ctx);
+    String role = Access.role(ctx);
+    store.get(id)
+        .map(found -> {
+          JsonObject c = found.orElseThrow(() -> ApiException.notFound("Conversation"));
+          if (!mayRead(c, caller, role)) {
+            throw ApiException.forbidden("Not a participant of this conversation");
+          }
+          return forViewer(c, caller, role);
+        })
+        .onSuccess(c -> Responses.json(ctx, 200, c)).onFailure(ctx::fail);
+  }
+
   /** GET /conversations/{id}/messages?after=&limit= → {items, next_after}, oldest first. */
   void messages(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");

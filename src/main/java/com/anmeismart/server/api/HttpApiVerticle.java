@@ -142,6 +142,7 @@ public final class HttpApiVerticle extends VerticleBase {
     api.delete("/dify/configs/:id").handler(dify::delete);
 
     api.get("/conversations").handler(jwt).handler(conversations::list);
+    api.get("/conversations/:id").handler(jwt).handler(conversations::get);
     api.get("/conversations/:id/messages").handler(jwt).handler(conversations::messages);
     api.post("/conversations/:id/messages").consumes(JSON).handler(jwt).handler(conversations::send);
     var consultant = Access.roles(Set.of(Roles.CONSULTANT));
