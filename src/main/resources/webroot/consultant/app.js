@@ -210,8 +210,12 @@
   function onBroadcast(body) {
     if (body.type !== 'claimed') return;
     const w = waiting.get(body.conversation_id);
-    if (w) {
-      w.state = 'claimed';
+    if (w && body.consultant.id === me.id) {
+      waiting.delete(body.conversation_id); // mine now: it is in 我的会话 (another tab of mine may have claimed it)
+      renderWaiting();
+      refreshMine().catch(() => {});
+    } else if (w) {
+      w.state = 'claimed'; // stays greyed, naming who took the customer, until the next refresh
       w.by = body.consultant;
       renderWaiting();
     }
@@ -268,7 +272,7 @@
       'data-escalated': w.escalated ? 'true' : 'false', 'data-expires-at': w.expiresAt || '' },
     el('div', { class: 'top' }, el('span', { class: 'name' }, displayName(c)),
       w.kind === 'offer' && w.state === 'open' ? el('span', { class: 'tag' }, '分配给您') : null,
-      el('span', { class: 'waited', 'data-since': c.registered_at }, '')),
+      w.state === 'open' ? el('span', { class: 'waited', 'data-since': c.registered_at }, '') : null),
     el('div', { class: 'facts' }, el('span', { class: 'source' }, '来源：' + sourceName(c.source)),
       el('span', { class: 'phone' }, '手机：' + (c.phone_masked || '未填写'))),
     interests,
@@ -318,8 +322,7 @@
   }
 
   function taken(id) {
-    const w = waiting.get(id);
-    if (w) Object.assign(w, { state: 'claimed', by: { id: me.id, display_name: displayName(me) } });
+    waiting.delete(id); // it moves to 我的会话
     renderWaiting();
     readConversation(id);
     refreshMine().catch(() => {});
