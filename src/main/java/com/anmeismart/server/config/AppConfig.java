@@ -50,7 +50,9 @@ public record AppConfig(
     ZoneId timeZone,
     int consoleCountersMs,
     int httpIdleTimeoutSeconds,
-    int mcpIdleTimeoutSeconds) {
+    int mcpIdleTimeoutSeconds,
+    String logFormat,
+    boolean accessLog) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -61,7 +63,8 @@ public record AppConfig(
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
-      "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS");
+      "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
+      "LOG_FORMAT", "ACCESS_LOG");
 
 
   /**
@@ -106,7 +109,12 @@ public record AppConfig(
         zone(json, "TIME_ZONE", "Asia/Shanghai", problems),
         integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems),
         integer(json, "HTTP_IDLE_TIMEOUT_SECONDS", 30, 2, 3_600, problems),
-        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems));
+        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
+        string(json, "LOG_FORMAT", "text").toLowerCase(java.util.Locale.ROOT),
+        bool(json, "ACCESS_LOG", false, problems));
+    if (!com.anmeismart.server.ops.LogFormat.FORMATS.contains(config.logFormat())) {
+      problems.add("LOG_FORMAT must be text or json (was '" + config.logFormat() + "')");
+    }
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
@@ -135,7 +143,7 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -175,6 +183,8 @@ public record AppConfig(
     m.put("CONSOLE_COUNTERS_MS", consoleCountersMs);
     m.put("HTTP_IDLE_TIMEOUT_SECONDS", httpIdleTimeoutSeconds);
     m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
+    m.put("LOG_FORMAT", logFormat);
+    m.put("ACCESS_LOG", accessLog);
     return m;
   }
 
@@ -211,6 +221,18 @@ public record AppConfig(
     }
     String s = v.toString().trim();
     return s.isEmpty() ? def : s;
+  }
+
+  private static boolean bool(JsonObject json, String key, boolean def, List<String> problems) {
+    String s = string(json, key, null);
+    if (s == null) {
+      return def;
+    }
+    if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {
+      problems.add(key + " must be true or false (was '" + s + "')");
+      return def;
+    }
+    return Boolean.parseBoolean(s);
   }
 
   /**
