@@ -123,10 +123,24 @@
     $('mine-empty').classList.toggle('hidden', mine.length > 0);
   }
 
+  // Live copies whose inbox row the last read of the inbox did not list yet (the live copy overtakes its row): they
+  // count in the title at once, so a background tab's title says (n) when its notification shows.
+  const fresh = new Map(); // notification id → when it arrived
+  let listed = new Set();
+
+  function countFresh(id) {
+    if (!id || listed.has(id) || fresh.has(id)) return;
+    fresh.set(id, Date.now());
+    unread += 1;
+  }
+
   async function refreshInbox() {
     const inbox = await call('GET', '/notifications?unread=true&limit=50');
-    unread = inbox.unread;
-    $('unread-count').textContent = inbox.unread;
+    listed = new Set(inbox.items.map((n) => n.id));
+    const now = Date.now();
+    // listed now, or long enough ago that its row is surely written (and was read or settled meanwhile)
+    for (const [id, at] of fresh) if (listed.has(id) || now - at > 15_000) fresh.delete(id);
+    unread = inbox.unread + fresh.size;
     $('inbox').replaceChildren(...inbox.items.map(inboxItem));
     $('inbox-empty').classList.toggle('hidden', inbox.items.length > 0);
     title();
@@ -177,6 +191,7 @@
         const w = waiting.get(body.conversation_id) || { kind: 'new', state: 'open' };
         waiting.set(body.conversation_id, { ...w, customer: body.customer, escalated: w.escalated || body.escalated });
         renderWaiting();
+        countFresh(body.notification_id);
         if (body.notification_id) acknowledge(body.notification_id, 0);
         alerts.raise(body.title, body.message, body.conversation_id);
         break;
@@ -185,6 +200,7 @@
         waiting.set(body.conversation_id, { customer: body.customer, kind: 'offer', expiresAt: body.expires_at,
           notificationId: body.notification_id, state: 'open' });
         renderWaiting();
+        countFresh(body.notification_id);
         if (body.notification_id) acknowledge(body.notification_id, 0);
         alerts.raise(body.title, body.message, body.conversation_id);
         break;
@@ -248,6 +264,7 @@
     $('waiting').replaceChildren(...entries.map(([id, w]) => card(id, w)));
     const open = entries.filter(([, w]) => w.state === 'open').length;
     $('waiting-count').textContent = open;
+    $('waiting-count').toggleAttribute('data-zero', open === 0);
     $('waiting-empty').classList.toggle('hidden', entries.length > 0);
     tick();
   }
@@ -415,6 +432,8 @@
 
   // ---- alerts: title count, sound, desktop notification -----------------------------------------------------------
   function title() {
+    $('unread-count').textContent = unread;
+    $('unread-count').toggleAttribute('data-zero', unread === 0);
     document.title = unread > 0 ? '(' + unread + ') ' + TITLE : TITLE;
   }
 
