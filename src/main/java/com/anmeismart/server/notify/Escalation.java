@@ -3,6 +3,7 @@ package com.anmeismart.server.notify;
 import com.anmeismart.server.accounts.UserStore;
 import com.anmeismart.server.bus.AdminAlert;
 import com.anmeismart.server.bus.CustomerCard;
+import com.anmeismart.server.bus.NotifyResult;
 import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.settings.AutomationSettings;
 import com.anmeismart.server.settings.NotificationSettings;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -93,13 +95,14 @@ final class Escalation {
             null, o.registeredAt(), null)))
         .compose(card -> fanout.consultants("escalation", "escalation:" + o.conversationId(),
             Payloads.escalation(card, o.conversationId(), s.expectedResponseMinutes(), waited, baseUrl, now),
-            s.notifyWebPush(), n.ackSeconds(), false))
-        .compose(result -> {
+            s.notifyWebPush(), n.ackSeconds(), false).map(result -> Map.entry(card, result)))
+        .compose(told -> {
+          NotifyResult result = told.getValue();
           LOG.info("escalated: conversation_id={}, user_id={}, waited_minutes={}, result={}", o.conversationId(),
               o.customerId(), String.format("%.2f", waited), result.toJson().encode());
           // written (not published) so the mark below waits for it; off when admin notifications are switched off
           AdminAlert alert = new AdminAlert("customer_unclaimed",
-              "新客户 " + o.username() + " 等待 " + String.format("%.1f", waited) + " 分钟仍未被顾问认领",
+              "新客户「" + told.getKey().displayName() + "」已等待 " + String.format("%.1f", waited) + " 分钟，仍未被顾问认领",
               new JsonObject().put("conversation_id", o.conversationId().toString())
                   .put("user_id", o.customerId().toString()).put("waited_minutes", waited)
                   .put("consultants_reached", result.reached())

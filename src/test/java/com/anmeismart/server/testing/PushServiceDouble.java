@@ -47,6 +47,8 @@ public final class PushServiceDouble implements AutoCloseable {
   private static final Base64.Decoder B64 = Base64.getUrlDecoder();
   public final List<Received> received = new CopyOnWriteArrayList<>();
   private final HttpServer server;
+  /** Requests handled side by side, as a push service does (one thread would queue a burst behind its decryption). */
+  private final java.util.concurrent.ExecutorService handlers = java.util.concurrent.Executors.newFixedThreadPool(4);
   private final KeyPair ua;
   private final byte[] uaPublic;
   private final byte[] auth = new byte[16];
@@ -70,6 +72,7 @@ public final class PushServiceDouble implements AutoCloseable {
       exchange.sendResponseHeaders(path.endsWith("/gone") ? 410 : 201, -1);
       exchange.close();
     });
+    server.setExecutor(handlers);
     server.start();
   }
 
@@ -194,5 +197,6 @@ public final class PushServiceDouble implements AutoCloseable {
   @Override
   public void close() throws IOException {
     server.stop(0);
+    handlers.shutdownNow();
   }
 }
