@@ -13,6 +13,7 @@ import com.anmeismart.server.dify.DifyConfigStore;
 import com.anmeismart.server.mcp.McpKeys;
 import com.anmeismart.server.mcp.McpStore;
 import com.anmeismart.server.mcp.tools.ClinicStore;
+import com.anmeismart.server.notify.Assignments;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.chat.ConversationStore;
 import com.anmeismart.server.dashboard.DashboardQueries;
@@ -76,7 +77,10 @@ public final class HttpApiVerticle extends VerticleBase {
     McpCallsApi mcpCalls = new McpCallsApi(new McpStore(pool), vertx.eventBus());
     GuardPreviewApi guardPreview = new GuardPreviewApi(new SettingsStore(pool, null),
         new ClinicStore(pool, app.config().timeZone()));
-    ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), vertx.eventBus());
+    ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), new Assignments(pool),
+        vertx.eventBus());
+    NotificationSettingsApi notifySettings = new NotificationSettingsApi(new SettingsStore(pool, vertx.eventBus()));
+    CatalogueApi catalogue = new CatalogueApi(new ClinicStore(pool, app.config().timeZone()));
     int presenceTtl = app.config().presenceTtlSeconds();
     NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),
         app.metrics());
@@ -96,12 +100,14 @@ public final class HttpApiVerticle extends VerticleBase {
     api.post("/auth/register").consumes(JSON).handler(registerLimit).handler(auth::register);
     api.post("/auth/login").consumes(JSON).handler(loginLimit).handler(auth::login);
     api.get("/auth/me").handler(jwt).handler(auth::me);
+    api.get("/catalogue/services").handler(catalogue::services); // the registration form's interests
 
     // Admins and operators (SPEC §3: an operator sees what an admin sees and may retry jobs; never a key). These come
     // before the admin-only guards below, which keep every other route under /admin, /mcp and /dify for admins.
     var console = Access.roles(Set.of(Roles.ADMIN, Roles.OPERATOR));
     String ra = "/admin/registration-automation";
     api.get(ra + "/settings").handler(jwt).handler(console).handler(automation::getSettings);
+    api.get("/admin/notification-settings").handler(jwt).handler(console).handler(notifySettings::get);
     api.get(ra + "/jobs").handler(jwt).handler(console).handler(automation::listJobs);
     api.get(ra + "/jobs/:id").handler(jwt).handler(console).handler(automation::getJob);
     api.post(ra + "/jobs/retry").consumes(JSON).handler(jwt).handler(console).handler(automation::retryJobs);
@@ -123,6 +129,7 @@ public final class HttpApiVerticle extends VerticleBase {
     api.post("/admin/users").consumes(JSON).handler(adminUsers::create);
     api.put("/admin/users/:id").consumes(JSON).handler(adminUsers::update);
     api.put(ra + "/settings").consumes(JSON).handler(automation::putSettings);
+    api.put("/admin/notification-settings").consumes(JSON).handler(notifySettings::put);
     api.post("/admin/mcp/tools/:id/test").consumes(JSON).handler(mcpCalls::testCall);
     // admins only, whoever else /admin/* lets in: the audit shows every change (SPEC §3: not operators)
     api.get("/admin/audit").handler(Access.roles(Set.of(Roles.ADMIN))).handler(audit::list);
@@ -142,10 +149,13 @@ public final class HttpApiVerticle extends VerticleBase {
     api.delete("/dify/configs/:id").handler(dify::delete);
 
     api.get("/conversations").handler(jwt).handler(conversations::list);
+    api.get("/conversations/:id").handler(jwt).handler(conversations::get);
     api.get("/conversations/:id/messages").handler(jwt).handler(conversations::messages);
     api.post("/conversations/:id/messages").consumes(JSON).handler(jwt).handler(conversations::send);
-    api.post("/conversations/:id/claim").handler(jwt).handler(Access.roles(Set.of(Roles.CONSULTANT)))
-        .handler(conversations::claim);
+    var consultant = Access.roles(Set.of(Roles.CONSULTANT));
+    api.post("/conversations/:id/claim").handler(jwt).handler(consultant).handler(conversations::claim);
+    api.post("/conversations/:id/accept").handler(jwt).handler(consultant).handler(conversations::accept);
+    api.post("/conversations/:id/close").handler(jwt).handler(consultant).handler(conversations::close);
     api.get("/notifications").handler(jwt).handler(staff).handler(notifications::list);
     api.post("/notifications/:id/read").handler(jwt).handler(staff).handler(notifications::read);
     api.post("/notifications/:id/delivered").handler(jwt).handler(staff).handler(notifications::delivered);
