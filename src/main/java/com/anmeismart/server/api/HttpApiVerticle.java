@@ -29,6 +29,7 @@ import io.vertx.ext.web.handler.JWTAuthHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.sqlclient.Pool;
 
+import java.time.ZoneId;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -67,9 +68,9 @@ public final class HttpApiVerticle extends VerticleBase {
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus(), app.config().mcpIdleTimeoutSeconds());
-    DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool), new DashboardQueries(pool),
-        new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(),
-        app.config().timeZone());
+    ZoneId zone = app.config().timeZone();
+    DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool, zone), new DashboardQueries(pool),
+        new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(), zone);
     McpCallsApi mcpCalls = new McpCallsApi(new McpStore(pool), vertx.eventBus());
     ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), vertx.eventBus());
     int presenceTtl = app.config().presenceTtlSeconds();

@@ -112,6 +112,17 @@ public final class DashboardBench {
       "ANALYZE",
   };
 
+  /**
+   * Inserts {@code jobs} registrations of the last 30 days with everything that follows them (see the class
+   * comment), behind the rollups' backs; the facts' mark is then null, so the next dashboard read catches up.
+   * Also the seeded history of {@code dashboard/OnboardingRollupIT}.
+   */
+  public static void seed(Statement s, int jobs) throws java.sql.SQLException {
+    for (String sql : SEED) {
+      s.execute(sql.contains("%d") ? sql.formatted(jobs) : sql);
+    }
+  }
+
   private static String bounds() {
     StringBuilder b = new StringBuilder("{");
     for (int bound : McpStore.DURATION_BOUNDS_MS) {
@@ -126,9 +137,7 @@ public final class DashboardBench {
     try (BenchSupport.Server server = new BenchSupport.Server(null)) {
       long t0 = System.nanoTime();
       try (Connection c = server.jdbc(); Statement s = c.createStatement()) {
-        for (String sql : SEED) {
-          s.execute(sql.contains("%d") ? sql.formatted(jobs) : sql);
-        }
+        seed(s, jobs);
         System.out.printf("%nseeded %d registrations in %.1f s: %s%n", jobs, (System.nanoTime() - t0) / 1e9,
             counts(s));
       }
