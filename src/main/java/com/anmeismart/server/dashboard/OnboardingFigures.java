@@ -148,6 +148,9 @@ final class OnboardingFigures {
     final Map<String, Long> reasons = new TreeMap<>();
     final Map<LocalDate, Day> daily = new TreeMap<>();
     final Map<String, Variant> variants = new HashMap<>();
+    /** Today's registrations by outcome so far (as {@link DashboardQueries#today}, from the rollup). */
+    final Map<String, Long> today = new LinkedHashMap<>();
+    final LocalDate todayDate;
     final Histogram welcome = new Histogram(Buckets.MILLISECONDS);
     final Histogram claim = new Histogram(Buckets.MINUTES);
     final Histogram reply = new Histogram(Buckets.MINUTES);
@@ -155,6 +158,10 @@ final class OnboardingFigures {
     long welcomeMsN;
 
     Sums(LocalDate d0, LocalDate today) {
+      this.todayDate = today;
+      for (String k : new String[] {"registrations", "succeeded", "failed", "dead", "running", "fallbacks"}) {
+        this.today.put(k, 0L);
+      }
       for (String k : new String[] {"total", "succeeded", "failed", "dead", "running", "skipped", "dify_calls",
           "dify", "local_agent", "fallback", "claimed", "escalated"}) {
         totals.put(k, 0L);
@@ -190,6 +197,11 @@ final class OnboardingFigures {
       }
       welcomeMsSum += r.getDouble("welcome_ms_sum");
       welcomeMsN += r.getLong("welcome_ms_n");
+      if (todayDate.equals(r.getLocalDate("day"))) {
+        today.merge("registrations", n, Long::sum);
+        today.computeIfPresent(statusKey, (k, v) -> v + n); // skipped jobs are not among the counters
+        today.merge("fallbacks", fallback ? n : 0, Long::sum);
+      }
       Day day = daily.get(r.getLocalDate("day"));
       if (day != null) {
         day.registrations += n;
@@ -277,7 +289,10 @@ final class OnboardingFigures {
       }
       JsonObject r = new JsonObject();
       reasons.forEach(r::put);
-      return new JsonObject().put("totals", t).put("daily", days).put("reasons", r).put("configs", configs);
+      JsonObject now = new JsonObject();
+      today.forEach(now::put);
+      return new JsonObject().put("totals", t).put("daily", days).put("reasons", r).put("configs", configs)
+          .put("today", now);
     }
   }
 }

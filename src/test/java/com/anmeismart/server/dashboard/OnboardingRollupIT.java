@@ -180,6 +180,20 @@ class OnboardingRollupIT {
     }
     assertThat(sum).isEqualTo(n(t, "total"));
 
+    // today's counters (read from the rollup's today) against the jobs themselves
+    Map<String, Object> now = db.one("SELECT count(*) AS n, count(*) FILTER (WHERE j.status = 'succeeded') AS ok, "
+        + "count(*) FILTER (WHERE j.status = 'dead') AS dead, count(*) FILTER (WHERE j.status = 'failed') AS failed, "
+        + "count(*) FILTER (WHERE m.metadata ->> 'source' = 'fallback') AS fb FROM automation_jobs j "
+        + "LEFT JOIN messages m ON m.id = j.welcome_message_id WHERE (j.registered_at AT TIME ZONE '" + ZONE
+        + "')::date = (now() AT TIME ZONE '" + ZONE + "')::date");
+    JsonObject today = d.getJsonObject("today");
+    assertThat(today.getLong("registrations")).isEqualTo(n(now, "n")).isPositive();
+    assertThat(today.getLong("succeeded")).isEqualTo(n(now, "ok"));
+    assertThat(today.getLong("dead")).isEqualTo(n(now, "dead"));
+    assertThat(today.getLong("failed")).isEqualTo(n(now, "failed"));
+    assertThat(today.getLong("fallbacks")).isEqualTo(n(now, "fb"));
+    assertThat(today.getLong("running")).isZero();
+
     JsonArray configs = d.getJsonObject("dify_agent_status").getJsonArray("configs");
     var rows = db.rows("SELECT f.config_id, coalesce(f.config_version, '') AS v, count(*) AS calls, "
         + "count(*) FILTER (WHERE f.source <> 'fallback') AS ok, "
