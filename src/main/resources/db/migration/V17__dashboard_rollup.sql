@@ -42,6 +42,10 @@ ALTER TABLE onboarding_facts_mark ADD COLUMN rollup_layout text;
 -- The welcomes whose 24 hours are not over yet (the one clock-dependent figure: the reply rate's denominator).
 CREATE INDEX onboarding_facts_welcome_idx ON onboarding_facts (welcome_at);
 
+-- New customers waiting now (the dashboard's and the console's count): the few open default conversations, not a scan
+-- of every conversation ever had (15 ms at 100,000). An index only; conversations stay ConversationStore's.
+CREATE INDEX conversations_waiting_idx ON conversations (created_at) WHERE status = 'open' AND is_default;
+
 -- The backfill, in the default zone (a server configured with another zone sums again at its first refresh).
 INSERT INTO onboarding_daily (day, status, source, fallback_reason, config_id, config_version, registrations,
   welcomed, welcome_ms_sum, welcome_ms_n, claimed, replied_24h, answered, escalated)

@@ -257,7 +257,7 @@ public final class DashboardBench {
             "(" + d0 + "::timestamp AT TIME ZONE " + zone + ")"},
         {"MCP per tool", sql("DashboardQueries", "MCP"), "text, int", zone + ", 30"},
         {"recent errors", sql("DashboardQueries", "RECENT_ERRORS"), "text, int, int", zone + ", 30, 20"},
-        {"today's counters", sql("DashboardQueries", "TODAY"), "text", zone},
+        {"(console's live counters, not in a read)", sql("DashboardQueries", "TODAY"), "text", zone},
         {"waiting customers", sql("DashboardQueries", "WAITING"), "", ""},
         // the four statements that sum a day again go together (each alone would not be repeatable)
         {"today summed again (drop, counts, buckets)", sql("OnboardingDays", "DROP_COUNTS"), "date[]", today,
