@@ -52,7 +52,8 @@ public record AppConfig(
     int httpIdleTimeoutSeconds,
     int mcpIdleTimeoutSeconds,
     String logFormat,
-    boolean accessLog) {
+    boolean accessLog,
+    int mcpKeyGraceSeconds) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -64,7 +65,7 @@ public record AppConfig(
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
       "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
-      "LOG_FORMAT", "ACCESS_LOG");
+      "LOG_FORMAT", "ACCESS_LOG", "MCP_KEY_GRACE_SECONDS");
 
 
   /**
@@ -111,7 +112,8 @@ public record AppConfig(
         integer(json, "HTTP_IDLE_TIMEOUT_SECONDS", 30, 2, 3_600, problems),
         integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
         string(json, "LOG_FORMAT", "text").toLowerCase(java.util.Locale.ROOT),
-        bool(json, "ACCESS_LOG", false, problems));
+        bool(json, "ACCESS_LOG", false, problems),
+        integer(json, "MCP_KEY_GRACE_SECONDS", 600, 0, 86_400, problems));
     if (!com.anmeismart.server.ops.LogFormat.FORMATS.contains(config.logFormat())) {
       problems.add("LOG_FORMAT must be text or json (was '" + config.logFormat() + "')");
     }
@@ -143,7 +145,8 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
+        mcpKeyGraceSeconds);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -185,6 +188,7 @@ public record AppConfig(
     m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
     m.put("LOG_FORMAT", logFormat);
     m.put("ACCESS_LOG", accessLog);
+    m.put("MCP_KEY_GRACE_SECONDS", mcpKeyGraceSeconds);
     return m;
   }
 

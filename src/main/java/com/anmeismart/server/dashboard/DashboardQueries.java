@@ -65,8 +65,8 @@ public final class DashboardQueries {
    * Registrations of the window (bring the facts up to date first, {@link OnboardingFacts#refresh}), from their
    * per-day rollup ({@link OnboardingFigures}): {@code totals} (counts, sources, welcome times {@code welcome_ms:
    * [p50, p95, p99]}, {@code claim_min} and {@code reply_min: [p50, p90]}), {@code daily} (one entry per day,
-   * oldest first), {@code reasons} (fallback reasons), {@code configs} (per Dify config and version), {@code today}
-   * (the counters of {@link #today}).
+   * oldest first), {@code reasons} (fallback reasons), {@code configs} (per Dify config and version), {@code guard}
+   * (the welcome guard's verdicts and rules), {@code today} (the counters of {@link #today}).
    */
   public Future<JsonObject> registrations(ZoneId zone, int days) {
     return figures.read(zone, days);

@@ -52,6 +52,20 @@ final class OnboardingFigures {
 
   private static final String NAMES = "SELECT id::text AS id, name FROM dify_configs";
 
+  /**
+   * $1 the window's start: the welcome guard's verdicts (SPEC §11) and how often each rule fired. Counted from the
+   * facts, not yet from the rollup: counts only (no sort), the window's rows through the registration index.
+   */
+  private static final String GUARD = "SELECT json_build_object("
+      + "'passed', count(*) FILTER (WHERE g.guard_result = 'passed'), "
+      + "'trimmed', count(*) FILTER (WHERE g.guard_result = 'trimmed'), "
+      + "'replaced', count(*) FILTER (WHERE g.guard_result = 'replaced'), "
+      + "'disabled', count(*) FILTER (WHERE g.guard_result = 'disabled'), "
+      + "'rules', (SELECT coalesce(json_object_agg(q.rule, q.n), '{}'::json) FROM (SELECT r.rule, count(*) AS n "
+      + "  FROM onboarding_facts y, unnest(y.guard_rules) AS r (rule) WHERE y.registered_at >= $1 "
+      + "  AND y.guard_result IN ('trimmed', 'replaced') GROUP BY 1) q)) AS guard "
+      + "FROM onboarding_facts g WHERE g.registered_at >= $1 AND g.guard_result IS NOT NULL";
+
   private final Pool pool;
 
   OnboardingFigures(Pool pool) {
@@ -77,6 +91,10 @@ final class OnboardingFigures {
     }).compose(s -> tx.preparedQuery(NOT_DUE).execute(Tuple.of(window.getOffsetDateTime("t0")))).map(rows -> {
       rows.forEach(r -> sums.config(r.getString("config_id"), r.getString("config_version")).notDue
           += r.getLong("n"));
+      return sums;
+    }).compose(s -> tx.preparedQuery(GUARD).execute(Tuple.of(window.getOffsetDateTime("t0")))).map(rows -> {
+      Object guard = rows.iterator().next().getValue("guard");
+      sums.guard = guard instanceof JsonObject o ? o : new JsonObject();
       return sums;
     }).compose(s -> tx.query(NAMES).execute()).map(rows -> {
       Map<String, String> names = new HashMap<>();
@@ -156,6 +174,7 @@ final class OnboardingFigures {
     final Histogram reply = new Histogram(Buckets.MINUTES);
     double welcomeMsSum;
     long welcomeMsN;
+    JsonObject guard = new JsonObject();
 
     Sums(LocalDate d0, LocalDate today) {
       this.todayDate = today;
@@ -292,7 +311,7 @@ final class OnboardingFigures {
       JsonObject now = new JsonObject();
       today.forEach(now::put);
       return new JsonObject().put("totals", t).put("daily", days).put("reasons", r).put("configs", configs)
-          .put("today", now);
+          .put("today", now).put("guard", guard);
     }
   }
 }
