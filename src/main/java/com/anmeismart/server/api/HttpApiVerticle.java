@@ -32,6 +32,7 @@ import io.vertx.ext.web.handler.JWTAuthHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.sqlclient.Pool;
 
+import java.time.ZoneId;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -71,9 +72,9 @@ public final class HttpApiVerticle extends VerticleBase {
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus(), app.config().mcpIdleTimeoutSeconds(), app.config().mcpKeyGraceSeconds());
-    DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool), new DashboardQueries(pool),
-        new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(),
-        app.config().timeZone());
+    ZoneId zone = app.config().timeZone();
+    DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool, zone), new DashboardQueries(pool),
+        new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(), zone);
     McpCallsApi mcpCalls = new McpCallsApi(new McpStore(pool), vertx.eventBus());
     GuardPreviewApi guardPreview = new GuardPreviewApi(new SettingsStore(pool, null),
         new ClinicStore(pool, app.config().timeZone()));

@@ -49,7 +49,7 @@ public final class LiveCountersVerticle extends VerticleBase {
     presence = new Presence(pool, app.config().presenceTtlSeconds());
     zone = app.config().timeZone();
     vertx.setPeriodic(app.config().consoleCountersMs(), id -> tick());
-    OnboardingFacts facts = new OnboardingFacts(pool);
+    OnboardingFacts facts = new OnboardingFacts(pool, zone);
     vertx.setPeriodic(FACTS_REFRESH_MS, id -> facts.refresh()
         .onFailure(t -> LOG.warn("dashboard facts not refreshed (the next read does it): {}", t.getMessage())));
     return Future.succeededFuture();
