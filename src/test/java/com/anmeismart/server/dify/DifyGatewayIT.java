@@ -42,7 +42,7 @@ class DifyGatewayIT {
   @BeforeAll
   static void start() throws Exception {
     dify = new DifyDouble();
-    server = TestApp.start(new JsonObject().put("DIFY_BREAKER_MAX_FAILURES", "2").put("DIFY_BREAKER_RESET_MS", "1500"));
+    server = TestApp.start(new JsonObject().put("DIFY_BREAKER_MAX_FAILURES", "2").put("DIFY_BREAKER_RESET_MS", "5000"));
     db = server.db();
     admin = server.adminToken();
     server.app.vertx().eventBus().addOutboundInterceptor(ctx -> {
