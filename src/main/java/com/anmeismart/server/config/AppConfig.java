@@ -50,7 +50,8 @@ public record AppConfig(
     ZoneId timeZone,
     int consoleCountersMs,
     int httpIdleTimeoutSeconds,
-    int mcpIdleTimeoutSeconds) {
+    int mcpIdleTimeoutSeconds,
+    ClusterConfig cluster) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -61,7 +62,9 @@ public record AppConfig(
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
-      "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS");
+      "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
+      "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_BUS_PORT", "CLUSTER_MEMBERS", "CLUSTER_NAME",
+      "CLUSTER_CONFIG", "NODE_NAME");
 
 
   /**
@@ -106,7 +109,8 @@ public record AppConfig(
         zone(json, "TIME_ZONE", "Asia/Shanghai", problems),
         integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems),
         integer(json, "HTTP_IDLE_TIMEOUT_SECONDS", 30, 2, 3_600, problems),
-        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems));
+        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
+        ClusterConfig.from(json, string(json, "PG_URL", null), problems));
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
@@ -135,7 +139,17 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, cluster);
+  }
+
+  /** A copy with the cluster settings as this node uses them ({@link ClusterConfig#resolved()}). */
+  public AppConfig withCluster(ClusterConfig resolved) {
+    return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
+        adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
+        passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
+        automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
+        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, resolved);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -175,6 +189,7 @@ public record AppConfig(
     m.put("CONSOLE_COUNTERS_MS", consoleCountersMs);
     m.put("HTTP_IDLE_TIMEOUT_SECONDS", httpIdleTimeoutSeconds);
     m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
+    m.putAll(cluster.describe());
     return m;
   }
 
@@ -204,7 +219,7 @@ public record AppConfig(
     return url.replaceAll("(://[^:/@]+):[^@]*@", "$1:******@");
   }
 
-  private static String string(JsonObject json, String key, String def) {
+  static String string(JsonObject json, String key, String def) {
     Object v = json.getValue(key);
     if (v == null) {
       return def;
@@ -236,7 +251,7 @@ public record AppConfig(
     return integer(json, key, def, 0, 65_535, problems);
   }
 
-  private static int integer(JsonObject json, String key, int def, int min, int max, List<String> problems) {
+  static int integer(JsonObject json, String key, int def, int min, int max, List<String> problems) {
     String s = string(json, key, null);
     if (s == null) {
       return def;

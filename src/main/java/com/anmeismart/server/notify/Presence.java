@@ -20,6 +20,7 @@ public final class Presence {
   private static final String DISCONNECT = "DELETE FROM bridge_presence WHERE socket_id = $1";
   private static final String HEARTBEAT = "UPDATE bridge_presence SET seen_at = now() WHERE node = $1";
   private static final String CLEAR_NODE = "DELETE FROM bridge_presence WHERE node = $1";
+  private static final String CLEAR_PROCESS = "DELETE FROM bridge_presence WHERE starts_with(node, $1 || '/')";
   private static final String PURGE = "DELETE FROM bridge_presence WHERE seen_at < now() - make_interval(secs => $1 * 10)";
   private static final String ONLINE_CONSULTANTS = "SELECT count(DISTINCT p.user_id) AS n FROM bridge_presence p "
       + "JOIN users u ON u.id = p.user_id WHERE u.role = 'consultant' AND p.seen_at > now() - make_interval(secs => $1)";
@@ -66,6 +67,14 @@ public final class Presence {
   /** A node stopping: its sockets are closing with it. */
   public Future<Void> clearNode(String node) {
     return pool.preparedQuery(CLEAR_NODE).execute(Tuple.of(node)).mapEmpty();
+  }
+
+  /**
+   * A cluster node left (crashed, killed, or stopped without clearing): the sockets of every HttpApiVerticle of
+   * that process ({@code node} values {@code <nodeId>/…}) closed with it, now rather than after the TTL.
+   */
+  public Future<Integer> clearProcess(String nodeId) {
+    return pool.preparedQuery(CLEAR_PROCESS).execute(Tuple.of(nodeId)).map(rows -> rows.rowCount());
   }
 
   /** Whether anyone with one of {@code roles} has a bridge socket open now, on any node. */

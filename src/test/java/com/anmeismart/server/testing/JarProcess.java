@@ -1,5 +1,7 @@
 package com.anmeismart.server.testing;
 
+import io.vertx.core.json.JsonObject;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +44,10 @@ public final class JarProcess implements AutoCloseable {
         "HTTP_PORT", String.valueOf(http), "MANAGEMENT_PORT", String.valueOf(management), "MCP_PORT", "0",
         "LOCAL_AGENT_PORT", "0", "AUTH_RATE_LIMIT_PER_MINUTE", "100000", "HTTP_INSTANCES", "2",
         "PASSWORD_HASH_THREADS", "2"));
+    // the test servers' secrets: a jar sharing a database with them must have the deployment's (cluster/Deployment)
+    JsonObject secrets = TestApp.defaults(Path.of("."));
+    all.put("JWT_SECRET", secrets.getString("JWT_SECRET"));
+    all.put("SECRETS_KEY", secrets.getString("SECRETS_KEY"));
     all.putAll(env);
     pb.environment().putAll(all);
     return new JarProcess(pb.start(), log, http, management);
