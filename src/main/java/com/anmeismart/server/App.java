@@ -21,7 +21,9 @@ import com.anmeismart.server.dify.LocalAgentVerticle;
 import com.anmeismart.server.mcp.McpVerticle;
 import com.anmeismart.server.notify.NotificationVerticle;
 import com.anmeismart.server.ops.LogContext;
+import com.anmeismart.server.ops.LogFormat;
 import com.anmeismart.server.ops.ManagementVerticle;
+import com.anmeismart.server.ops.StartBanner;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -89,6 +91,7 @@ public final class App {
         .thenCompose(pre -> serverVertx(pre, built).thenCompose(server -> run(pre, server).toCompletionStage()))
         .thenApply(app -> {
           LOG.info("ready in {} ms, ports {}", (System.nanoTime() - t0) / 1_000_000, app.ports());
+          StartBanner.log(app.context().config(), app.ports());
           return app;
         });
     // The clean-up runs off Vert.x: callbacks bound to an event loop would never run once Vert.x is closed.
@@ -137,6 +140,8 @@ public final class App {
           if (resolved.cluster().enabled()) {
             resolved = resolved.withCluster(resolved.cluster().resolved());
           }
+          // the format first: applying one reloads logback's configuration, which drops context properties
+          LogFormat.apply(resolved.logFormat());
           LogContext.nodeName(resolved.cluster().nodeNameOrDefault());
           LOG.info("configuration: {}", resolved.describe());
           Database database = Database.open(resolved);

@@ -51,6 +51,8 @@ public record AppConfig(
     int consoleCountersMs,
     int httpIdleTimeoutSeconds,
     int mcpIdleTimeoutSeconds,
+    String logFormat,
+    boolean accessLog,
     ClusterConfig cluster) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
@@ -63,6 +65,7 @@ public record AppConfig(
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
       "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
+      "LOG_FORMAT", "ACCESS_LOG",
       "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_BUS_PORT", "CLUSTER_MEMBERS", "CLUSTER_NAME",
       "CLUSTER_CONFIG", "NODE_NAME");
 
@@ -110,7 +113,12 @@ public record AppConfig(
         integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems),
         integer(json, "HTTP_IDLE_TIMEOUT_SECONDS", 30, 2, 3_600, problems),
         integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
+        string(json, "LOG_FORMAT", "text").toLowerCase(java.util.Locale.ROOT),
+        bool(json, "ACCESS_LOG", false, problems),
         ClusterConfig.from(json, string(json, "PG_URL", null), problems));
+    if (!com.anmeismart.server.ops.LogFormat.FORMATS.contains(config.logFormat())) {
+      problems.add("LOG_FORMAT must be text or json (was '" + config.logFormat() + "')");
+    }
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
@@ -139,7 +147,7 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, cluster);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog, cluster);
   }
 
   /** A copy with the cluster settings as this node uses them ({@link ClusterConfig#resolved()}). */
@@ -149,7 +157,7 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, resolved);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog, resolved);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -189,6 +197,8 @@ public record AppConfig(
     m.put("CONSOLE_COUNTERS_MS", consoleCountersMs);
     m.put("HTTP_IDLE_TIMEOUT_SECONDS", httpIdleTimeoutSeconds);
     m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
+    m.put("LOG_FORMAT", logFormat);
+    m.put("ACCESS_LOG", accessLog);
     m.putAll(cluster.describe());
     return m;
   }
@@ -226,6 +236,18 @@ public record AppConfig(
     }
     String s = v.toString().trim();
     return s.isEmpty() ? def : s;
+  }
+
+  private static boolean bool(JsonObject json, String key, boolean def, List<String> problems) {
+    String s = string(json, key, null);
+    if (s == null) {
+      return def;
+    }
+    if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {
+      problems.add(key + " must be true or false (was '" + s + "')");
+      return def;
+    }
+    return Boolean.parseBoolean(s);
   }
 
   /**

@@ -7,6 +7,7 @@ import com.anmeismart.server.bus.NewCustomer;
 import com.anmeismart.server.bus.NotifyResult;
 import com.anmeismart.server.config.AppConfig;
 import com.anmeismart.server.db.InstanceLock;
+import com.anmeismart.server.ops.LogFields;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.settings.SettingsCache;
 import com.anmeismart.server.settings.SettingsStore;
@@ -111,8 +112,11 @@ public final class NotificationVerticle extends VerticleBase {
               Instant.now())).map(result);
         })
         .onSuccess(result -> {
-          LOG.info("new customer notified: user_id={}, conversation_id={}, job_id={}, online={}, inbox={}, push={}",
-              c.customerId(), c.conversationId(), c.jobId(), result.online(), result.inbox(), result.push());
+          try (LogFields fields = LogFields.of("job_id", c.jobId(), "user_id", c.customerId(), "conversation_id",
+              c.conversationId())) {
+            LOG.info("new customer notified: user_id={}, conversation_id={}, job_id={}, online={}, inbox={}, push={}",
+                c.customerId(), c.conversationId(), c.jobId(), result.online(), result.inbox(), result.push());
+          }
           msg.reply(result);
         })
         .onFailure(t -> {
