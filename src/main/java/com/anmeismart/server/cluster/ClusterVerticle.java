@@ -15,9 +15,10 @@ import java.util.function.Consumer;
 /**
  * What a node does when the cluster changes under it (clustered mode only; a single process deploys it idle):
  * <ul>
- *   <li>a node left (crashed, killed, cut off): the presence rows of its bridge sockets are removed at once, so
- *   its consultants count as offline now, not when their rows go stale ({@code PRESENCE_TTL_SECONDS}); their pages
- *   reconnect to another node and count as online there;</li>
+ *   <li>a node left (crashed, killed, cut off): the presence rows of its bridge sockets are aged at once, so its
+ *   consultants count as offline now, not when their rows go stale ({@code PRESENCE_TTL_SECONDS}); their pages
+ *   reconnect to another node and count as online there. A node that was only cut off refreshes its rows at its
+ *   next heartbeat once it is back (Presence#expireProcess);</li>
  *   <li>a node left, or the cluster merged after a network partition: the oldest member removes event-bus
  *   subscriptions of nodes that are gone, once Hazelcast has settled ({@link StaleSubscriptions}, the guard
  *   against vertx-hazelcast #196).</li>
@@ -62,7 +63,7 @@ public final class ClusterVerticle extends VerticleBase {
 
   private void nodeLeft(Presence presence, String nodeId) {
     ClusterNode node = app.node();
-    presence.clearProcess(nodeId)
+    presence.expireProcess(nodeId)
         .onSuccess(n -> LOG.warn("node {} left the cluster ({} member(s) now); {} of its bridge socket(s) no longer "
             + "count as online", node.nameOf(nodeId), node.memberIds().size(), n))
         .onFailure(t -> LOG.warn("node {} left; its presence rows stay until they expire: {}", node.nameOf(nodeId),

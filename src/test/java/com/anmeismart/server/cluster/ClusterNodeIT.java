@@ -1,6 +1,7 @@
 package com.anmeismart.server.cluster;
 
 import com.anmeismart.server.bus.Addresses;
+import com.anmeismart.server.notify.Presence;
 import com.anmeismart.server.testing.BridgeClient;
 import com.anmeismart.server.testing.Db;
 import com.anmeismart.server.testing.Http;
@@ -38,6 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterNodeIT {
 
+  /** Short, so a node's presence heartbeat (every third of it) comes within a second. */
+  private static final int PRESENCE_TTL = 3;
   private static String pgUrl;
   private static Db db;
   private static TestApp first;
@@ -58,7 +61,7 @@ class ClusterNodeIT {
   private static JsonObject node(String name, int port, String members) {
     return new JsonObject().put("CLUSTER", "true").put("CLUSTER_PORT", String.valueOf(port))
         .put("CLUSTER_BUS_PORT", "0").put("CLUSTER_MEMBERS", members).put("NODE_NAME", name)
-        .put("AUTOMATION_SWEEP_MS", "500");
+        .put("AUTOMATION_SWEEP_MS", "500").put("PRESENCE_TTL_SECONDS", String.valueOf(PRESENCE_TTL));
   }
 
   private static JsonObject cluster(TestApp app) {
@@ -139,8 +142,39 @@ class ClusterNodeIT {
     }
   }
 
+  /**
+   * What the other nodes do when one leaves (ClusterVerticle: Presence#expireProcess) makes its consultants
+   * offline at once; when it had only been cut off (a network partition: alive, still on PostgreSQL, its sockets
+   * open), its next heartbeat makes them online again (vert.x #4394: a partition heals).
+   */
   @Test
   @Order(3)
+  void theSocketsOfANodeThatLeftGoOfflineAndComeBackWhenItWasOnlyCutOff() throws Exception {
+    String admin = first.adminToken();
+    String username = "cut_c_" + UUID.randomUUID().toString().substring(0, 8);
+    assertThat(first.http.post("/api/v1/admin/users", new JsonObject().put("username", username)
+        .put("email", username + "@clinic.example").put("password", "staff-password").put("role", "consultant"),
+        admin).status()).isEqualTo(201);
+    String token = first.login(username, "staff-password");
+    String consultantId = first.http.get("/api/v1/auth/me", token).json().getString("id");
+    BridgeClient socket = BridgeClient.connect(second.port("HTTP_PORT"))
+        .register(Addresses.clientConsultant(consultantId), token);
+    String fresh = "SELECT count(*) FROM bridge_presence WHERE user_id = ?::uuid AND seen_at > now() - "
+        + "make_interval(secs => " + PRESENCE_TTL + ")";
+    Poll.until(Duration.ofSeconds(10), "the socket online", () -> db.count(fresh, consultantId) == 1);
+
+    String secondId = second.app.context().node().id();
+    int expired = new Presence(first.app.context().database().pool(first.app.vertx()), PRESENCE_TTL)
+        .expireProcess(secondId).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(expired).isPositive();
+    assertThat(db.count(fresh, consultantId)).as("offline once its node left").isZero();
+    Poll.until(Duration.ofSeconds(5), "online again at the node's next heartbeat", () -> db.count(fresh,
+        consultantId) == 1);
+    socket.close();
+  }
+
+  @Test
+  @Order(4)
   void aGracefulStopLeavesTheClusterAtOnceAndHandsItsJobsBack() throws Exception {
     String admin = first.adminToken();
     String username = "stop_c_" + UUID.randomUUID().toString().substring(0, 8);
