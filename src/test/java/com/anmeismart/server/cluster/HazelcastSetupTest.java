@@ -8,6 +8,7 @@ import com.hazelcast.config.MultiMapConfig;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -103,5 +104,18 @@ class HazelcastSetupTest {
     assertThat(config.getNetworkConfig().getPort()).isEqualTo(5701);
     assertThatThrownBy(() -> cluster(new JsonObject().put("CLUSTER", "true")
         .put("CLUSTER_CONFIG", "/nowhere/hz.yaml"))).hasMessageContaining("CLUSTER_CONFIG file not found");
+  }
+
+  /** The example file the README points to is a configuration the server accepts, clustered as documented. */
+  @Test
+  void theClusteredExampleIsAValidClusterConfiguration() throws Exception {
+    JsonObject example = new JsonObject(Files.readString(Path.of("conf", "clustered.json")));
+    AppConfig config = AppConfig.from(example);
+    assertThat(config.cluster().enabled()).isTrue();
+    assertThat(config.pgUrl()).isNotNull();
+    assertThat(config.cluster().members()).hasSize(3).contains(config.cluster().host() + ":"
+        + config.cluster().port());
+    assertThat(config.cluster().busPort()).isEqualTo(config.cluster().port() + 1);
+    assertThat(config.cluster().nodeNameOrDefault()).isEqualTo("node-1");
   }
 }
