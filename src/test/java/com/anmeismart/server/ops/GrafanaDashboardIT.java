@@ -38,7 +38,10 @@ class GrafanaDashboardIT {
     for (Object p : dashboard.getJsonArray("panels")) {
       JsonArray targets = ((JsonObject) p).getJsonArray("targets", new JsonArray());
       for (Object t : targets) {
-        Matcher m = METRIC.matcher(((JsonObject) t).getString("expr"));
+        String expr = ((JsonObject) t).getString("expr");
+        // the node selector: the node label every metric carries (NODE_NAME)
+        assertThat(expr).as("filtered by the node selector").contains("node=~\"$node\"");
+        Matcher m = METRIC.matcher(expr);
         while (m.find()) {
           queried.add(m.group(1));
         }

@@ -45,19 +45,37 @@ public final class ClusterNodes implements AutoCloseable {
     }
   }
 
+  /**
+   * Three server JVMs and the tests on a CI machine of two cores: the C1 compiler only and the serial collector, so
+   * their start-up compiles and collects with less CPU (their speed after start matters little to the tests).
+   */
+  public static final List<String> TEST_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
   private final String pgUrl;
   private final Map<String, String> env;
   private final Map<String, Node> nodes = new LinkedHashMap<>();
   private final List<String> members = new CopyOnWriteArrayList<>();
 
-  private ClusterNodes(String pgUrl, Map<String, String> env) {
+  private final List<String> jvmOptions;
+
+  private ClusterNodes(String pgUrl, Map<String, String> env, List<String> jvmOptions) {
     this.pgUrl = pgUrl;
     this.env = env;
+    this.jvmOptions = jvmOptions;
   }
 
-  /** Starts these nodes together and waits until every one is ready and sees all of them. */
+  /**
+   * Starts these nodes together ({@link #TEST_JVM_OPTIONS}) and waits until every one is ready and sees all of
+   * them.
+   */
   public static ClusterNodes start(String pgUrl, Map<String, String> env, String... names) throws Exception {
-    ClusterNodes cluster = new ClusterNodes(pgUrl, env);
+    return start(TEST_JVM_OPTIONS, pgUrl, env, names);
+  }
+
+  /** As {@link #start(String, Map, String...)} with these JVM options (none: the JVM's defaults, for benches). */
+  public static ClusterNodes start(List<String> jvmOptions, String pgUrl, Map<String, String> env, String... names)
+      throws Exception {
+    ClusterNodes cluster = new ClusterNodes(pgUrl, env, jvmOptions);
     cluster.add(names);
     return cluster;
   }
@@ -78,7 +96,7 @@ public final class ClusterNodes implements AutoCloseable {
           "CLUSTER_PORT", String.valueOf(clusterPorts.get(name)), "CLUSTER_BUS_PORT", "0",
           "CLUSTER_MEMBERS", String.join(",", members), "NODE_NAME", name, "MCP_PORT", String.valueOf(mcp),
           "ADMIN_USERNAME", TestApp.ADMIN, "ADMIN_PASSWORD", TestApp.ADMIN_PASSWORD));
-      Node node = new Node(name, JarProcess.start(all), mcp, clusterPorts.get(name));
+      Node node = new Node(name, JarProcess.start(all, jvmOptions), mcp, clusterPorts.get(name));
       nodes.put(name, node);
       started.add(node);
     }
