@@ -244,9 +244,12 @@ cmd_down() {
 cmd_bench() {
   build_jar
   local cp; cp=$(bench_classpath)
+  local log="${TMPDIR:-/tmp}/cluster-bench.log" status=0
   java -Dapp.jar="$JAR" -cp "$cp" com.anmeismart.server.bench.ClusterBench \
-    "${1:-3000}" "${2:-20}" "${3:-20}" "${4:-30}" 2>&1 | tee "${TMPDIR:-/tmp}/cluster-bench.log" \
-    | grep -E "consultants online|CLUSTER RESULT|^[ {}\"]|ERROR|Exception" || true
+    "${1:-3000}" "${2:-20}" "${3:-20}" "${4:-30}" >"$log" 2>&1 || status=$?
+  grep -E "consultants online|CLUSTER RESULT|^[ {}\"]|ERROR|Exception" "$log" || true
+  echo "full output: $log"
+  return "$status"
 }
 
 cmd=${1:-}
