@@ -1,6 +1,8 @@
 // The operations console in a real browser (AdminConsoleIT runs it against a live server): the admin logs in, the
 // charts draw the server's figures, a dead job raised while the page is open appears live and is retried from the
-// page until it succeeds, an MCP key is rotated with the confirmation step (the old key gets 401 on /mcp at once),
+// page until it succeeds, an MCP key is rotated with the confirmation step and its grace (the old key works until the
+// admin revokes it, then gets 401 on /mcp at once), a group's quota is set, the welcome guard's phrases are edited
+// and a sample checked in the preview,
 // a setting with a bad value shows its error next to the field and nothing is saved, the customer timeline opens;
 // an operator sees no edit controls and the API refuses them. Screenshots of every panel at 1280 and 375 px.
 // Env: BASE_URL, MCP_URL, ADMIN, ADMIN_PASSWORD, OPERATOR, OPERATOR_PASSWORD, GROUP (a test tool group), CUSTOMER
@@ -99,6 +101,8 @@ try {
   log('charts drawn with the server\'s figures:', JSON.stringify(await drawn.jsonValue()));
   await admin.waitForSelector('#today-counters:visible', { timeout });
   log('live counters arrived');
+  const guardLine = (await admin.locator('#guard-counts').textContent({ timeout })).replace(/\s+/g, '');
+  check(/通过[1-9]/.test(guardLine), 'the dashboard counts the welcome guard\'s verdicts: ' + guardLine);
   await shoot(admin, 'dashboard');
 
   // a dead job while the page is open: the alert arrives live
@@ -124,7 +128,7 @@ try {
   check(status === 'succeeded', 'the retried job did not succeed: ' + status);
   log('the dead job, retried from the console, succeeded');
 
-  // rotate a key with the confirmation step: the old key is refused at once
+  // rotate a key with the confirmation step and the default grace: the old key works until it is revoked
   await tab(admin, 'mcp');
   const group = admin.locator(`#groups-table tr[data-group="${process.env.GROUP}"]`);
   await group.locator('button.view-key').click();
@@ -133,6 +137,8 @@ try {
   check((await mcpStatus(oldKey)) === 200, 'the old key should work before the rotation');
   await group.locator('button.rotate-key').click();
   await admin.waitForSelector('#rotate-confirm', { timeout });
+  const grace = await admin.inputValue('#rotate-grace');
+  check(grace === '600', 'the grace defaults to MCP_KEY_GRACE_SECONDS: ' + grace);
   await shoot(admin, 'mcp-rotate-confirm');
   await admin.click('#rotate-yes');
   await admin.waitForFunction((old) => {
@@ -140,11 +146,31 @@ try {
     return k && k.textContent.trim() !== old && k.textContent.trim().startsWith('mcp_key_');
   }, oldKey, { timeout });
   const newKey = (await admin.textContent('#key-value')).trim();
+  check((await admin.textContent('#key-note')).includes('仍可使用'), 'the note names the grace');
+  check((await mcpStatus(oldKey)) === 200, 'the old key during its grace');
+  check((await mcpStatus(newKey)) === 200, 'the new key');
+  await group.locator('td.previous-key', { hasText: '有效至' }).waitFor({ timeout });
+  await group.scrollIntoViewIfNeeded();
+  await shoot(admin, 'mcp-grace');
+  admin.once('dialog', (d) => d.accept());
+  await group.locator('button.revoke-previous').click();
+  await group.locator('button.revoke-previous').waitFor({ state: 'detached', timeout });
   const oldStatus = await mcpStatus(oldKey);
-  const newStatus = await mcpStatus(newKey);
-  check(oldStatus === 401, 'the old key after rotation: ' + oldStatus);
-  check(newStatus === 200, 'the new key: ' + newStatus);
-  log('key rotated in the console: old key 401 at once, new key 200');
+  check(oldStatus === 401, 'the old key after revoke: ' + oldStatus);
+  log('key rotated in the console with a grace: old key 200 until revoked, then 401; new key 200');
+
+  // the group's quota, set in its row
+  await group.locator('td.quota input[name=rate_per_second]').fill('5');
+  await group.locator('td.quota input[name=burst]').fill('10');
+  await group.locator('td.quota input[name=max_concurrent]').fill('');
+  await group.locator('button.save-quota').click();
+  await admin.waitForFunction(async (name) => {
+    const { token } = JSON.parse(sessionStorage.getItem('admin.session'));
+    const res = await fetch('/api/v1/mcp/groups', { headers: { Authorization: 'Bearer ' + token } });
+    const g = (await res.json()).items.find((x) => x.name === name);
+    return g.rate_per_second === 5 && g.burst === 10 && g.max_concurrent === null;
+  }, process.env.GROUP, { timeout });
+  log('quota saved from the console: 5/s, burst 10, no concurrency cap');
   await admin.fill('#tool-test textarea', '{"question": "营业时间"}');
   await admin.selectOption('#tool-test select', { label: 'basic_inquiry（project_tools）' });
   await admin.click('#tool-test button[type=submit]');
@@ -173,6 +199,25 @@ try {
   log('bad setting: the field shows "' + shown + '", nothing saved');
   await admin.fill('#settings-form textarea[name=welcome_template]', '欢迎来到安美智享！预览测试');
   await admin.locator('#template-preview', { hasText: '预览测试' }).waitFor({ timeout });
+
+  // the welcome guard: a phrase added, a sample checked in the preview, saved
+  const phrases = await admin.inputValue('#settings-form textarea[name=welcome_guard_phrases]');
+  check(phrases.split('\n').includes('保证'), 'the default phrases are listed');
+  await admin.fill('#settings-form textarea[name=welcome_guard_phrases]', phrases + '\n特价');
+  await admin.fill('#guard-preview textarea', '您好，欢迎来到安美智享！本周水光针特价。我们保证效果。');
+  await admin.click('#guard-check');
+  await admin.waitForSelector('#guard-preview li.dropped', { timeout });
+  const dropped = await admin.$$eval('#guard-preview li.dropped', (ls) => ls.map((l) => l.textContent));
+  check(dropped.length === 2 && dropped.some((t) => t.includes('特价')) && dropped.some((t) => t.includes('保证')),
+    'the preview drops both sentences: ' + dropped);
+  await admin.fill('#settings-form input[name=rollout_percent]', String(before));
+  await admin.click('#settings-save');
+  await admin.waitForFunction(async () => {
+    const { token } = JSON.parse(sessionStorage.getItem('admin.session'));
+    const res = await fetch('/api/v1/admin/registration-automation/settings', { headers: { Authorization: 'Bearer ' + token } });
+    return (await res.json()).welcome_guard_phrases.includes('特价');
+  }, null, { timeout });
+  log('welcome guard: a phrase added, the preview drops the sentences, saved');
   await shoot(admin, 'settings');
 
   // the customer's timeline
@@ -182,6 +227,8 @@ try {
   await admin.locator('#customer-results tr', { hasText: process.env.CUSTOMER }).first().click();
   await admin.waitForSelector('#timeline-events li[data-type="welcome"]', { timeout });
   await admin.waitForSelector('#timeline-events li[data-type="mcp_call"]', { timeout });
+  const welcomeLine = await admin.locator('.welcome-box p.muted').first().textContent();
+  check(welcomeLine.includes('合规检查：通过'), 'the timeline shows the guard\'s verdict: ' + welcomeLine);
   log('timeline opened');
   await shoot(admin, 'customers');
 
@@ -215,7 +262,8 @@ try {
   check(!tabs.includes('staff') && !tabs.includes('audit'), 'operator tabs: ' + tabs);
   await tab(op, 'mcp');
   await op.waitForSelector('#groups-table tr[data-group]', { timeout });
-  for (const sel of ['button.rotate-key', 'button.view-key', 'button.save-tool', '#tool-test', '#group-create']) {
+  for (const sel of ['button.rotate-key', 'button.view-key', 'button.save-tool', 'button.save-quota', '#tool-test',
+    '#group-create']) {
     check(!(await op.locator(sel).first().isVisible().catch(() => false)), 'operator sees ' + sel);
   }
   await tab(op, 'settings');

@@ -83,7 +83,7 @@ for (const transport of Object.keys(TRANSPORTS)) {
 test('rotated and disabled keys are refused at once', async () => {
   const id = await groupId('medical_tools');
   const old = KEYS.medical_tools;
-  const rotated = await admin('POST', `/mcp/groups/${id}/regenerate-key`, {});
+  const rotated = await admin('POST', `/mcp/groups/${id}/regenerate-key`, { grace_seconds: 0 });
   KEYS.medical_tools = rotated.api_key;
   for (const transport of Object.keys(TRANSPORTS)) {
     await assert.rejects(connect(transport, old), transport);

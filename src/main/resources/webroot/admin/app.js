@@ -21,7 +21,15 @@
   const REASONS = {
     first_text_deadline: '首段文字超时', completion_deadline: '完整回答超时', breaker_open: '熔断中',
     connect_error: '无法连接', agent_disabled: '已关闭智能体', no_terminal_event: '回答中断',
-    stream_stalled: '回答停滞', bad_response: '回答无效', unknown: '未知',
+    stream_stalled: '回答停滞', bad_response: '回答无效', guard: '未通过合规检查', unknown: '未知',
+  };
+  const GUARD_RESULTS = { passed: '通过', trimmed: '已删去违规句子', replaced: '已改用默认模板', disabled: '未检查（已关闭）' };
+  const GUARD_RULES = {
+    'phrase.guaranteed_effect': '保证效果', 'phrase.superlative': '绝对化用语', 'phrase.safety_claim': '安全性或疗效断言',
+    'phrase.before_after': '前后对比', 'phrase.urgency': '催促下单', 'phrase.appearance_anxiety': '制造容貌焦虑',
+    'phrase.custom': '自定义禁用词', 'claim.cure_rate': '宣传有效率', 'service.unknown': '不在服务目录的项目',
+    'service.inactive': '已下架的项目', 'price.mismatch': '价格与目录不符', 'duration.mismatch': '时长与目录不符',
+    'person.other_name': '出现其他人的姓名', 'person.other_data': '出现其他人的联系方式', after_person: '其后内容',
   };
   const ALERTS = {
     automation_job_dead: '自动化任务失败', no_consultants: '没有可通知的顾问', customer_unclaimed: '客户等待认领超时',
@@ -31,6 +39,7 @@
     'mcp.group.update': '修改工具组', 'mcp.group.delete': '删除工具组', 'mcp.tool.update': '修改工具',
     'dify.config.create': '新增 Dify 配置', 'dify.config.update': '修改 Dify 配置', 'dify.config.delete': '删除 Dify 配置',
     'user.create': '新增员工', 'user.update': '修改员工', 'job.retry': '重试任务',
+    'mcp.key.revoke_previous': '作废旧密钥',
   };
   const TABS = [
     { id: 'dashboard', name: '仪表盘' }, { id: 'customers', name: '客户' }, { id: 'jobs', name: '失败任务' },
@@ -57,6 +66,8 @@
     ms: (v) => (v === null || v === undefined ? '—' : v >= 1000 ? (v / 1000).toFixed(2) + ' 秒' : Math.round(v) + ' 毫秒'),
     minutes: (v) => (v === null || v === undefined ? '—' : v < 1 ? Math.round(v * 60) + ' 秒' : v.toFixed(1) + ' 分钟'),
     fe: (err, field) => fieldError(err, field),
+    guardResultName: (r) => GUARD_RESULTS[r] || r || '',
+    ruleName: (r) => GUARD_RULES[r] || r,
     /** A job error in a sentence an operations lead reads; the raw text stays beside it for developers. */
     errorSummary: (e) => {
       if (!e) return '';
@@ -328,6 +339,8 @@
             + e.recipient.display_name + '（' + (e.channel === 'live' ? '在线实时' : '收件箱') + '）'
             + (e.delivered_at ? ' · 已送达 ' + this.time(e.delivered_at) : ' · 未送达')
             + (e.pushed_at ? ' · 已推送' : '') + (e.read_at ? ' · 已读 ' + this.time(e.read_at) : '');
+          case 'welcome_guard': return '合规检查：' + this.guardResultName(e.result)
+            + (e.rules && e.rules.length ? '（' + e.rules.map((r) => this.ruleName(r)).join('，') + '）' : '');
           case 'escalated': return '等待认领超时，已升级提醒';
           case 'claimed': return '被 ' + (e.consultant ? e.consultant.display_name : '顾问') + ' 认领';
           case 'first_reply': return (e.consultant ? e.consultant.display_name : '顾问') + ' 首次回复';
@@ -384,7 +397,8 @@
 
     // ---- MCP ------------------------------------------------------------------------------------------------
     Alpine.data('mcpPanel', () => ({
-      groups: [], tools: [], error: '', key: null, confirmRotate: null,
+      groups: [], tools: [], error: '', key: null, confirmRotate: null, grace: 600, graceDefault: 600,
+      rotateError: null,
       newGroup: { name: '', description: '' }, groupError: null,
       test: { toolId: '', args: '{}', customerId: '', result: null, error: null, argsError: '' },
       calls: { f: { tool: '', group_id: '', success: '', from: '', to: '' }, items: [], next: null },
@@ -397,7 +411,10 @@
       async load() {
         try {
           const [g, t] = await Promise.all([call('GET', '/mcp/groups'), call('GET', '/mcp/tools')]);
-          this.groups = g.items;
+          this.graceDefault = g.key_grace_default_seconds;
+          // the quota as the inputs hold it: empty = unlimited (null)
+          this.groups = g.items.map((x) => ({ ...x, error: null, q: { rate: x.rate_per_second ?? '', burst: x.burst ?? '',
+            max: x.max_concurrent ?? '' } }));
           this.tools = t.items.map((x) => ({ ...x, error: null }));
           if (!this.test.toolId && this.tools.length) this.test.toolId = this.tools[0].id;
           this.error = '';
@@ -409,24 +426,55 @@
       async viewKey(g) {
         try {
           const res = await call('GET', '/mcp/groups/' + g.id + '/api-key');
-          this.key = { group: g.name, value: res.api_key, rotated: false };
+          this.key = { group: g.name, value: res.api_key, note: '查看密钥已记入审计日志。' };
         } catch (err) {
           this.error = err.message;
         }
       },
       askRotate(g) {
+        this.grace = this.graceDefault;
+        this.rotateError = null;
         this.confirmRotate = g;
+        // the dialog opens under the table: bring it into view, or the admin clicks and sees nothing happen
+        this.$nextTick(() => document.getElementById('rotate-confirm')?.scrollIntoView({ block: 'center' }));
       },
       async rotate() {
         const g = this.confirmRotate;
-        this.confirmRotate = null;
         try {
-          const res = await call('POST', '/mcp/groups/' + g.id + '/regenerate-key', {});
-          this.key = { group: g.name, value: res.api_key, rotated: true };
-          this.$dispatch('toast', { text: '「' + g.name + '」的密钥已轮换，旧密钥已失效' });
+          const res = await call('POST', '/mcp/groups/' + g.id + '/regenerate-key', { grace_seconds: this.grace });
+          this.confirmRotate = null;
+          const until = res.previous_key_valid_until;
+          this.key = { group: g.name, value: res.api_key, note: until
+            ? '旧密钥在 ' + dateTime(until) + ' 前仍可使用：请在此之前把新密钥填入 Dify 等客户端。'
+            : '旧密钥已立即失效，请更新使用它的客户端（如 Dify）。' };
+          this.$dispatch('toast', { text: '「' + g.name + '」的密钥已轮换' + (until ? '，旧密钥宽限至 ' + dateTime(until) : '，旧密钥已失效') });
+          await this.load();
+        } catch (err) {
+          this.rotateError = err;
+        }
+      },
+      async revokePrevious(g) {
+        if (!confirm('立即作废「' + g.name + '」的旧密钥？仍在使用旧密钥的客户端会立刻收到 401。')) return;
+        try {
+          await call('POST', '/mcp/groups/' + g.id + '/revoke-previous-key', {});
+          this.$dispatch('toast', { text: '「' + g.name + '」的旧密钥已作废' });
           await this.load();
         } catch (err) {
           this.error = err.message;
+        }
+      },
+      quotaText(g) {
+        return [g.rate_per_second ?? '不限', g.burst ?? '自动', g.max_concurrent ?? '不限'].join(' / ');
+      },
+      async saveQuota(g) {
+        const num = (v) => (v === '' || v === null || v === undefined ? null : Number(v));
+        try {
+          const saved = await call('PUT', '/mcp/groups/' + g.id, { rate_per_second: num(g.q.rate), burst: num(g.q.burst),
+            max_concurrent: num(g.q.max) });
+          Object.assign(g, saved, { error: null });
+          this.$dispatch('toast', { text: '「' + g.name + '」的配额已保存，立即生效' });
+        } catch (err) {
+          g.error = err;
         }
       },
       async toggleGroup(g) {
@@ -554,7 +602,7 @@
 
     // ---- settings -------------------------------------------------------------------------------------------
     Alpine.data('settingsPanel', () => ({
-      s: null, delays: '', err: null, saved: '',
+      s: null, delays: '', phrases: '', err: null, saved: '', sample: '', preview: null, previewError: '',
       get ro() { return !Alpine.store('auth').isAdmin; },
       init() {
         window.addEventListener('tab-shown', (e) => { if (e.detail === 'settings') this.load(); });
@@ -563,6 +611,8 @@
         try {
           this.s = await call('GET', '/admin/registration-automation/settings');
           this.delays = this.s.retry_delays_seconds.join(', ');
+          this.phrases = this.s.welcome_guard_phrases.join('\n');
+          if (!this.sample) this.sample = this.s.welcome_template;
           this.err = null;
         } catch (err) {
           this.err = err;
@@ -571,14 +621,33 @@
       async save() {
         this.saved = '';
         const delays = this.delays.split(/[,，\s]+/).filter(Boolean).map(Number);
-        const body = { ...this.s, retry_delays_seconds: delays.some(Number.isNaN) ? this.delays : delays };
+        const body = { ...this.s, retry_delays_seconds: delays.some(Number.isNaN) ? this.delays : delays,
+          welcome_guard_phrases: this.phraseList() };
         try {
           this.s = await call('PUT', '/admin/registration-automation/settings', body);
           this.delays = this.s.retry_delays_seconds.join(', ');
+          this.phrases = this.s.welcome_guard_phrases.join('\n');
           this.err = null;
           this.saved = '已保存，下一位注册客户即按新设置处理';
         } catch (err) {
           this.err = err;
+        }
+      },
+      phraseList() {
+        return this.phrases.split('\n').map((p) => p.trim()).filter(Boolean);
+      },
+      phraseCount() {
+        return this.phraseList().length;
+      },
+      /** What the guard would do with the sample, with the phrases as edited (not yet saved). */
+      async checkSample() {
+        try {
+          this.preview = await call('POST', '/admin/registration-automation/welcome-guard/preview',
+            { text: this.sample, phrases: this.phraseList() });
+          this.previewError = '';
+        } catch (err) {
+          this.preview = null;
+          this.previewError = fieldError(err, 'text') || fieldError(err, 'phrases') || err.message;
         }
       },
     }));

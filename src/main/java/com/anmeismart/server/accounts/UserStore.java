@@ -60,8 +60,8 @@ public final class UserStore {
       + "(SELECT count(*) FROM users WHERE role = 'customer' AND created_at > now() - interval '1 day') AS reg_1d, "
       + "(SELECT count(*) FROM users WHERE role = 'customer' AND created_at > now() - interval '7 days') AS reg_7d, "
       + "(SELECT count(*) FROM users WHERE role <> 'customer' AND is_active) AS active_staff";
-  private static final String WELCOME_PROFILE = "SELECT username, full_name, interests, source, created_at FROM users "
-      + "WHERE id = $1";
+  private static final String WELCOME_PROFILE = "SELECT username, full_name, interests, source, created_at, phone, "
+      + "email FROM users WHERE id = $1";
 
   /**
    * A user's display name (full name, else username) as an SQL expression, for statements of other stores that
@@ -259,7 +259,9 @@ public final class UserStore {
       return new JsonObject().put("username", r.getString("username")).put("full_name", r.getString("full_name"))
           .put("interests", new JsonArray(interests == null ? List.of() : List.of(interests)))
           .put("source", r.getString("source"))
-          .put("registered_at", r.getOffsetDateTime("created_at").toInstant().toString());
+          .put("registered_at", r.getOffsetDateTime("created_at").toInstant().toString())
+          // for the welcome guard only (its contact data is the one a welcome may repeat); never sent to Dify
+          .put("phone", r.getString("phone")).put("email", r.getString("email"));
     });
   }
 

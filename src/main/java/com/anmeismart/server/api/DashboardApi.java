@@ -114,6 +114,8 @@ final class DashboardApi {
         .put("welcome_sources", new JsonObject().put("dify", t.getLong("dify", 0L))
             .put("local-agent", t.getLong("local_agent", 0L)).put("fallback", t.getLong("fallback", 0L)))
         .put("fallback_reasons", reg.getJsonObject("reasons"))
+        // SPEC §11: the welcome guard's verdicts in the window, and the rules that fired
+        .put("welcome_guard", reg.getJsonObject("guard"))
         .put("mcp_server_status", new JsonObject().put("status", mcpProbe.up() ? "up" : "down").put("tools", tools))
         .put("dify_agent_status", new JsonObject().put("status", difyProbe.up() ? "up" : "down")
             .put("breakers", breakers).put("configs", configs))

@@ -46,7 +46,8 @@ public final class ErrorCatalogue {
       Map.entry("job_not_retryable", "只有失败或已终止的任务可以重试"),
       Map.entry("name_taken", "该名称已被使用"),
       Map.entry("admin_protected", "管理员账号只能通过管理接口修改"),
-      Map.entry("mcp_unavailable", "MCP 服务没有响应，请稍后再试"));
+      Map.entry("mcp_unavailable", "MCP 服务没有响应，请稍后再试"),
+      Map.entry("unknown_tool", "没有这个工具，或它不在该密钥的工具组中"));
 
   /** Code, English and zh-CN text per HTTP status: for errors raised without a code of their own. */
   private record Status(String code, String message, String zh) {

@@ -11,6 +11,7 @@ import com.anmeismart.server.automation.JobStore;
 import com.anmeismart.server.dify.DifyConfigStore;
 import com.anmeismart.server.mcp.McpKeys;
 import com.anmeismart.server.mcp.McpStore;
+import com.anmeismart.server.mcp.tools.ClinicStore;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.chat.ConversationStore;
 import com.anmeismart.server.dashboard.DashboardQueries;
@@ -66,11 +67,13 @@ public final class HttpApiVerticle extends VerticleBase {
     DifyConfigsApi dify = new DifyConfigsApi(new DifyConfigStore(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
-        vertx.eventBus(), app.config().mcpIdleTimeoutSeconds());
+        vertx.eventBus(), app.config().mcpIdleTimeoutSeconds(), app.config().mcpKeyGraceSeconds());
     DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool), new DashboardQueries(pool),
         new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(),
         app.config().timeZone());
     McpCallsApi mcpCalls = new McpCallsApi(new McpStore(pool), vertx.eventBus());
+    GuardPreviewApi guardPreview = new GuardPreviewApi(new SettingsStore(pool, null),
+        new ClinicStore(pool, app.config().timeZone()));
     ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), vertx.eventBus());
     int presenceTtl = app.config().presenceTtlSeconds();
     NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),
@@ -102,6 +105,8 @@ public final class HttpApiVerticle extends VerticleBase {
     api.post(ra + "/jobs/retry").consumes(JSON).handler(jwt).handler(console).handler(automation::retryJobs);
     api.post(ra + "/jobs/:id/retry").handler(jwt).handler(console).handler(automation::retryJob);
     api.get(ra + "/dashboard").handler(jwt).handler(console).handler(dashboard::dashboard);
+    api.post(ra + "/welcome-guard/preview").consumes(JSON).handler(jwt).handler(console)
+        .handler(guardPreview::preview);
     api.get(ra + "/customers").handler(jwt).handler(console).handler(dashboard::customers);
     api.get(ra + "/customers/:user_id/timeline").handler(jwt).handler(console).handler(dashboard::timeline);
     api.get("/admin/mcp/metrics").handler(jwt).handler(console).handler(mcp::metrics);
@@ -126,6 +131,7 @@ public final class HttpApiVerticle extends VerticleBase {
     api.delete("/mcp/groups/:id").handler(mcp::deleteGroup);
     api.get("/mcp/groups/:id/api-key").handler(mcp::viewKey);
     api.post("/mcp/groups/:id/regenerate-key").handler(mcp::rotateKey);
+    api.post("/mcp/groups/:id/revoke-previous-key").handler(mcp::revokePreviousKey);
     api.put("/mcp/tools/:id").consumes(JSON).handler(mcp::updateTool);
 
     api.route("/dify/*").handler(jwt).handler(Access.roles(Set.of(Roles.ADMIN)));

@@ -23,23 +23,31 @@ final class McpAdminApi {
   private static final JsonBodies CREATE = JsonBodies.schema("mcp-group-create");
   private static final JsonBodies UPDATE = JsonBodies.schema("mcp-group-update");
   private static final JsonBodies TOOL = JsonBodies.schema("mcp-tool-update");
+  private static final JsonBodies ROTATE = JsonBodies.schema("mcp-key-rotate");
 
   private final McpStore store;
   private final McpKeys keys;
   private final EventBus bus;
   /** {@code MCP_IDLE_TIMEOUT_SECONDS}: a tool may not work longer than its caller's connection may stay quiet. */
   private final int mcpIdleTimeoutSeconds;
+  /** {@code MCP_KEY_GRACE_SECONDS}: how long a rotated key keeps working when the rotation names no grace. */
+  private final int keyGraceSeconds;
 
-  McpAdminApi(McpStore store, McpKeys keys, EventBus bus, int mcpIdleTimeoutSeconds) {
+  McpAdminApi(McpStore store, McpKeys keys, EventBus bus, int mcpIdleTimeoutSeconds, int keyGraceSeconds) {
     this.store = store;
     this.keys = keys;
     this.bus = bus;
     this.mcpIdleTimeoutSeconds = mcpIdleTimeoutSeconds;
+    this.keyGraceSeconds = keyGraceSeconds;
   }
 
-  /** GET /mcp/groups → every group with its tools (never a key). */
+  /**
+   * GET /mcp/groups → every group with its tools, quota and the previous key's grace and last use (never a key);
+   * {@code key_grace_default_seconds} is what a rotation without a body grants (the console's default).
+   */
   void listGroups(RoutingContext ctx) {
-    store.listGroups().onSuccess(groups -> Responses.json(ctx, 200, new JsonObject().put("items", groups)))
+    store.listGroups().onSuccess(groups -> Responses.json(ctx, 200, new JsonObject().put("items", groups)
+            .put("key_grace_default_seconds", keyGraceSeconds)))
         .onFailure(ctx::fail);
   }
 
@@ -91,18 +99,45 @@ final class McpAdminApi {
     }).onFailure(ctx::fail);
   }
 
-  /** POST /mcp/groups/{id}/regenerate-key → the new key; the old one is refused from the next request on. */
+  /**
+   * POST /mcp/groups/{id}/regenerate-key, optional body {@code {grace_seconds}} (0–86,400, default
+   * {@code MCP_KEY_GRACE_SECONDS}) → {@code {api_key, previous_key_valid_until}}: the old key keeps working until
+   * then (null for 0: it is refused from the next request on, the choice for a leaked key).
+   */
   void rotateKey(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
+    JsonObject body = RequestGuard.json(ctx) == null ? new JsonObject() : ROTATE.validBody(ctx);
+    int grace = body.getInteger("grace_seconds", keyGraceSeconds);
     McpKeys.Sealed key = keys.seal(McpKeys.generate());
-    store.rotateKey(id, key, Access.actor(ctx))
+    store.rotateKey(id, key, grace, Access.actor(ctx))
         .compose(done -> applied().map(done))
         .onSuccess(done -> {
-          if (!done) {
+          if (done.isEmpty()) {
             ctx.fail(ApiException.notFound("MCP group"));
           } else {
             Responses.json(ctx, 200, new JsonObject().put("group_id", id.toString()).put("api_key", key.plain())
-                .put("rotated_at", Instant.now().toString()));
+                .put("rotated_at", Instant.now().toString()).put("grace_seconds", grace)
+                .put("previous_key_valid_until", done.get().map(Instant::toString).orElse(null)));
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /**
+   * POST /mcp/groups/{id}/revoke-previous-key → {@code {revoked, previous_key_valid_until: null}}: the rotated key
+   * is refused from the next request on, on every transport, and its open sessions end (every node, on the reload).
+   * {@code revoked} is false when no previous key was valid (nothing changes then).
+   */
+  void revokePreviousKey(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    store.revokePreviousKey(id, Access.actor(ctx))
+        .compose(done -> applied().map(done))
+        .onSuccess(done -> {
+          if (done.isEmpty()) {
+            ctx.fail(ApiException.notFound("MCP group"));
+          } else {
+            Responses.json(ctx, 200, new JsonObject().put("group_id", id.toString()).put("revoked", done.get())
+                .put("previous_key_valid_until", (String) null));
           }
         })
         .onFailure(ctx::fail);
@@ -137,7 +172,7 @@ final class McpAdminApi {
     String group = body.getString("group_id");
     McpStore.ToolChange change = new McpStore.ToolChange(group == null ? null : UUID.fromString(group),
         body.getBoolean("enabled"), body.getInteger("timeout_seconds"), body.getString("description"),
-        body.getJsonObject("config_data"));
+        body.getJsonObject("config_data"), quota(body));
     store.updateTool(id, change, Access.actor(ctx))
         .compose(tool -> applied().map(tool))
         .onSuccess(tool -> Responses.json(ctx, 200, tool.orElseThrow(() -> ApiException.notFound("MCP tool"))))
@@ -169,12 +204,24 @@ final class McpAdminApi {
     JsonArray roles = body.getJsonArray("allowed_roles");
     List<String> list = roles == null ? null : roles.stream().map(String::valueOf).toList();
     return new McpStore.GroupChange(body.getString("name"), body.getString("description"), body.getBoolean("enabled"),
-        body.getString("user_tier"), list, body.getBoolean("requires_context_token"));
+        body.getString("user_tier"), list, body.getBoolean("requires_context_token"), quota(body));
+  }
+
+  /** The quota fields the body names (null given = unlimited; not given = unchanged). */
+  private static McpStore.QuotaChange quota(JsonObject body) {
+    Number rate = (Number) body.getValue("rate_per_second");
+    return new McpStore.QuotaChange(body.containsKey("rate_per_second"), rate == null ? null : rate.doubleValue(),
+        body.containsKey("burst"), body.getInteger("burst"), body.containsKey("max_concurrent"),
+        body.getInteger("max_concurrent"));
   }
 
   private static Throwable mapped(Throwable t) {
     if (t instanceof McpStore.ConflictException c) {
       return ApiException.conflict("conflict", c.getMessage(), null);
+    }
+    if (t instanceof McpStore.BurstWithoutRateException) {
+      return ApiException.invalid("burst", "needs rate_per_second (a burst is the size of a rate's bucket)",
+          "须同时设置每秒速率（突发量是速率桶的容量）");
     }
     if (t instanceof IllegalArgumentException) {
       return ApiException.invalid("group_id", "names no group", "没有这个工具组");

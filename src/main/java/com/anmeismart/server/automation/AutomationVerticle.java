@@ -15,8 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +40,8 @@ public final class AutomationVerticle extends VerticleBase {
   private final AppContext app;
   private final Map<UUID, UUID> inflight = new ConcurrentHashMap<>(); // job id → lease token
   private final AtomicInteger inflightCount = new AtomicInteger();
+  /** Lease tokens of jobs whose outcome couldn't be written (the database went away mid-job): handed back later. */
+  private final Set<UUID> handBack = ConcurrentHashMap.newKeySet();
   private JobStore store;
   private SettingsCache settings;
   private JobRunner runner;
@@ -70,17 +74,42 @@ public final class AutomationVerticle extends VerticleBase {
     });
   }
 
-  /** The periodic look: dead engines' jobs are made due, then due jobs are claimed. */
+  /**
+   * The periodic look: jobs this engine couldn't finish recording are handed back, dead engines' jobs are made due,
+   * then due jobs are claimed.
+   */
   private void sweep() {
     if (stopping || !instance.held()) {
       return;
     }
-    store.endDeadLeases(instance.number())
+    handBack()
+        .compose(v -> store.endDeadLeases(instance.number()))
         .onSuccess(freed -> freed.forEach((dead, jobs) -> LOG.warn("instance {} is gone (its lock is free): its {} "
             + "running job(s) are due now", dead, jobs)))
         .onFailure(t -> LOG.warn("looking for dead engines' jobs failed (the next sweep tries again): {}",
             t.getMessage()))
         .onComplete(ar -> claim());
+  }
+
+  /**
+   * A job cut off by a database outage (a restart, a failover) couldn't record its step's failure either, so it is
+   * still leased here; this process lives, so its instance lock is taken again and nobody would take the job over
+   * before the lease ends (a minute by default). Handing it back as soon as the database answers makes it due at
+   * once, and the outage doesn't count as an attempt. Only this lease is named: a job someone else leases meanwhile
+   * is untouched, and one whose outcome was written after all has no lease left to match.
+   */
+  private Future<Void> handBack() {
+    if (handBack.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<UUID> tokens = List.copyOf(handBack);
+    return store.release(tokens).map(n -> {
+      tokens.forEach(handBack::remove);
+      if (n > 0) { // none: their outcome was written after all, or another engine leases them now
+        LOG.info("handed back {} job(s) cut off by a database outage: due now", n);
+      }
+      return (Void) null;
+    }).recover(t -> Future.succeededFuture()); // still unreachable: the next sweep tries again
   }
 
   /** Claims as many due jobs as there are free slots, and starts them. Never two claims at once. */
@@ -113,8 +142,11 @@ public final class AutomationVerticle extends VerticleBase {
     inflight.put(job.id(), job.leaseToken());
     inflightCount.set(inflight.size());
     runner.run(job, s)
-        .onFailure(t -> LOG.error("job {} could not record its outcome (its lease will expire): {}", job.id(),
-            t.getMessage()))
+        .onFailure(t -> {
+          LOG.warn("job {} could not record its outcome (handed back once the database answers): {}", job.id(),
+              t.getMessage());
+          handBack.add(job.leaseToken());
+        })
         .onComplete(ar -> {
           inflight.remove(job.id());
           inflightCount.set(inflight.size());
@@ -134,14 +166,18 @@ public final class AutomationVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     metrics.close();
-    if (inflight.isEmpty()) {
+    if (inflight.isEmpty() && handBack.isEmpty()) {
       return Future.succeededFuture();
     }
     drained = Promise.promise();
+    if (inflight.isEmpty()) {
+      drained.complete();
+    }
     long timer = vertx.setTimer(DRAIN_MS, id -> drained.tryComplete());
     return drained.future().compose(v -> {
       vertx.cancelTimer(timer);
-      List<UUID> tokens = List.copyOf(inflight.values());
+      List<UUID> tokens = new ArrayList<>(inflight.values());
+      tokens.addAll(handBack);
       return store.release(tokens).onSuccess(n -> {
         if (n > 0) {
           LOG.info("handed back {} unfinished job(s) at stop", n);

@@ -114,7 +114,8 @@ final class JobRunner {
     Instant firstTextBy = base.plusMillis(firstTextMs - deliveryMargin(firstTextMs));
     Instant completeBy = base.plusMillis(completionMs - deliveryMargin(completionMs));
     WelcomeRequest request = new WelcomeRequest(job.userId(), job.conversationId(), job.id(), job.registeredAt(),
-        s.welcomeTemplate(), firstTextBy, completeBy, s.welcomeUseAgent());
+        s.welcomeTemplate(), firstTextBy, completeBy, s.welcomeUseAgent(), s.welcomeGuardEnabled(),
+        s.welcomeGuardPhrases());
     long waitMs = Math.max(0, completeBy.toEpochMilli() - System.currentTimeMillis()) + WELCOME_GRACE_MS;
     return bus.<WelcomeResult>request(Addresses.WELCOME_GENERATE, request,
             new DeliveryOptions().setSendTimeout(waitMs))

@@ -13,9 +13,16 @@ import io.vertx.core.json.JsonObject;
  * @param fallbackReason why the template was used (or why an agent's text was cut), or null
  * @param truncated      the agent missed the completion deadline: the text is what arrived, cut after its last
  *                       whole sentence
+ * @param guard          the welcome guard's verdict ({@code {result, rules, findings}}), or null when the text was
+ *                       not checked (the template after an agent failure, which is the clinic's own text)
  */
 public record WelcomeResult(String content, String source, String configId, String configVersion, long latencyMs,
-                            String fallbackReason, boolean truncated) {
+                            String fallbackReason, boolean truncated, JsonObject guard) {
+
+  public WelcomeResult(String content, String source, String configId, String configVersion, long latencyMs,
+                       String fallbackReason, boolean truncated) {
+    this(content, source, configId, configVersion, latencyMs, fallbackReason, truncated, null);
+  }
 
   public static final String SOURCE_DIFY = "dify";
   public static final String SOURCE_LOCAL_AGENT = "local-agent";
@@ -46,6 +53,9 @@ public record WelcomeResult(String content, String source, String configId, Stri
     if (truncated) {
       m.put("truncated", true);
     }
+    if (guard != null) {
+      m.put("guard", guard.copy());
+    }
     return m;
   }
 
@@ -56,6 +66,6 @@ public record WelcomeResult(String content, String source, String configId, Stri
   public static WelcomeResult fromJson(JsonObject j) {
     return new WelcomeResult(j.getString("content"), j.getString("source"), j.getString("config_id"),
         j.getString("config_version"), j.getLong("latency_ms", 0L), j.getString("fallback_reason"),
-        j.getBoolean("truncated", false));
+        j.getBoolean("truncated", false), j.getJsonObject("guard"));
   }
 }

@@ -53,6 +53,7 @@ public record AppConfig(
     int mcpIdleTimeoutSeconds,
     String logFormat,
     boolean accessLog,
+    int mcpKeyGraceSeconds,
     ClusterConfig cluster) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
@@ -65,7 +66,7 @@ public record AppConfig(
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
       "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
-      "LOG_FORMAT", "ACCESS_LOG",
+      "LOG_FORMAT", "ACCESS_LOG", "MCP_KEY_GRACE_SECONDS",
       "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_BUS_PORT", "CLUSTER_MEMBERS", "CLUSTER_NAME",
       "CLUSTER_CONFIG", "NODE_NAME");
 
@@ -115,6 +116,7 @@ public record AppConfig(
         integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
         string(json, "LOG_FORMAT", "text").toLowerCase(java.util.Locale.ROOT),
         bool(json, "ACCESS_LOG", false, problems),
+        integer(json, "MCP_KEY_GRACE_SECONDS", 600, 0, 86_400, problems),
         ClusterConfig.from(json, string(json, "PG_URL", null), problems));
     if (!com.anmeismart.server.ops.LogFormat.FORMATS.contains(config.logFormat())) {
       problems.add("LOG_FORMAT must be text or json (was '" + config.logFormat() + "')");
@@ -147,7 +149,8 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog, cluster);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
+        mcpKeyGraceSeconds, cluster);
   }
 
   /** A copy with the cluster settings as this node uses them ({@link ClusterConfig#resolved()}). */
@@ -157,7 +160,8 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog, resolved);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
+        mcpKeyGraceSeconds, resolved);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -199,6 +203,7 @@ public record AppConfig(
     m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
     m.put("LOG_FORMAT", logFormat);
     m.put("ACCESS_LOG", accessLog);
+    m.put("MCP_KEY_GRACE_SECONDS", mcpKeyGraceSeconds);
     m.putAll(cluster.describe());
     return m;
   }

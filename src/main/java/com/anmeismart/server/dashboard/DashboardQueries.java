@@ -65,7 +65,17 @@ public final class DashboardQueries {
       // the fallbacks alone, through their partial index
       + "(SELECT coalesce(json_object_agg(r.reason, r.n), '{}'::json) FROM (SELECT coalesce(x.fallback_reason, "
       + "  'unknown') AS reason, count(*) AS n FROM w, onboarding_facts x WHERE x.source = 'fallback' "
-      + "  AND x.registered_at >= w.t0 GROUP BY 1) r) AS reasons" + IN_WINDOW;
+      + "  AND x.registered_at >= w.t0 GROUP BY 1) r) AS reasons, "
+      // the welcome guard (SPEC §11): welcomes by verdict, and how often each rule fired
+      + "(SELECT json_build_object('passed', count(*) FILTER (WHERE g.guard_result = 'passed'), "
+      + "  'trimmed', count(*) FILTER (WHERE g.guard_result = 'trimmed'), "
+      + "  'replaced', count(*) FILTER (WHERE g.guard_result = 'replaced'), "
+      + "  'disabled', count(*) FILTER (WHERE g.guard_result = 'disabled'), "
+      + "  'rules', (SELECT coalesce(json_object_agg(q.rule, q.n), '{}'::json) FROM (SELECT r.rule, count(*) AS n "
+      + "    FROM w, onboarding_facts y, unnest(y.guard_rules) AS r (rule) WHERE y.registered_at >= w.t0 "
+      + "    AND y.guard_result IN ('trimmed', 'replaced') GROUP BY 1) q)) "
+      + "  FROM w, onboarding_facts g WHERE g.registered_at >= w.t0 AND g.guard_result IS NOT NULL) AS guard"
+      + IN_WINDOW;
 
   private static final String DAILY = "WITH " + WINDOW + ", "
       + "x AS (SELECT (f.registered_at AT TIME ZONE $1)::date AS day, count(*) AS registrations, "
@@ -146,7 +156,8 @@ public final class DashboardQueries {
     Future<Row> variants = sorting(VARIANTS, window);
     return Future.all(totals, daily, variants).map(v -> new JsonObject()
         .put("totals", json(totals.result(), "totals")).put("daily", array(daily.result(), "daily"))
-        .put("reasons", json(totals.result(), "reasons")).put("configs", array(variants.result(), "configs")));
+        .put("reasons", json(totals.result(), "reasons")).put("configs", array(variants.result(), "configs"))
+        .put("guard", json(totals.result(), "guard")));
   }
 
   /** A statement whose percentiles sort the window's rows, with the memory to do it in RAM. */

@@ -27,7 +27,8 @@ public final class OnboardingFacts {
       + "m.metadata ->> 'config_version', (m.metadata ->> 'latency_ms')::real, "
       + "(extract(epoch FROM c.claimed_at - coalesce(n.notified_at, j.registered_at)) / 60)::real, "
       + "(extract(epoch FROM c.first_consultant_reply_at - j.registered_at) / 60)::real, "
-      + "c.first_customer_message_at, n.escalated_at IS NOT NULL "
+      + "c.first_customer_message_at, n.escalated_at IS NOT NULL, m.metadata -> 'guard' ->> 'result', "
+      + "ARRAY(SELECT jsonb_array_elements_text(coalesce(m.metadata -> 'guard' -> 'rules', '[]'::jsonb))) "
       + "FROM changed JOIN automation_jobs j ON j.id = changed.id "
       + "LEFT JOIN messages m ON m.id = j.welcome_message_id "
       + "LEFT JOIN conversations c ON c.id = j.conversation_id "
@@ -35,7 +36,7 @@ public final class OnboardingFacts {
 
   private static final String COLUMNS = "job_id, registered_at, status, welcome_at, welcome_ms, source, "
       + "fallback_reason, config_id, config_version, agent_ms, claim_minutes, first_reply_minutes, "
-      + "customer_message_at, escalated";
+      + "customer_message_at, escalated, guard_result, guard_rules";
 
   /** The mark, locked: refreshes on any number of nodes queue here, so each sees what the one before wrote. */
   private static final String LOCK_MARK = "SELECT refreshed_to - interval '1 minute' AS since "
@@ -57,7 +58,8 @@ public final class OnboardingFacts {
       + "config_id = EXCLUDED.config_id, config_version = EXCLUDED.config_version, agent_ms = EXCLUDED.agent_ms, "
       + "claim_minutes = EXCLUDED.claim_minutes, first_reply_minutes = EXCLUDED.first_reply_minutes, "
       + "customer_message_at = EXCLUDED.customer_message_at, escalated = EXCLUDED.escalated, "
-      + "registered_at = EXCLUDED.registered_at "
+      + "registered_at = EXCLUDED.registered_at, guard_result = EXCLUDED.guard_result, "
+      + "guard_rules = EXCLUDED.guard_rules "
       // unchanged rows (most of the look-back) are left alone rather than rewritten
       + "WHERE (f.*) IS DISTINCT FROM (EXCLUDED.*)";
 

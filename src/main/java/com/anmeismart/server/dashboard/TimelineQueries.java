@@ -150,11 +150,18 @@ public final class TimelineQueries {
           .put("config_name", w.getString("config_name") != null ? w.getString("config_name")
               : "local-agent".equals(meta.getString("config_id")) ? "内置智能体" : null)
           .put("config_version", meta.getString("config_version")).put("latency_ms", meta.getValue("latency_ms"))
-          .put("fallback_reason", meta.getString("fallback_reason")).put("content", w.getString("content"));
+          .put("fallback_reason", meta.getString("fallback_reason")).put("content", w.getString("content"))
+          .put("guard", meta.getJsonObject("guard"));
       events.add(event(w.getOffsetDateTime("created_at"), "welcome").put("source", welcome.getString("source"))
           .put("config_name", welcome.getString("config_name"))
           .put("config_version", welcome.getString("config_version"))
           .put("fallback_reason", welcome.getString("fallback_reason")));
+      JsonObject guard = meta.getJsonObject("guard");
+      if (guard != null && !"passed".equals(guard.getString("result"))) {
+        // what the welcome guard did, as its own step of the onboarding (the rules, never the dropped text)
+        events.add(event(w.getOffsetDateTime("created_at"), "welcome_guard").put("result", guard.getString("result"))
+            .put("rules", guard.getJsonArray("rules")).put("dropped", guard.getInteger("dropped")));
+      }
     }
 
     JsonArray callList = new JsonArray();

@@ -69,6 +69,14 @@ public final class InstanceLock {
   }
 
   /**
+   * How many server processes are alive now: the instance locks held (two-int advisory locks of {@link #LOCK_CLASS}
+   * show in {@code pg_locks} as classid = the first int, objid = the second, objsubid = 2). Read by the MCP quotas to
+   * share each key's limits among the nodes.
+   */
+  public static final String LIVE_INSTANCES = "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' "
+      + "AND classid = " + Integer.toUnsignedLong(LOCK_CLASS) + " AND objsubid = 2 AND granted";
+
+  /**
    * SQL that is true when the instance numbered by {@code column} has no live process (its lock is free). It takes
    * the free lock for the calling transaction only, so it ends with that transaction; a live instance's lock, held
    * by its own session, makes it false without waiting. NULL (a lease from before instance numbers) is not dead.

@@ -5,7 +5,7 @@ import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 
-import java.net.ConnectException;
+import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
 import java.util.Set;
 
@@ -34,8 +34,11 @@ public final class Outage {
         return state != null && (STATES.contains(state) || state.startsWith("08"));
       }
       if (c instanceof ClosedConnectionException          // the server closed the connection mid-query
-          || c instanceof ConnectException                  // refused or timed out connecting (Netty's subclasses too)
+          // refused or timed out connecting (ConnectException, Netty's subclasses too), or reset by a server going
+          // away (a connection's first bytes reset while PostgreSQL stops: "Connection reset by peer")
+          || c instanceof SocketException
           || c instanceof ClosedChannelException
+          || isClosedPoolConnection(c)
           || c instanceof ConnectionPoolTooBusyException   // the pool's wait queue is full
           || isPoolTimeout(c)) {
         return true;
@@ -47,6 +50,16 @@ public final class Outage {
   /** A short description for a log line: the class and message, without a stack trace. */
   public static String describe(Throwable t) {
     return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+
+  /**
+   * A statement sent on a pooled connection that closed under it (a database restart, found by
+   * {@code bench/chaos.sh pg-restart}): vertx-sql-client fails it with a stackless {@code VertxException}
+   * "Connection is not active now, current status: CLOSED" rather than a {@link ClosedConnectionException}.
+   */
+  private static boolean isClosedPoolConnection(Throwable t) {
+    return t instanceof VertxException && t.getMessage() != null
+        && t.getMessage().startsWith("Connection is not active now");
   }
 
   /**

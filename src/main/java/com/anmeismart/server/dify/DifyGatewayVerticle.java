@@ -8,6 +8,7 @@ import com.anmeismart.server.bus.ChatRequest;
 import com.anmeismart.server.bus.ChatResult;
 import com.anmeismart.server.bus.WelcomeRequest;
 import com.anmeismart.server.bus.WelcomeResult;
+import com.anmeismart.server.mcp.tools.ClinicStore;
 import com.anmeismart.server.ops.LogFields;
 import com.anmeismart.server.security.ContextTokens;
 import com.anmeismart.server.security.SecretBox;
@@ -49,6 +50,7 @@ public final class DifyGatewayVerticle extends VerticleBase {
   private ContextTokens contextTokens;
   private String localAgentKey;
   private Future<List<DifyConfig>> welcomeConfigs;
+  private GuardSource guards;
 
   public DifyGatewayVerticle(AppContext app) {
     this.app = app;
@@ -64,6 +66,7 @@ public final class DifyGatewayVerticle extends VerticleBase {
     metrics = new DifyMetrics(app.metrics());
     contextTokens = new ContextTokens(vertx, box);
     localAgentKey = LocalAgentVerticle.apiKey(box);
+    guards = new GuardSource(new ClinicStore(app.database().pool(vertx), app.config().timeZone()));
     var bus = vertx.eventBus();
     // requests are answered on the node that asks (a clustered bus would otherwise spread them over the nodes: a
     // welcome lost with another node's death, /ready reporting another node's breakers); config changes come from
@@ -86,8 +89,10 @@ public final class DifyGatewayVerticle extends VerticleBase {
     }
     // the config that was tried: a fallback names it too, so each A/B variant's fallback rate can be counted
     String[] tried = new String[2];
+    Future<WelcomeGuard> guard = req.guardEnabled() ? guards.guard(req.guardPhrases()) : Future.succeededFuture();
     configs()
         .compose(configs -> chooser.choose(req.userId(), WELCOME, configs))
+        .compose(chosen -> guard.map(g -> chosen))
         .compose(chosen -> users.welcomeProfile(req.userId()).compose(profile -> {
           DifyConfig config = chosen.orElseGet(this::localAgent);
           String source = chosen.isPresent() ? WelcomeResult.SOURCE_DIFY : WelcomeResult.SOURCE_LOCAL_AGENT;
@@ -96,12 +101,28 @@ public final class DifyGatewayVerticle extends VerticleBase {
           tried[1] = config.version();
           String token = contextTokens.issue(req.userId(), ContextTokens.DEFAULT_TTL);
           return breaker(configId, config.name())
-              .<WelcomeCall.Answer>execute(() -> new WelcomeCall(vertx, client, metrics, config, req, profile, token).run())
+              .<WelcomeCall.Answer>execute(() -> new WelcomeCall(vertx, client, metrics, config, req, profile, token,
+                  guard.result()).run())
               .map(answer -> {
+                JsonObject verdict = answer.guard();
+                metrics.guard(verdict.getString("result"), verdict.getJsonArray("rules"), answer.guardNanos());
+                if (answer.replaced()) {
+                  // the guard let nothing through: the template, recorded with what fired (never silently)
+                  metrics.welcome(config.name(), source, "guard_replaced");
+                  metrics.fallback("guard");
+                  LOG.warn("welcome guard replaced the agent's welcome with the template: user_id={}, job_id={}, "
+                      + "rules={}", req.userId(), req.jobId(), verdict.getJsonArray("rules").encode());
+                  return new WelcomeResult(req.template(), WelcomeResult.SOURCE_FALLBACK, configId, config.version(),
+                      System.currentTimeMillis() - t0, "guard", false, verdict);
+                }
+                if ("trimmed".equals(verdict.getString("result"))) {
+                  LOG.info("welcome guard dropped {} sentence(s): user_id={}, job_id={}, rules={}",
+                      verdict.getInteger("dropped"), req.userId(), req.jobId(), verdict.getJsonArray("rules").encode());
+                }
                 metrics.welcome(config.name(), source, answer.truncated() ? "truncated" : "answered");
                 return new WelcomeResult(answer.text(), source, configId, config.version(),
                     System.currentTimeMillis() - t0, answer.truncated() ? "completion_deadline" : null,
-                    answer.truncated());
+                    answer.truncated(), verdict);
               })
               .recover(t -> {
                 metrics.welcome(config.name(), source, "fallback");

@@ -20,11 +20,15 @@ final class DifyMetrics {
 
   /** Fallback reason families known in advance ({@code dify_fallbacks{reason}} starts at 0 for each). */
   static final List<String> FALLBACK_REASONS = List.of("agent_disabled", "breaker_open", "first_text_deadline",
-      "connect_error", "error_event", "no_terminal_event", "stream_stalled", "bad_response", "gateway_error");
+      "connect_error", "error_event", "no_terminal_event", "stream_stalled", "bad_response", "gateway_error", "guard");
+
+  /** The welcome guard's verdicts ({@code welcome_guard{result}} starts at 0 for each). */
+  static final List<String> GUARD_RESULTS = List.of("passed", "trimmed", "replaced", "disabled");
 
   DifyMetrics(MeterRegistry registry) {
     this.registry = registry;
     FALLBACK_REASONS.forEach(this::fallbackCounter);
+    GUARD_RESULTS.forEach(this::guardCounter);
   }
 
   void welcome(String config, String source, String outcome) {
@@ -58,6 +62,27 @@ final class DifyMetrics {
     Counter.builder("dify_tool_errors").tag("config", config)
         .description("MCP tool failures Dify reported in agent thoughts (the HTTP call itself succeeded)")
         .register(registry).increment();
+  }
+
+  /**
+   * The welcome guard's verdict on one welcome: {@code welcome_guard_total{result}} (passed, trimmed, replaced,
+   * disabled), {@code welcome_guard_rules_total{rule,result}} once per rule that fired, and the guard's own time.
+   */
+  void guard(String result, Iterable<Object> rules, long nanos) {
+    guardCounter(result).increment();
+    for (Object rule : rules) {
+      Counter.builder("welcome_guard_rules").tag("rule", String.valueOf(rule)).tag("result", result)
+          .description("Welcome guard rules that fired, by the verdict they led to").register(registry).increment();
+    }
+    if (!"disabled".equals(result)) {
+      Timer.builder("welcome_guard_check").publishPercentileHistogram().maximumExpectedValue(Duration.ofMillis(100))
+          .description("The welcome guard's own time per welcome").register(registry).record(Duration.ofNanos(nanos));
+    }
+  }
+
+  private Counter guardCounter(String result) {
+    return Counter.builder("welcome_guard").tag("result", result)
+        .description("Welcomes by the welcome guard's verdict").register(registry);
   }
 
   void breaker(CircuitBreaker breaker) {

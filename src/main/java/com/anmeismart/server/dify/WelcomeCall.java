@@ -27,8 +27,16 @@ final class WelcomeCall {
   private static final long RETRY_MIN_ROOM_MS = 500;
   private static final String SENTENCE_ENDS = "。！？!?.…\n";
 
-  /** What the agent wrote. */
-  record Answer(String text, boolean truncated, long firstTextMs, long totalMs) {
+  /**
+   * What the agent wrote, as the customer saw it.
+   *
+   * @param text       the welcome to store: what was released to the customer (whole sentences that passed the guard)
+   * @param guard      the guard's verdict ({@link SentenceGate#verdict()})
+   * @param replaced   the guard let nothing through: the welcome is the template
+   * @param guardNanos the guard's own time on this welcome
+   */
+  record Answer(String text, boolean truncated, long firstTextMs, long totalMs, JsonObject guard, boolean replaced,
+                long guardNanos) {
   }
 
   /** A deadline passed: counts against the breaker like any unavailability. */
@@ -49,10 +57,15 @@ final class WelcomeCall {
   private final JsonObject body;
   private final Map<String, String> headers;
   private final String user;
+  private final WelcomeGuard guard;
+  private final WelcomeGuard.Customer customer;
   private final long startMs = System.currentTimeMillis();
 
+  /** @param guard the welcome guard of the settings in force, or null when it is switched off */
   WelcomeCall(Vertx vertx, DifyClient client, DifyMetrics metrics, DifyConfig config, WelcomeRequest request,
-              JsonObject profile, String contextToken) {
+              JsonObject profile, String contextToken, WelcomeGuard guard) {
+    this.guard = guard;
+    this.customer = WelcomeGuard.Customer.fromProfile(profile);
     this.vertx = vertx;
     this.client = client;
     this.metrics = metrics;
@@ -95,11 +108,12 @@ final class WelcomeCall {
 
   private Future<Answer> streamed() {
     Promise<Answer> result = Promise.promise();
-    StringBuilder text = new StringBuilder();
     long[] firstTextAt = {0};
     String[] taskId = {null};
     int[] seq = {0};
     String address = Addresses.clientConversation(request.conversationId());
+    // the first visible text is the first sentence the guard lets through (or, guard off, the first chunk)
+    SentenceGate[] gate = {gate(seq, firstTextAt, address)};
 
     DifyClient.Stream stream = client.stream(config, body, headers, event -> {
       JsonObject data = event.data();
@@ -112,17 +126,15 @@ final class WelcomeCall {
           if (delta.isEmpty()) {
             return;
           }
-          if (firstTextAt[0] == 0) {
-            firstTextAt[0] = System.currentTimeMillis();
-            metrics.firstText(config.name(), firstTextAt[0] - startMs);
-          }
-          text.append(delta);
-          new ClientEvent.WelcomeChunk(request.conversationId(), seq[0]++, delta).publish(vertx.eventBus(), address);
+          gate[0].accept(delta);
         }
         case "message_replace" -> {
-          text.setLength(0);
-          text.append(data.getString("answer", ""));
-          new ClientEvent.WelcomeReplace(request.conversationId(), text.toString()).publish(vertx.eventBus(), address);
+          // Dify's moderation replaced the answer: the replacement is checked like any text, and what passes
+          // replaces the page's preview
+          StringBuilder kept = new StringBuilder();
+          gate[0] = new SentenceGate(guard == null ? null : guard.review(customer), kept::append);
+          gate[0].acceptWhole(data.getString("answer", ""));
+          new ClientEvent.WelcomeReplace(request.conversationId(), kept.toString()).publish(vertx.eventBus(), address);
         }
         case "agent_thought" -> checkObservation(data);
         default -> {
@@ -139,12 +151,14 @@ final class WelcomeCall {
         });
     long completeTimer = vertx.setTimer(Math.max(1, request.completeBy().toEpochMilli() - System.currentTimeMillis()),
         id -> {
-          // settle the result first: abandoning the stream fails it, and that must not be the outcome
-          String whole = wholeSentences(text.toString());
+          // settle the result first: abandoning the stream fails it, and that must not be the outcome. With the
+          // guard on, what was released is whole sentences that passed; the rest was never shown
+          SentenceGate g = gate[0];
+          String whole = g.guarded() ? g.released().strip() : wholeSentences(g.released());
           boolean settled = whole.isEmpty()
               ? result.tryFail(new DeadlineException("completion_deadline"))
               : result.tryComplete(new Answer(whole, true, firstTextAt[0] - startMs,
-                  System.currentTimeMillis() - startMs));
+                  System.currentTimeMillis() - startMs, g.verdict(), false, g.guardNanos()));
           if (settled) {
             abandon(stream, taskId[0]);
           }
@@ -155,11 +169,13 @@ final class WelcomeCall {
       if (ar.succeeded()) {
         long total = System.currentTimeMillis() - startMs;
         metrics.completed(config.name(), total);
-        String answer = text.toString().strip();
-        if (answer.isEmpty()) {
+        SentenceGate g = gate[0];
+        g.finish();
+        if (g.written().isBlank()) {
           result.tryFail(new DifyException(DifyException.Kind.PROTOCOL, 200, "empty", "message_end without text"));
         } else {
-          result.tryComplete(new Answer(answer, false, firstTextAt[0] - startMs, total));
+          result.tryComplete(new Answer(g.released().strip(), false, firstTextAt[0] - startMs, total, g.verdict(),
+              g.replace(), g.guardNanos()));
         }
       } else {
         result.tryFail(ar.cause());
@@ -183,12 +199,27 @@ final class WelcomeCall {
       if (answer.isEmpty()) {
         result.tryFail(new DifyException(DifyException.Kind.PROTOCOL, 200, "empty", "blocking answer without text"));
       } else {
+        // nothing was shown yet: checked whole, stored as the guard leaves it
+        SentenceGate g = new SentenceGate(guard == null ? null : guard.review(customer), s -> { }, false);
+        g.acceptWhole(answer);
         metrics.firstText(config.name(), total);
         metrics.completed(config.name(), total);
-        result.tryComplete(new Answer(answer, false, total, total));
+        result.tryComplete(new Answer(g.released().strip(), false, total, total, g.verdict(), g.replace(),
+            g.guardNanos()));
       }
     });
     return result.future();
+  }
+
+  /** A gate releasing sentences to the customer's page, noting the first visible text. */
+  private SentenceGate gate(int[] seq, long[] firstTextAt, String address) {
+    return new SentenceGate(guard == null ? null : guard.review(customer), text -> {
+      if (firstTextAt[0] == 0) {
+        firstTextAt[0] = System.currentTimeMillis();
+        metrics.firstText(config.name(), firstTextAt[0] - startMs);
+      }
+      new ClientEvent.WelcomeChunk(request.conversationId(), seq[0]++, text).publish(vertx.eventBus(), address);
+    });
   }
 
   /** Dify turns MCP failures into observation text and carries on: count and log them, the HTTP call succeeds. */

@@ -46,7 +46,7 @@ final class CallLog {
   }
 
   private record Entry(String tool, UUID groupId, String caller, String request, String response, boolean success,
-                       String error, int durationMs, UUID subjectUserId) {
+                       String error, int durationMs, UUID subjectUserId, String keyUsed) {
   }
 
   private final Vertx vertx;
@@ -75,13 +75,19 @@ final class CallLog {
    */
   void add(String tool, UUID groupId, String caller, JsonObject request, String response, boolean success,
            String error, long durationMs, UUID subject) {
+    add(tool, groupId, caller, request, response, success, error, durationMs, subject, null);
+  }
+
+  /** @param keyUsed {@code current} or {@code previous} (the key the request presented), null in-process */
+  void add(String tool, UUID groupId, String caller, JsonObject request, String response, boolean success,
+           String error, long durationMs, UUID subject, String keyUsed) {
     if (queued.incrementAndGet() > MAX_QUEUED) {
       queued.decrementAndGet();
       metrics.callLogDropped("queue_full", 1);
       return;
     }
     queue.add(new Entry(tool, groupId, caller, request == null ? null : requestJson(request), responseJson(response),
-        success, error, (int) Math.min(Integer.MAX_VALUE, durationMs), subject));
+        success, error, (int) Math.min(Integer.MAX_VALUE, durationMs), subject, keyUsed));
   }
 
   /**
@@ -238,6 +244,7 @@ final class CallLog {
     String[] errors = new String[n];
     Integer[] durations = new Integer[n];
     UUID[] subjects = new UUID[n];
+    String[] keys = new String[n];
     for (int i = 0; i < n; i++) {
       Entry x = batch.get(i);
       tools[i] = cleanText(cut(x.tool(), MAX_NAME_CHARS));
@@ -249,8 +256,10 @@ final class CallLog {
       errors[i] = cleanText(cut(x.error(), MAX_ERROR_CHARS));
       durations[i] = x.durationMs();
       subjects[i] = x.subjectUserId();
+      keys[i] = x.keyUsed();
     }
-    return Tuple.of(tools, groups, callers, requests, responses, successes, errors, durations, subjects);
+    return Tuple.tuple().addValue(tools).addValue(groups).addValue(callers).addValue(requests).addValue(responses)
+        .addValue(successes).addValue(errors).addValue(durations).addValue(subjects).addValue(keys);
   }
 
   /** Stops the timer and writes what is queued. */

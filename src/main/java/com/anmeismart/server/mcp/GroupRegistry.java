@@ -2,6 +2,7 @@ package com.anmeismart.server.mcp;
 
 import io.vertx.core.Future;
 
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,12 +18,24 @@ import java.util.UUID;
  */
 public final class GroupRegistry {
 
-  private record Snapshot(Map<String, McpGroup> byKeyHash, Map<UUID, McpGroup> byId) {
+  private record Snapshot(Map<String, McpGroup> byKeyHash, Map<String, McpGroup> byPreviousKeyHash,
+                          Map<UUID, McpGroup> byId) {
+  }
+
+  /**
+   * The group a presented key belongs to, and whether it is the group's previous key (still valid during a
+   * rotation's grace period).
+   */
+  public record KeyMatch(McpGroup group, boolean previous) {
+    /** {@code current} or {@code previous}, as the call log records it. */
+    public String keyUsed() {
+      return previous ? "previous" : "current";
+    }
   }
 
   private final McpStore store;
   private final McpKeys keys;
-  private volatile Snapshot snapshot = new Snapshot(Map.of(), Map.of());
+  private volatile Snapshot snapshot = new Snapshot(Map.of(), Map.of(), Map.of());
 
   public GroupRegistry(McpStore store, McpKeys keys) {
     this.store = store;
@@ -40,15 +53,19 @@ public final class GroupRegistry {
   /** Puts these groups in force (what {@link #reload} loaded); returns the ids of those whose tools changed. */
   Set<UUID> apply(List<McpGroup> groups) {
     Map<String, McpGroup> byKey = new HashMap<>();
+    Map<String, McpGroup> byPrevious = new HashMap<>();
     Map<UUID, McpGroup> byId = new HashMap<>();
     for (McpGroup g : groups) {
       byId.put(g.id(), g);
       if (g.keyHash() != null) {
         byKey.put(g.keyHash(), g);
       }
+      if (g.previousKeyHash() != null) {
+        byPrevious.put(g.previousKeyHash(), g);
+      }
     }
     Snapshot old = snapshot;
-    snapshot = new Snapshot(Map.copyOf(byKey), Map.copyOf(byId));
+    snapshot = new Snapshot(Map.copyOf(byKey), Map.copyOf(byPrevious), Map.copyOf(byId));
     Set<UUID> changed = new HashSet<>();
     Set<UUID> all = new HashSet<>(old.byId().keySet());
     all.addAll(byId.keySet());
@@ -63,12 +80,31 @@ public final class GroupRegistry {
     return changed;
   }
 
-  /** The group of a presented key, or null (unknown key). */
+  /** The group of a presented key (its current key, or its previous one during the grace), or null. */
   public McpGroup byKey(String key) {
+    KeyMatch m = match(key);
+    return m == null ? null : m.group();
+  }
+
+  /**
+   * The group of a presented key and which of its keys it is, or null for an unknown key. A previous key counts
+   * until its {@code previous_key_valid_until}, checked at each request (no reload needed when the grace ends).
+   */
+  public KeyMatch match(String key) {
     if (key == null || !key.startsWith(McpKeys.PREFIX) || key.length() > 200) {
       return null;
     }
-    return snapshot.byKeyHash().get(keys.hash(key));
+    return matchHash(keys.hash(key));
+  }
+
+  private KeyMatch matchHash(String hash) {
+    Snapshot s = snapshot;
+    McpGroup current = s.byKeyHash().get(hash);
+    if (current != null) {
+      return new KeyMatch(current, false);
+    }
+    McpGroup previous = s.byPreviousKeyHash().get(hash);
+    return previous != null && previous.previousKeyValid(Instant.now()) ? new KeyMatch(previous, true) : null;
   }
 
   /** The current state of a group, or null when it was deleted. */
@@ -81,10 +117,13 @@ public final class GroupRegistry {
     return List.copyOf(snapshot.byId().values());
   }
 
-  /** Whether the key that opened a session still maps to the same group (rotation or deletion ends that). */
+  /**
+   * Whether the key that opened a session still maps to the same group: a rotation ends that for the old key when
+   * its grace ends (or at once without one, or on revoke-previous-key), and so does deleting the group.
+   */
   public boolean stillValid(String keyHash, UUID groupId) {
-    McpGroup g = snapshot.byKeyHash().get(keyHash);
-    return g != null && Objects.equals(g.id(), groupId);
+    KeyMatch m = keyHash == null ? null : matchHash(keyHash);
+    return m != null && Objects.equals(m.group().id(), groupId);
   }
 
   public String hash(String key) {

@@ -64,6 +64,19 @@ public final class McpMetrics {
     counter("mcp_call_log_dropped", "cause", cause, "Call-log rows dropped").increment(n);
   }
 
+  /** A call refused by a quota: the key's group, whose limit ({@code group} or {@code tool}) and which one. */
+  public void refused(String group, String scope, String limit) {
+    counters.computeIfAbsent("mcp_quota_refused\u0000" + group + '\u0000' + scope + '\u0000' + limit,
+        k -> Counter.builder("mcp_quota_refused").description("MCP tool calls refused by a quota (HTTP 429, -32000)")
+            .tag("group", group).tag("scope", scope).tag("limit", limit).register(registry)).increment();
+  }
+
+  /** A tool call made with a group's previous key during a rotation's grace: has the client switched yet? */
+  public void previousKey(String group) {
+    counter("mcp_previous_key_calls", "group", group, "MCP tool calls made with a rotated key during its grace")
+        .increment();
+  }
+
   public void sessions(String transport, Supplier<Number> count) {
     gauges.add(Gauge.builder("mcp_sessions", count).tag("transport", transport)
         .description("Open MCP sessions").register(registry));

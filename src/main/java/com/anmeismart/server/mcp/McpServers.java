@@ -123,9 +123,17 @@ public final class McpServers {
     Object callerHeader = ctx.get(McpAuth.CTX_CALLER);
     String caller = callerHeader != null ? callerHeader.toString()
         : exchange.getClientInfo() != null ? exchange.getClientInfo().name() : "unknown";
-    ToolRunner.Caller who = new ToolRunner.Caller(groupOf.apply(ctx), token == null ? null : token.toString(), caller);
+    Object keyUsed = ctx.get(McpAuth.CTX_KEY_USED);
+    ToolRunner.Caller who = new ToolRunner.Caller(groupOf.apply(ctx), token == null ? null : token.toString(), caller,
+        keyUsed == null ? null : keyUsed.toString());
     JsonObject args = req.arguments() == null ? new JsonObject() : new JsonObject(req.arguments());
     return Mono.fromCompletionStage(runner.call(who, req.name(), args).toCompletionStage()).flatMap(outcome -> {
+      if (outcome.throttled()) {
+        // SPEC §11: -32000 with data.retry_after_ms (stdio, and the legacy SSE stream); the Streamable HTTP transport
+        // answers this error with HTTP 429 and Retry-After (transport.Throttled)
+        return Mono.error(McpError.builder(ToolRunner.THROTTLED_CODE).message(outcome.text())
+            .data(Map.of(ToolRunner.RETRY_AFTER_MS, outcome.retryAfterMs())).build());
+      }
       if (outcome.unknown()) {
         // Word for word what the SDK answers for a tool that does not exist: a hidden tool looks the same.
         return Mono.error(McpError.builder(JsonRpc.INVALID_PARAMS).message("Unknown tool: invalid_tool_name")

@@ -15,6 +15,7 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,9 +32,11 @@ import java.util.UUID;
 public final class McpStore {
 
   private static final String LOAD = "SELECT g.id AS gid, g.name AS gname, g.enabled AS genabled, "
-      + "g.requires_context_token, g.api_key_hash, t.id AS tid, t.tool_name, t.enabled AS tenabled, t.timeout_seconds, "
-      + "t.config_data, t.description, t.updated_at FROM mcp_tool_groups g LEFT JOIN mcp_tools t ON t.group_id = g.id "
-      + "ORDER BY g.name, t.tool_name";
+      + "g.requires_context_token, g.api_key_hash, g.previous_key_hash, g.previous_key_valid_until, "
+      + "g.rate_per_second AS grate, g.burst AS gburst, g.max_concurrent AS gmax, "
+      + "t.id AS tid, t.tool_name, t.enabled AS tenabled, t.timeout_seconds, t.config_data, t.description, "
+      + "t.updated_at, t.rate_per_second AS trate, t.burst AS tburst, t.max_concurrent AS tmax "
+      + "FROM mcp_tool_groups g LEFT JOIN mcp_tools t ON t.group_id = g.id ORDER BY g.name, t.tool_name";
   private static final String WITHOUT_KEY = "SELECT id FROM mcp_tool_groups WHERE api_key_enc IS NULL";
   /** Only fills a missing key: when two processes start at once, the second one's update changes nothing. */
   private static final String SET_KEY_IF_MISSING = "UPDATE mcp_tool_groups SET api_key_enc = $2, api_key_hash = $3, "
@@ -42,22 +45,48 @@ public final class McpStore {
       + "g.requires_context_token, g.api_key_enc IS NOT NULL AS has_key, g.key_rotated_at, g.created_by, g.created_at, "
       + "g.updated_at, coalesce((SELECT array_agg(t.tool_name ORDER BY t.tool_name) FROM mcp_tools t "
       + "WHERE t.group_id = g.id), '{}') AS tools, coalesce((SELECT array_agg(t.tool_name ORDER BY t.tool_name) "
-      + "FROM mcp_tools t WHERE t.group_id = g.id AND t.enabled), '{}') AS enabled_tools";
+      + "FROM mcp_tools t WHERE t.group_id = g.id AND t.enabled), '{}') AS enabled_tools, "
+      + "g.rate_per_second, g.burst, g.max_concurrent, "
+      // the grace of the last rotation, while it lasts, and the old key's last use since that rotation
+      + "CASE WHEN g.previous_key_valid_until > now() THEN g.previous_key_valid_until END AS previous_key_valid_until, "
+      + "(SELECT max(l.created_at) FROM mcp_call_logs l WHERE l.group_id = g.id AND l.key_used = 'previous' "
+      + "AND l.created_at >= g.key_rotated_at) AS previous_key_last_used_at";
   private static final String LIST_GROUPS = "SELECT " + GROUP_COLUMNS + " FROM mcp_tool_groups g ORDER BY g.name";
   private static final String GET_GROUP = "SELECT " + GROUP_COLUMNS + " FROM mcp_tool_groups g WHERE g.id = $1";
   private static final String INSERT_GROUP = "INSERT INTO mcp_tool_groups (name, description, enabled, user_tier, "
-      + "allowed_roles, requires_context_token, api_key_enc, api_key_hash, created_by) "
-      + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+      + "allowed_roles, requires_context_token, api_key_enc, api_key_hash, created_by, rate_per_second, burst, "
+      + "max_concurrent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+  /** A new group's quota when the request names none: the seeded groups' defaults (V13). */
+  public static final McpGroup.Quota DEFAULT_QUOTA = new McpGroup.Quota(100.0, 200, 100);
+  /** Quota fields, each changed only when given ($2, $4, $6), to the value (null = unlimited). */
+  private static final String QUOTA_SET = "rate_per_second = CASE WHEN $2::boolean THEN $3::float8 "
+      + "ELSE rate_per_second END, burst = CASE WHEN $4::boolean THEN $5::int ELSE burst END, "
+      + "max_concurrent = CASE WHEN $6::boolean THEN $7::int ELSE max_concurrent END, updated_at = now() "
+      + "WHERE id = $1";
+  private static final String UPDATE_GROUP_QUOTA = "UPDATE mcp_tool_groups SET " + QUOTA_SET;
+  private static final String UPDATE_TOOL_QUOTA = "UPDATE mcp_tools SET " + QUOTA_SET;
   private static final String UPDATE_GROUP = "UPDATE mcp_tool_groups SET name = coalesce($2, name), "
       + "description = coalesce($3, description), enabled = coalesce($4, enabled), user_tier = coalesce($5, user_tier), "
       + "allowed_roles = coalesce($6, allowed_roles), requires_context_token = coalesce($7, requires_context_token), "
       + "updated_at = now() WHERE id = $1 RETURNING id";
   private static final String DELETE_GROUP = "DELETE FROM mcp_tool_groups WHERE id = $1 RETURNING name";
   private static final String KEY_ENC = "SELECT api_key_enc FROM mcp_tool_groups WHERE id = $1";
+  /**
+   * The new key replaces the current one, which becomes the previous key for $4 seconds (none with 0, or when there
+   * was no key): an older previous key still in its grace ends here. Both assignments read the row as it was.
+   */
   private static final String ROTATE = "UPDATE mcp_tool_groups SET api_key_enc = $2, api_key_hash = $3, "
-      + "key_rotated_at = now(), updated_at = now() WHERE id = $1 RETURNING id";
+      + "previous_key_hash = CASE WHEN $4::int > 0 THEN api_key_hash END, "
+      + "previous_key_valid_until = CASE WHEN $4::int > 0 AND api_key_hash IS NOT NULL "
+      + "THEN now() + make_interval(secs => $4::int) END, "
+      + "key_rotated_at = now(), updated_at = now() WHERE id = $1 RETURNING previous_key_valid_until";
+  private static final String PREVIOUS_KEY = "SELECT previous_key_valid_until FROM mcp_tool_groups WHERE id = $1 "
+      + "FOR UPDATE";
+  private static final String REVOKE_PREVIOUS = "UPDATE mcp_tool_groups SET previous_key_hash = NULL, "
+      + "previous_key_valid_until = NULL, updated_at = now() WHERE id = $1";
   private static final String TOOL_COLUMNS = "t.id, t.tool_name, t.group_id, g.name AS group_name, t.version, "
-      + "t.description, t.enabled, t.timeout_seconds, t.config_data, t.created_at, t.updated_at";
+      + "t.description, t.enabled, t.timeout_seconds, t.config_data, t.created_at, t.updated_at, t.rate_per_second, "
+      + "t.burst, t.max_concurrent";
   private static final String LIST_TOOLS = "SELECT " + TOOL_COLUMNS + " FROM mcp_tools t JOIN mcp_tool_groups g "
       + "ON g.id = t.group_id WHERE ($1::uuid IS NULL OR t.group_id = $1) ORDER BY g.name, t.tool_name";
   private static final String GET_TOOL = "SELECT " + TOOL_COLUMNS + " FROM mcp_tools t JOIN mcp_tool_groups g "
@@ -84,9 +113,11 @@ public final class McpStore {
       1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 60000, 120000};
   /** One statement per batch: arrays unnested into rows (far cheaper for PostgreSQL than one INSERT per row). */
   private static final String INSERT_CALL_LOGS = "WITH x AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], "
-      + "$4::text[], $5::text[], $6::bool[], $7::text[], $8::int4[], $9::uuid[]) AS x (t, g, c, r, s, ok, e, d, u)), "
+      + "$4::text[], $5::text[], $6::bool[], $7::text[], $8::int4[], $9::uuid[], $10::text[]) "
+      + "AS x (t, g, c, r, s, ok, e, d, u, k)), "
       + "logged AS (INSERT INTO mcp_call_logs (tool_name, group_id, caller_app_id, request_data, response_data, "
-      + "success, error_message, duration_ms, subject_user_id) SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d, u FROM x) "
+      + "success, error_message, duration_ms, subject_user_id, key_used) "
+      + "SELECT t, g, c, r::jsonb, s::jsonb, ok, e, d, u, k FROM x) "
       // the dashboard's rollup, with the rows it counts; ordered, so two nodes' batches lock its rows in one order
       + "INSERT INTO mcp_call_stats AS st (slice, tool_name, le, calls, errors) "
       + "SELECT date_bin('15 minutes', now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'), t, "
@@ -138,20 +169,23 @@ public final class McpStore {
       Map<UUID, McpGroup> groups = new LinkedHashMap<>();
       for (Row r : rows) {
         UUID gid = r.getUUID("gid");
-        McpGroup g = groups.computeIfAbsent(gid, id -> new McpGroup(id, r.getString("gname"),
-            r.getBoolean("genabled"), r.getBoolean("requires_context_token"), r.getString("api_key_hash"),
-            new LinkedHashMap<>()));
+        McpGroup g = groups.computeIfAbsent(gid, id -> {
+          OffsetDateTime until = r.getOffsetDateTime("previous_key_valid_until");
+          return new McpGroup(id, r.getString("gname"), r.getBoolean("genabled"), r.getBoolean("requires_context_token"),
+              r.getString("api_key_hash"), new LinkedHashMap<>(), r.getString("previous_key_hash"),
+              until == null ? null : until.toInstant(), quota(r, "grate", "gburst", "gmax"));
+        });
         if (r.getUUID("tid") != null) {
           Object config = r.getValue("config_data");
           g.tools().put(r.getString("tool_name"), new McpGroup.Tool(r.getUUID("tid"), r.getString("tool_name"),
               r.getBoolean("tenabled"), r.getInteger("timeout_seconds"),
               config instanceof JsonObject o ? o : new JsonObject(), r.getString("description"),
-              r.getOffsetDateTime("updated_at").toInstant()));
+              r.getOffsetDateTime("updated_at").toInstant(), quota(r, "trate", "tburst", "tmax")));
         }
       }
       List<McpGroup> out = new ArrayList<>();
       groups.values().forEach(g -> out.add(new McpGroup(g.id(), g.name(), g.enabled(), g.requiresContextToken(),
-          g.keyHash(), Map.copyOf(g.tools()))));
+          g.keyHash(), Map.copyOf(g.tools()), g.previousKeyHash(), g.previousKeyValidUntil(), g.quota())));
       return out;
     });
   }
@@ -181,12 +215,49 @@ public final class McpStore {
 
   /** What an admin may set on a group; null leaves a field as it is. */
   public record GroupChange(String name, String description, Boolean enabled, String userTier, List<String> roles,
-                            Boolean requiresContextToken) {
+                            Boolean requiresContextToken, QuotaChange quota) {
+    public GroupChange(String name, String description, Boolean enabled, String userTier, List<String> roles,
+                       Boolean requiresContextToken) {
+      this(name, description, enabled, userTier, roles, requiresContextToken, QuotaChange.NONE);
+    }
   }
 
   /** What an admin may set on a tool row; null leaves a field as it is. */
   public record ToolChange(UUID groupId, Boolean enabled, Integer timeoutSeconds, String description,
-                           JsonObject config) {
+                           JsonObject config, QuotaChange quota) {
+    public ToolChange(UUID groupId, Boolean enabled, Integer timeoutSeconds, String description, JsonObject config) {
+      this(groupId, enabled, timeoutSeconds, description, config, QuotaChange.NONE);
+    }
+  }
+
+  /**
+   * A change of quota fields: each applies only when given (a null value given means unlimited).
+   */
+  public record QuotaChange(boolean rateGiven, Double ratePerSecond, boolean burstGiven, Integer burst,
+                            boolean maxGiven, Integer maxConcurrent) {
+    public static final QuotaChange NONE = new QuotaChange(false, null, false, null, false, null);
+
+    public boolean any() {
+      return rateGiven || burstGiven || maxGiven;
+    }
+
+    /** The quota after this change over {@code current}. */
+    public McpGroup.Quota over(McpGroup.Quota current) {
+      return new McpGroup.Quota(rateGiven ? ratePerSecond : current.ratePerSecond(),
+          burstGiven ? burst : current.burst(), maxGiven ? maxConcurrent : current.maxConcurrent());
+    }
+
+    Tuple tuple(UUID id) {
+      return Tuple.tuple().addUUID(id).addBoolean(rateGiven).addDouble(ratePerSecond).addBoolean(burstGiven)
+          .addInteger(burst).addBoolean(maxGiven).addInteger(maxConcurrent);
+    }
+  }
+
+  /** A quota change that leaves a burst without a rate (a bucket's size without its refill). */
+  public static final class BurstWithoutRateException extends RuntimeException {
+    BurstWithoutRateException() {
+      super("burst needs rate_per_second", null, false, false);
+    }
   }
 
   /** The name is taken (group) or the target group already holds a tool of that name (tool move). */
@@ -214,13 +285,14 @@ public final class McpStore {
             .addString(c.userTier() == null ? "internal" : c.userTier())
             .addArrayOfString(c.roles() == null ? new String[0] : c.roles().toArray(String[]::new))
             .addBoolean(Boolean.TRUE.equals(c.requiresContextToken())).addString(key.enc()).addString(key.hash())
-            .addUUID(actor.id()))
+            .addUUID(actor.id()).addDouble(c.quota().over(DEFAULT_QUOTA).ratePerSecond())
+            .addInteger(c.quota().over(DEFAULT_QUOTA).burst()).addInteger(c.quota().over(DEFAULT_QUOTA).maxConcurrent()))
         .compose(rows -> {
           UUID id = rows.iterator().next().getUUID("id");
           return group(tx, id).map(Optional::orElseThrow).compose(group -> AuditStore.record(tx, actor,
               "mcp.group.create", "mcp_group", id, null, group).map(group));
         }))
-        .recover(McpStore::conflict);
+        .recover(McpStore::conflict).recover(McpStore::burstWithoutRate);
   }
 
   public Future<Optional<JsonObject>> updateGroup(UUID id, GroupChange c, Actor actor) {
@@ -232,10 +304,12 @@ public final class McpStore {
               .addString(c.name()).addString(c.description()).addBoolean(c.enabled()).addString(c.userTier())
               .addArrayOfString(c.roles() == null ? null : c.roles().toArray(String[]::new))
               .addBoolean(c.requiresContextToken()))
+          .compose(rows -> c.quota().any() ? tx.preparedQuery(UPDATE_GROUP_QUOTA).execute(c.quota().tuple(id))
+              .mapEmpty() : Future.succeededFuture())
           .compose(rows -> group(tx, id))
           .compose(after -> AuditStore.record(tx, actor, "mcp.group.update", "mcp_group", id, before.get(),
               after.orElseThrow()).map(after));
-    })).recover(McpStore::conflict);
+    })).recover(McpStore::conflict).recover(McpStore::burstWithoutRate);
   }
 
   public Future<Boolean> deleteGroup(UUID id, Actor actor) {
@@ -257,22 +331,52 @@ public final class McpStore {
   }
 
   /**
-   * Replaces the key; the old one stops working as soon as the MCP server reloads (at once, see the admin API). The
-   * audit row says that the key changed and when, never the key.
+   * Replaces the key. The old one keeps working for {@code graceSeconds} (0: it stops as soon as the MCP server
+   * reloads, at once, see the admin API), so the new key can be pasted into Dify without an outage. The audit row
+   * says that the key changed, when, and until when the old one works; never a key.
+   *
+   * @return empty when there is no such group, else when the previous key stops working (empty value for 0)
    */
-  public Future<Boolean> rotateKey(UUID id, McpKeys.Sealed key, Actor actor) {
+  public Future<Optional<Optional<Instant>>> rotateKey(UUID id, McpKeys.Sealed key, int graceSeconds, Actor actor) {
     return pool.withTransaction(tx -> tx.preparedQuery(KEY_ROTATED_AT).execute(Tuple.of(id)).compose(found -> {
       if (found.size() == 0) {
-        return Future.succeededFuture(false);
+        return Future.succeededFuture(Optional.<Optional<Instant>>empty());
       }
       OffsetDateTime was = found.iterator().next().getOffsetDateTime("key_rotated_at");
-      return tx.preparedQuery(ROTATE).execute(Tuple.of(id, key.enc(), key.hash()))
-          .compose(rows -> tx.preparedQuery(KEY_ROTATED_AT).execute(Tuple.of(id)))
-          .compose(now -> AuditStore.record(tx, actor, "mcp.key.rotate", "mcp_group", id,
-              new JsonObject().put("api_key", AuditStore.MASK).put("key_rotated_at", iso(was)),
-              new JsonObject().put("api_key", AuditStore.MASK)
-                  .put("key_rotated_at", iso(now.iterator().next().getOffsetDateTime("key_rotated_at")))))
-          .map(true);
+      return tx.preparedQuery(ROTATE).execute(Tuple.of(id, key.enc(), key.hash(), graceSeconds))
+          .compose(rotated -> {
+            OffsetDateTime until = rotated.iterator().next().getOffsetDateTime("previous_key_valid_until");
+            return tx.preparedQuery(KEY_ROTATED_AT).execute(Tuple.of(id))
+                .compose(now -> AuditStore.record(tx, actor, "mcp.key.rotate", "mcp_group", id,
+                    new JsonObject().put("api_key", AuditStore.MASK).put("key_rotated_at", iso(was)),
+                    new JsonObject().put("api_key", AuditStore.MASK)
+                        .put("key_rotated_at", iso(now.iterator().next().getOffsetDateTime("key_rotated_at")))
+                        .put("grace_seconds", graceSeconds).put("previous_key_valid_until", iso(until))))
+                .map(v -> Optional.of(Optional.ofNullable(until == null ? null : until.toInstant())));
+          });
+    }));
+  }
+
+  /**
+   * Ends the grace of the previous key at once (a leaked key, or Dify has switched): audited.
+   *
+   * @return empty when there is no such group, else whether a previous key was still valid and is now refused
+   */
+  public Future<Optional<Boolean>> revokePreviousKey(UUID id, Actor actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(PREVIOUS_KEY).execute(Tuple.of(id)).compose(found -> {
+      if (found.size() == 0) {
+        return Future.succeededFuture(Optional.<Boolean>empty());
+      }
+      OffsetDateTime until = found.iterator().next().getOffsetDateTime("previous_key_valid_until");
+      if (until == null) {
+        return Future.succeededFuture(Optional.of(false));
+      }
+      boolean live = until.toInstant().isAfter(Instant.now());
+      return tx.preparedQuery(REVOKE_PREVIOUS).execute(Tuple.of(id))
+          .compose(v -> AuditStore.record(tx, actor, "mcp.key.revoke_previous", "mcp_group", id,
+              new JsonObject().put("previous_key", AuditStore.MASK).put("previous_key_valid_until", iso(until)),
+              new JsonObject().put("previous_key_valid_until", (String) null)))
+          .map(Optional.of(live));
     }));
   }
 
@@ -288,7 +392,8 @@ public final class McpStore {
     return pool.withTransaction(tx -> updateTool(tx, id, c, actor))
         .recover(t -> t instanceof PgException pg && "23503".equals(pg.getSqlState())
             ? Future.failedFuture(new IllegalArgumentException("group_id names no group"))
-            : conflict(t));
+            : conflict(t))
+        .recover(McpStore::burstWithoutRate);
   }
 
   private Future<Optional<JsonObject>> updateTool(SqlClient tx, UUID id, ToolChange c, Actor actor) {
@@ -299,6 +404,8 @@ public final class McpStore {
       JsonObject before = toolJson(found.iterator().next());
       return tx.preparedQuery(UPDATE_TOOL).execute(Tuple.tuple().addUUID(id).addUUID(c.groupId())
               .addBoolean(c.enabled()).addInteger(c.timeoutSeconds()).addString(c.description()).addValue(c.config()))
+          .compose(rows -> c.quota().any() ? tx.preparedQuery(UPDATE_TOOL_QUOTA).execute(c.quota().tuple(id))
+              .mapEmpty() : Future.succeededFuture())
           .compose(rows -> tx.preparedQuery(GET_TOOL).execute(Tuple.of(id)))
           .compose(t -> {
             JsonObject after = toolJson(t.iterator().next());
@@ -456,8 +563,23 @@ public final class McpStore {
     return Future.failedFuture(t);
   }
 
+  /** The CHECK constraints of V13 that say a burst needs a rate (checked on the row as it ends up). */
+  private static <T> Future<T> burstWithoutRate(Throwable t) {
+    if (t instanceof PgException pg && "23514".equals(pg.getSqlState())
+        && String.valueOf(pg.getConstraint()).endsWith("burst_needs_rate_ck")) {
+      return Future.failedFuture(new BurstWithoutRateException());
+    }
+    return Future.failedFuture(t);
+  }
+
+  private static McpGroup.Quota quota(Row r, String rate, String burst, String max) {
+    return new McpGroup.Quota(r.getDouble(rate), r.getInteger(burst), r.getInteger(max));
+  }
+
   private static JsonObject groupJson(Row r) {
     OffsetDateTime rotated = r.getOffsetDateTime("key_rotated_at");
+    OffsetDateTime previousUntil = r.getOffsetDateTime("previous_key_valid_until");
+    OffsetDateTime previousUsed = r.getOffsetDateTime("previous_key_last_used_at");
     UUID createdBy = r.getUUID("created_by");
     return new JsonObject().put("id", r.getUUID("id").toString()).put("name", r.getString("name"))
         .put("description", r.getString("description")).put("enabled", r.getBoolean("enabled"))
@@ -468,6 +590,10 @@ public final class McpStore {
         .put("key_rotated_at", rotated == null ? null : rotated.toInstant().toString())
         .put("tools", new JsonArray(List.of(r.getArrayOfStrings("tools"))))
         .put("enabled_tools", new JsonArray(List.of(r.getArrayOfStrings("enabled_tools"))))
+        .put("rate_per_second", r.getDouble("rate_per_second")).put("burst", r.getInteger("burst"))
+        .put("max_concurrent", r.getInteger("max_concurrent"))
+        .put("previous_key_valid_until", previousUntil == null ? null : previousUntil.toInstant().toString())
+        .put("previous_key_last_used_at", previousUsed == null ? null : previousUsed.toInstant().toString())
         .put("created_by", createdBy == null ? null : createdBy.toString())
         .put("created_at", r.getOffsetDateTime("created_at").toInstant().toString())
         .put("updated_at", r.getOffsetDateTime("updated_at").toInstant().toString());
@@ -480,6 +606,8 @@ public final class McpStore {
         .put("version", r.getString("version")).put("description", r.getString("description"))
         .put("enabled", r.getBoolean("enabled")).put("timeout_seconds", r.getInteger("timeout_seconds"))
         .put("config_data", config instanceof JsonObject o ? o : new JsonObject())
+        .put("rate_per_second", r.getDouble("rate_per_second")).put("burst", r.getInteger("burst"))
+        .put("max_concurrent", r.getInteger("max_concurrent"))
         .put("created_at", r.getOffsetDateTime("created_at").toInstant().toString())
         .put("updated_at", r.getOffsetDateTime("updated_at").toInstant().toString());
   }

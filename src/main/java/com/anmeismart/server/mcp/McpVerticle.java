@@ -7,7 +7,9 @@ import com.anmeismart.server.bus.ToolTestRequest;
 import com.anmeismart.server.bus.ToolTestResult;
 import com.anmeismart.server.mcp.tools.Tools;
 import com.anmeismart.server.mcp.transport.McpAuth;
+import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.mcp.transport.McpRoutes;
+import com.anmeismart.server.mcp.transport.QuotaGate;
 import com.anmeismart.server.mcp.transport.RestToolApi;
 import com.anmeismart.server.mcp.transport.SseTransport;
 import com.anmeismart.server.mcp.transport.StatelessHttp;
@@ -43,10 +45,13 @@ public final class McpVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(McpVerticle.class);
   private static final long RELOAD_MS = 30_000;
+  /** How often the live server processes are counted (a node joining widens nobody's share for longer). */
+  private static final long NODES_MS = 5_000;
   private static final String LIST_CHANGED = "notifications/tools/list_changed";
 
   private final AppContext app;
   private GroupRegistry registry;
+  private ToolRunner runner;
   private StreamableHttpTransport streamable;
   private SseTransport sse;
   private StatelessHttp stateless;
@@ -70,8 +75,9 @@ public final class McpVerticle extends VerticleBase {
     callLog = new CallLog(vertx, store::insertCallLogs, metrics);
     callLog.start();
     ContextTokens contextTokens = new ContextTokens(vertx, box);
-    ToolRunner runner = new ToolRunner(vertx, registry, Tools.all(pool, vertx.eventBus(), box, app.config().timeZone()),
-        contextTokens, callLog, metrics);
+    Quotas quotas = new Quotas();
+    runner = new ToolRunner(vertx, registry, Tools.all(pool, vertx.eventBus(), box, app.config().timeZone()),
+        contextTokens, callLog, metrics, quotas);
     McpJsonMapper mapper = McpJsonDefaults.getMapper();
     long keepAliveMs = app.config().mcpSseKeepAliveSeconds() * 1000L;
     Map<String, McpSchema.Tool> published = McpServers.published(runner.definitions());
@@ -86,8 +92,11 @@ public final class McpVerticle extends VerticleBase {
     metrics.sessions("listen", stateless::listenCount);
 
     Router router = McpRoutes.router(vertx, new McpAuth(registry, metrics, app.config().mcpAllowedOrigins()),
-        streamable, sse, new RestToolApi(runner, this::sessions), app.config().mcpMaxBodyBytes());
+        streamable, sse, new RestToolApi(runner, this::sessions), new QuotaGate(runner), app.config().mcpMaxBodyBytes());
     vertx.setPeriodic(RELOAD_MS, id -> reload());
+    // each node enforces its share of every key's quota: the share follows the live server processes
+    vertx.setPeriodic(NODES_MS, id -> countNodes(pool, quotas));
+    countNodes(pool, quotas);
     vertx.setPeriodic(Math.max(1_000, Math.min(idleMs / 4, 30_000)), id -> streamable.sweep(idleMs));
 
     var changed = vertx.eventBus().consumer(Addresses.MCP_CONFIG_CHANGED, m -> reload());
@@ -132,6 +141,12 @@ public final class McpVerticle extends VerticleBase {
   /** Reloads the groups and tools; sessions of groups whose tools changed hear about it, stale keys lose theirs. */
   private Future<Set<UUID>> reload() {
     return registry.reload().onSuccess(changed -> {
+      Set<UUID> limited = new java.util.HashSet<>();
+      registry.all().forEach(g -> {
+        limited.add(g.id());
+        g.tools().values().forEach(t -> limited.add(t.id()));
+      });
+      runner.quotas().retain(limited); // the buckets of deleted groups and tools go
       if (!changed.isEmpty()) {
         streamable.notifyGroups(changed, LIST_CHANGED);
         sse.notifyGroups(changed, LIST_CHANGED);
@@ -141,6 +156,12 @@ public final class McpVerticle extends VerticleBase {
       sse.sweep();
       stateless.sweep();
     }).onFailure(t -> LOG.warn("could not reload the MCP configuration: {}", t.getMessage()));
+  }
+
+  private static void countNodes(Pool pool, Quotas quotas) {
+    pool.query(InstanceLock.LIVE_INSTANCES).execute()
+        .onSuccess(rows -> quotas.shareAmong(rows.iterator().next().getInteger("n")))
+        .onFailure(t -> LOG.debug("could not count the live server processes: {}", t.getMessage()));
   }
 
   private JsonObject sessions() {

@@ -1,5 +1,6 @@
 package com.anmeismart.server.mcp;
 
+import com.anmeismart.server.db.Outage;
 import com.anmeismart.server.mcp.tools.Schema;
 import com.anmeismart.server.mcp.tools.ToolCall;
 import com.anmeismart.server.mcp.tools.ToolDef;
@@ -44,20 +45,39 @@ public final class ToolRunner {
    * @param contextToken the {@code X-Context-Token} header, or null
    * @param callerId     who to name in the call log (client name or transport)
    */
-  public record Caller(UUID groupId, String contextToken, String callerId) {
+  public record Caller(UUID groupId, String contextToken, String callerId, String keyUsed) {
+    /** An in-process caller (an admin's test call): no key was presented. */
+    public Caller(UUID groupId, String contextToken, String callerId) {
+      this(groupId, contextToken, callerId, null);
+    }
   }
 
   /**
    * The result: unknown tool (for the caller's group), a tool error (isError, with a message), or the JSON text.
    *
-   * @param structured the result as a JSON value when the tool declares an output schema (the transports send it as
-   *                   {@code structuredContent} to clients whose revision has it), else null
+   * @param structured   the result as a JSON value when the tool declares an output schema (the transports send it
+   *                     as {@code structuredContent} to clients whose revision has it), else null
+   * @param retryAfterMs above 0: the call was refused by a quota (the tool did not run); retry after this long.
+   *                     HTTP transports answer 429 with {@code Retry-After}, JSON-RPC ones -32000 with
+   *                     {@code data.retry_after_ms}
    */
-  public record Outcome(boolean unknown, boolean error, String text, Object structured) {
+  public record Outcome(boolean unknown, boolean error, String text, Object structured, long retryAfterMs) {
+    public Outcome(boolean unknown, boolean error, String text, Object structured) {
+      this(unknown, error, text, structured, 0);
+    }
+
     static Outcome unknownTool() {
       return new Outcome(true, true, null, null);
     }
+
+    public boolean throttled() {
+      return retryAfterMs > 0;
+    }
   }
+
+  /** The JSON-RPC error code of a quota refusal: implementation-defined server error (-32000 to -32099). */
+  public static final int THROTTLED_CODE = -32000;
+  public static final String RETRY_AFTER_MS = "retry_after_ms";
 
   private final Vertx vertx;
   private final GroupRegistry registry;
@@ -67,9 +87,16 @@ public final class ToolRunner {
   private final ContextTokens contextTokens;
   private final CallLog callLog;
   private final McpMetrics metrics;
+  private final Quotas quotas;
 
   ToolRunner(Vertx vertx, GroupRegistry registry, List<ToolDef> defs, ContextTokens contextTokens, CallLog callLog,
              McpMetrics metrics) {
+    this(vertx, registry, defs, contextTokens, callLog, metrics, new Quotas());
+  }
+
+  ToolRunner(Vertx vertx, GroupRegistry registry, List<ToolDef> defs, ContextTokens contextTokens, CallLog callLog,
+             McpMetrics metrics, Quotas quotas) {
+    this.quotas = quotas;
     this.vertx = vertx;
     this.registry = registry;
     this.contextTokens = contextTokens;
@@ -124,9 +151,18 @@ public final class ToolRunner {
       String logged = toolName == null || toolName.length() > 100 ? "(invalid)" : toolName;
       metrics.call("(unknown)", groupName, "unknown", System.nanoTime() - t0);
       callLog.add(logged, group == null ? null : group.id(), caller.callerId(), null, null, false, "unknown tool",
-          0, null);
+          0, null, caller.keyUsed());
       return Future.succeededFuture(Outcome.unknownTool());
     }
+    if ("previous".equals(caller.keyUsed())) {
+      metrics.previousKey(group.name());
+    }
+    // the quota first: a refused call costs nothing but this check and its log row
+    Quotas.Admission admission = quotas.admit(group, row);
+    if (admission instanceof Quotas.Refused refused) {
+      return Future.succeededFuture(refuse(caller, group, toolName, args, refused, t0));
+    }
+    Quotas.Permit permit = (Quotas.Permit) admission;
     Object tokenArg = args.remove(Schema.CONTEXT_TOKEN);
     String token = tokenArg instanceof String s && !s.isBlank() ? s : caller.contextToken();
     JsonObject logged = args.copy();
@@ -154,6 +190,7 @@ public final class ToolRunner {
     }
     Future<UUID> subject = scope;
     return result.transform(ar -> {
+      permit.release();
       long nanos = System.nanoTime() - t0;
       long ms = nanos / 1_000_000;
       Outcome outcome;
@@ -171,9 +208,45 @@ public final class ToolRunner {
       }
       metrics.call(toolName, group.name(), outcomeTag, nanos);
       callLog.add(toolName, group.id(), caller.callerId(), logged, outcome.error() ? null : outcome.text(),
-          !outcome.error(), outcome.error() ? outcome.text() : null, ms, subject.succeeded() ? subject.result() : null);
+          !outcome.error(), outcome.error() ? outcome.text() : null, ms, subject.succeeded() ? subject.result() : null,
+          caller.keyUsed());
       return Future.succeededFuture(outcome);
     });
+  }
+
+  /**
+   * For a transport that must decide before it hands a call on (the legacy SSE POST, answered before the call
+   * runs): the refusal the call would get now, recorded like any refusal (metrics, call log), or null when the
+   * quota admits it (the call itself then takes its permit in {@link #call}).
+   */
+  public Outcome precheck(Caller caller, String toolName, JsonObject arguments) {
+    McpGroup group = registry.byId(caller.groupId());
+    McpGroup.Tool row = group == null || !group.enabled() ? null : group.enabledTool(toolName);
+    if (row == null || !tools.containsKey(toolName)) {
+      return null; // unknown: the call says so itself
+    }
+    Quotas.Refused refused = quotas.wouldRefuse(group, row);
+    return refused == null ? null : refuse(caller, group, toolName, arguments == null ? new JsonObject()
+        : arguments.copy(), refused, System.nanoTime());
+  }
+
+  /** Records a refusal (metrics by group, scope and limit; the call log) and says when to retry. */
+  private Outcome refuse(Caller caller, McpGroup group, String toolName, JsonObject args, Quotas.Refused refused,
+                         long t0) {
+    String text = refused.describe(group.name(), toolName);
+    metrics.call(toolName, group.name(), "throttled", System.nanoTime() - t0);
+    metrics.refused(group.name(), refused.scope(), refused.limit());
+    JsonObject logged = args.copy();
+    if (logged.containsKey(Schema.CONTEXT_TOKEN)) {
+      logged.put(Schema.CONTEXT_TOKEN, "[redacted]");
+    }
+    callLog.add(toolName, group.id(), caller.callerId(), logged, null, false, text, 0, null, caller.keyUsed());
+    return new Outcome(false, true, text, null, refused.retryAfterMs());
+  }
+
+  /** The quotas this runner enforces (the verticle tells them how many nodes share each limit). */
+  public Quotas quotas() {
+    return quotas;
   }
 
   /**
@@ -242,6 +315,11 @@ public final class ToolRunner {
     }
     if (t instanceof TimeoutException) {
       return toolName + " timed out after " + row.timeoutSeconds() + " s";
+    }
+    if (Outage.isDatabaseUnavailable(t)) {
+      // a restart or failover of PostgreSQL: worth a retry in a few seconds, not a bug to trace
+      LOG.warn("tool {} failed: the database is unavailable ({})", toolName, Outage.describe(t));
+      return toolName + " failed: the database is unavailable for a moment, try again in a few seconds";
     }
     String ref = Long.toHexString(System.nanoTime());
     LOG.error("tool {} failed (ref {})", toolName, ref, t);

@@ -38,19 +38,23 @@ import java.util.UUID;
  *                                template is used (PRD: the welcome within 3 s)
  * @param welcomeCompletionSeconds the agent's whole welcome must be complete this long after registration
  * @param welcomeUseAgent         false: every welcome is the template (a kill switch for the agent)
+ * @param welcomeGuardEnabled     check every agent-written welcome before the customer sees it (SPEC §11)
+ * @param welcomeGuardPhrases     the guard's phrase list (zh-CN): a sentence containing one is dropped
  */
 public record AutomationSettings(boolean enabled, int rolloutPercent, List<Double> retryDelaysSeconds, int maxRetries,
                                  boolean notifyConsultants, boolean notifyWebPush, boolean notifyAdmins,
                                  int expectedResponseMinutes, String welcomeTemplate, double escalationMinutes,
                                  String assistantId, String assistantName, double welcomeFirstTextSeconds,
-                                 double welcomeCompletionSeconds, boolean welcomeUseAgent) {
+                                 double welcomeCompletionSeconds, boolean welcomeUseAgent, boolean welcomeGuardEnabled,
+                                 List<String> welcomeGuardPhrases) {
 
   /** PRD §4.3.2. */
   public static final String DEFAULT_WELCOME = "欢迎来到安美智享！🌟\n\n我是您的专属AI咨询助手，很高兴为您服务。\n"
       + "您可以随时向我咨询医美相关问题，获得个性化的美容建议。";
 
   public static final AutomationSettings DEFAULTS = new AutomationSettings(true, 100, List.of(5.0, 15.0, 60.0), 3,
-      true, true, true, 5, DEFAULT_WELCOME, 10, "general_ai_assistant", "安美智能助手", 3.0, 30.0, true);
+      true, true, true, 5, DEFAULT_WELCOME, 10, "general_ai_assistant", "安美智能助手", 3.0, 30.0, true, true,
+      GuardPhrases.DEFAULT_LIST);
 
   /**
    * Whether this user's registration is in the rollout: the low 64 bits of the (random) user id, mod 100, below
@@ -84,7 +88,9 @@ public record AutomationSettings(boolean enabled, int rolloutPercent, List<Doubl
         .put("assistant_name", assistantName)
         .put("welcome_first_text_seconds", welcomeFirstTextSeconds)
         .put("welcome_completion_seconds", welcomeCompletionSeconds)
-        .put("welcome_use_agent", welcomeUseAgent);
+        .put("welcome_use_agent", welcomeUseAgent)
+        .put("welcome_guard_enabled", welcomeGuardEnabled)
+        .put("welcome_guard_phrases", new JsonArray(List.copyOf(welcomeGuardPhrases)));
   }
 
   /** Whole minutes stay integers in JSON (10, not 10.0), so documents written before fractions look the same. */
@@ -106,7 +112,9 @@ public record AutomationSettings(boolean enabled, int rolloutPercent, List<Doubl
         d.getInteger("expected_response_minutes"), d.getString("welcome_template"),
         ((Number) d.getValue("escalation_minutes")).doubleValue(),
         d.getString("assistant_id"), d.getString("assistant_name"), d.getDouble("welcome_first_text_seconds"),
-        d.getDouble("welcome_completion_seconds"), d.getBoolean("welcome_use_agent"));
+        d.getDouble("welcome_completion_seconds"), d.getBoolean("welcome_use_agent"),
+        d.getBoolean("welcome_guard_enabled"), d.getJsonArray("welcome_guard_phrases").stream()
+            .map(String::valueOf).map(String::strip).toList());
   }
 
   // ---- validation: the one set of rules for the admin API, the MCP tools and what is read back ----------------

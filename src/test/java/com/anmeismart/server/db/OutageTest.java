@@ -9,6 +9,7 @@ import io.vertx.sqlclient.ClosedConnectionException;
 import org.junit.jupiter.api.Test;
 
 import java.net.ConnectException;
+import java.net.SocketException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,6 +34,10 @@ class OutageTest {
     assertThat(Outage.isDatabaseUnavailable(new VertxException("Timeout waiting for connection", true))).isTrue();
     assertThat(Outage.isDatabaseUnavailable(VertxException.noStackTrace("Timeout"))).isTrue();
     assertThat(Outage.isDatabaseUnavailable(new ConnectionPoolTooBusyException("queue full"))).isTrue();
+    // seen during bench/chaos.sh pg-restart: both used to answer 500
+    assertThat(Outage.isDatabaseUnavailable(VertxException.noStackTrace(
+        "Connection is not active now, current status: CLOSED"))).isTrue();
+    assertThat(Outage.isDatabaseUnavailable(new SocketException("Connection reset by peer"))).isTrue();
     assertThat(Outage.isDatabaseUnavailable(new RuntimeException("wrapped", new ConnectException("refused"))))
         .as("found along the cause chain").isTrue();
   }

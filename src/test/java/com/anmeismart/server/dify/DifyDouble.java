@@ -29,15 +29,23 @@ public final class DifyDouble implements AutoCloseable {
     /** the whole agent run, sent after {@link #fixedDelayMs} (for measuring the gateway's own overhead) */
     FIXED_DELAY,
     /** the whole agent run, sent when the test calls {@link #openGate()} */
-    GATED
+    GATED,
+    /** an agent run whose answer is the chunks the test scripted for the key ({@link #scripted}), a gap apart */
+    SCRIPTED
   }
+
+  private record Script(List<String> chunks, long gapMs) {
+  }
+
+  private final Map<String, Script> scripts = new ConcurrentHashMap<>();
 
   static final List<String> CHUNKS = List.of("您好，", "欢迎来到", "安美智享！", "我是您的", "专属顾问小美。");
   static final String ANSWER = String.join("", CHUNKS);
   static final String REPLACED = "内容已按规范替换。";
 
   private final Vertx vertx = Vertx.vertx();
-  private final HttpServer server;
+  private volatile HttpServer server;
+  private final int port;
   private final Map<String, Scenario> apps = new ConcurrentHashMap<>();
   public final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   final List<String> stops = new CopyOnWriteArrayList<>();
@@ -48,18 +56,48 @@ public final class DifyDouble implements AutoCloseable {
   public volatile long fixedDelayMs = 200;
 
   public DifyDouble() throws Exception {
-    server = vertx.createHttpServer().requestHandler(this::handle);
-    server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    this(0);
+  }
+
+  /** On a given loopback port (0: a free one); a double restarted on its old port is the same Dify coming back. */
+  public DifyDouble(int port) throws Exception {
+    server = listen(port);
+    this.port = server.actualPort();
+  }
+
+  private HttpServer listen(int on) throws Exception {
+    HttpServer s = vertx.createHttpServer().requestHandler(this::handle);
+    s.listen(on, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return s;
   }
 
   public String baseUrl() {
-    return "http://127.0.0.1:" + server.actualPort() + "/v1";
+    return "http://127.0.0.1:" + port + "/v1";
+  }
+
+  /**
+   * Dify disappears: the port stops listening (new connections are refused) and open connections and streams are
+   * closed, as when its host goes away. {@link #reappear} listens on the same port again.
+   */
+  public void disappear() throws Exception {
+    server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  public void reappear() throws Exception {
+    server = listen(port);
   }
 
   /** Registers an app key and what it does; returns the key. */
   public String app(Scenario scenario) {
     String key = "app-" + scenario.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 6);
     apps.put(key, scenario);
+    return key;
+  }
+
+  /** An app that answers with these chunks, {@code gapMs} apart (as a model streams tokens); returns its key. */
+  public String scripted(List<String> chunks, long gapMs) {
+    String key = app(Scenario.SCRIPTED);
+    scripts.put(key, new Script(List.copyOf(chunks), gapMs));
     return key;
   }
 
@@ -161,7 +199,25 @@ public final class DifyDouble implements AutoCloseable {
       case SLOW_HEADERS -> vertx.setTimer(slowHeadersMs, id -> new Stream(res).agentRun(false).end());
       case FIXED_DELAY -> vertx.setTimer(fixedDelayMs, id -> new Stream(res).agentRun(false).end());
       case GATED -> gated.add(res);
+      case SCRIPTED -> {
+        Stream s = new Stream(res);
+        s.thought("", "", "");
+        scriptedChunks(s, scripts.get(key), 0);
+      }
       default -> stream(res, scenario);
+    }
+  }
+
+  private void scriptedChunks(Stream s, Script script, int i) {
+    if (i == script.chunks().size()) {
+      s.end();
+      return;
+    }
+    s.chunk(script.chunks().get(i));
+    if (script.gapMs() <= 0) {
+      scriptedChunks(s, script, i + 1);
+    } else {
+      vertx.setTimer(script.gapMs(), id -> scriptedChunks(s, script, i + 1));
     }
   }
 

@@ -34,7 +34,11 @@ final class GatewayAlone implements AutoCloseable {
   static final String SECRETS_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
   /** One answered welcome request, as the engine sees it. */
-  record Answer(WelcomeResult result, long millis, List<JsonObject> pushed) {
+  record Answer(WelcomeResult result, long millis, List<JsonObject> pushed, long firstPushMs) {
+    Answer(WelcomeResult result, long millis, List<JsonObject> pushed) {
+      this(result, millis, pushed, -1);
+    }
+
     String reason() {
       return result.fallbackReason();
     }
@@ -89,18 +93,38 @@ final class GatewayAlone implements AutoCloseable {
 
   /** Asks for a welcome as the engine does, with the first text due {@code firstTextMs} from now. */
   Future<Answer> welcome(long firstTextMs) {
+    return welcome(firstTextMs, true);
+  }
+
+  /** The same, with the welcome guard on or off; the answer says when the page got its first text. */
+  Future<Answer> welcome(long firstTextMs, boolean guard) {
     Instant now = Instant.now();
     WelcomeRequest request = new WelcomeRequest(customer(), UUID.randomUUID(), UUID.randomUUID(), now,
-        "模板欢迎语", now.plusMillis(firstTextMs), now.plusMillis(firstTextMs * 3), true);
+        "模板欢迎语", now.plusMillis(firstTextMs), now.plusMillis(firstTextMs * 3), true, guard,
+        com.anmeismart.server.settings.GuardPhrases.DEFAULT_LIST);
     List<JsonObject> pushed = new CopyOnWriteArrayList<>();
-    var page = vertx.eventBus().<JsonObject>consumer(Addresses.clientConversation(request.conversationId()),
-        m -> pushed.add(m.body()));
     long t0 = System.nanoTime();
+    long[] first = {-1};
+    var page = vertx.eventBus().<JsonObject>consumer(Addresses.clientConversation(request.conversationId()), m -> {
+      if (first[0] < 0) {
+        first[0] = (System.nanoTime() - t0) / 1_000_000;
+      }
+      pushed.add(m.body());
+    });
     return page.completion()
         .compose(v -> vertx.eventBus().<WelcomeResult>request(Addresses.WELCOME_GENERATE, request,
             new DeliveryOptions().setSendTimeout(firstTextMs * 3 + 10_000)))
-        .map(reply -> new Answer(reply.body(), (System.nanoTime() - t0) / 1_000_000, pushed))
+        .map(reply -> new Answer(reply.body(), (System.nanoTime() - t0) / 1_000_000, pushed, first[0]))
         .eventually(page::unregister);
+  }
+
+  /** The one welcome config: an app of the double that streams these chunks, {@code gapMs} apart. */
+  void scriptedConfig(List<String> chunks, long gapMs) throws Exception {
+    db.update("DELETE FROM dify_configs");
+    String key = dify.scripted(chunks, gapMs);
+    await(store.create(new DifyConfig(null, "scripted-" + UUID.randomUUID().toString().substring(0, 6), "welcome",
+        dify.baseUrl(), null, key, "agent", "streaming", "v1", 100, true, 30_000, null, null), Actor.system("test")));
+    vertx.eventBus().publish(Addresses.DIFY_CONFIGS_CHANGED, null);
   }
 
   /** The gateway's breaker states by name, from {@code dify.status}. */

@@ -136,11 +136,13 @@ class McpIT {
     JsonObject g = group("medical_tools");
     String old = key("medical_tools");
     McpClient session = new McpClient(port, old).open();
-    Http.Res rotated = http.post("/api/v1/mcp/groups/" + g.getString("id") + "/regenerate-key", new JsonObject(),
-        admin);
+    // grace 0: the choice for a leaked key (the default keeps the old key valid for MCP_KEY_GRACE_SECONDS)
+    Http.Res rotated = http.post("/api/v1/mcp/groups/" + g.getString("id") + "/regenerate-key",
+        new JsonObject().put("grace_seconds", 0), admin);
     assertThat(rotated.status()).isEqualTo(200);
     String fresh = rotated.json().getString("api_key");
     assertThat(fresh).startsWith("mcp_key_").isNotEqualTo(old);
+    assertThat(rotated.json().getValue("previous_key_valid_until")).isNull();
     assertThat(session.post("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\"}").status()).isEqualTo(401);
     assertThat(new McpClient(port, fresh).open().toolNames()).contains("medical_records");
     assertThat(key("medical_tools")).isEqualTo(fresh);

@@ -28,6 +28,9 @@ class McpStdioIT {
           .map(o -> (JsonObject) o).filter(g -> g.getString("name").equals("project_tools")).findFirst()
           .orElseThrow().getString("id");
       String key = server.http.get("/api/v1/mcp/groups/" + id + "/api-key", admin).json().getString("api_key");
+      // one call per 100 s: of two tool calls, one is refused by the key's quota (-32000, data.retry_after_ms)
+      assertThat(server.http.put("/api/v1/mcp/groups/" + id, new JsonObject().put("rate_per_second", 0.01)
+          .put("burst", 1), admin).status()).isEqualTo(200);
       Path data = Files.createTempDirectory("stdio-data");
       Path err = Files.createTempFile("stdio", ".err");
       ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -49,7 +52,9 @@ class McpStdioIT {
             "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"user_management\","
                 + "\"arguments\":{\"action\":\"list\"}}}",
             "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"logging/setLevel\",\"params\":{\"level\":{}}}",
-            "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"arguments\":[]}}")) {
+            "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"arguments\":[]}}",
+            "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"service_info\","
+                + "\"arguments\":{\"keyword\":\"祛斑\"}}}")) {
           in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
         }
         in.flush();
@@ -59,7 +64,7 @@ class McpStdioIT {
           List<JsonObject> got = new ArrayList<>();
           try {
             String line;
-            while (got.size() < 6 && (line = out.readLine()) != null) {
+            while (got.size() < 7 && (line = out.readLine()) != null) {
               got.add(new JsonObject(line)); // every stdout line must be a JSON-RPC message
               raw.add(line);
             }
@@ -68,15 +73,20 @@ class McpStdioIT {
           }
           return got;
         }).get(90, TimeUnit.SECONDS);
-        assertThat(replies).as(Files.readString(err)).hasSize(6);
+        assertThat(replies).as(Files.readString(err)).hasSize(7);
         // JSON-RPC answers may come in any order: read them by id
         replies.sort(java.util.Comparator.comparing(r -> r.getInteger("id")));
         assertThat(replies.get(0).getJsonObject("result").getString("protocolVersion")).isEqualTo("2025-06-18");
         assertThat(replies.get(1).getJsonObject("result").getJsonArray("tools").stream()
             .map(o -> ((JsonObject) o).getString("name")))
             .containsExactlyInAnyOrder("basic_inquiry", "service_info", "appointment_booking");
-        assertThat(replies.get(2).getJsonObject("result").getJsonArray("content").getJsonObject(0).getString("text"))
+        // the two service_info calls: one answered, the other refused by the quota (whichever came second)
+        JsonObject answered = replies.get(2).containsKey("result") ? replies.get(2) : replies.get(6);
+        JsonObject throttled = answered == replies.get(2) ? replies.get(6) : replies.get(2);
+        assertThat(answered.getJsonObject("result").getJsonArray("content").getJsonObject(0).getString("text"))
             .contains("picosecond_laser");
+        assertThat(throttled.getJsonObject("error").getInteger("code")).as(throttled.encode()).isEqualTo(-32000);
+        assertThat(throttled.getJsonObject("error").getJsonObject("data").getLong("retry_after_ms")).isPositive();
         assertThat(replies.get(3).getJsonObject("error").getString("message")).contains("Unknown tool");
         // invalid params: -32602 with a plain message, no Java internals
         for (JsonObject bad : List.of(replies.get(4), replies.get(5))) {

@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,10 +85,14 @@ class ToolRunnerTest {
             new JsonObject().put("type", "string"))).put("required", new JsonArray().add("text")));
     ToolDef plain = new ToolDef("plain", "Plain", "No output schema", Schema.object().build(false), false,
         call -> Future.succeededFuture(new JsonArray().add(1))).hints(ToolDef.Hints.READ_ONLY);
-    runner = new ToolRunner(vertx, registry, List.of(echo, slow, boom, refuse, plain, liar), tokens, callLog, metrics);
+    ToolDef dbDown = new ToolDef("db_down", "DB down", "Its database restarts", Schema.object().build(false), false,
+        call -> Future.failedFuture(ClosedConnectionException.INSTANCE)).hints(ToolDef.Hints.READ_ONLY);
+    runner = new ToolRunner(vertx, registry, List.of(echo, slow, boom, refuse, plain, liar, dbDown), tokens, callLog,
+        metrics);
     registry.apply(List.of(
         group(STAFF, "staff", true, false, tool("echo", true, 5), tool("slow", true, 1), tool("boom", true, 5),
-            tool("refuse", true, 5), tool("plain", true, 5), tool("liar", true, 5), tool("hidden", true, 5)),
+            tool("refuse", true, 5), tool("plain", true, 5), tool("liar", true, 5), tool("hidden", true, 5),
+            tool("db_down", true, 5)),
         group(WELCOME, "welcome", true, true, tool("echo", true, 5), tool("slow", false, 5)),
         group(OFF, "off", false, false, tool("echo", true, 5))));
   }
@@ -136,7 +141,7 @@ class ToolRunnerTest {
   @Test
   void aGroupSeesAndCallsOnlyItsEnabledTools() throws Exception {
     assertThat(runner.visible(STAFF)).extracting(ToolDef::name)
-        .containsExactly("echo", "slow", "boom", "refuse", "plain", "liar"); // "hidden" has a row but no implementation
+        .containsExactly("echo", "slow", "boom", "refuse", "plain", "liar", "db_down"); // "hidden": no implementation
     assertThat(runner.visible(WELCOME)).extracting(ToolDef::name).containsExactly("echo");
     assertThat(runner.visible(OFF)).isEmpty();
     assertThat(runner.visible(UUID.randomUUID())).isEmpty();
@@ -217,5 +222,13 @@ class ToolRunnerTest {
         .doesNotContain("com.example");
     assertThat(logRows()).extracting(r -> r.get(0), r -> r.get(1))
         .contains(tuple("slow", false), tuple("boom", false));
+  }
+
+  @Test
+  void aDatabaseOutageIsSaidAsOneWorthARetryNotAsAnInternalError() throws Exception {
+    ToolRunner.Outcome down = call(STAFF, "db_down", new JsonObject(), null);
+    assertThat(down.error()).isTrue();
+    assertThat(down.text()).isEqualTo("db_down failed: the database is unavailable for a moment, try again in a few "
+        + "seconds");
   }
 }

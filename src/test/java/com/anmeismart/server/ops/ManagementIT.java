@@ -68,6 +68,7 @@ class ManagementIT {
         .contains("notify_admin_alerts_total{outcome=\"written\"} 0.0")
         .contains("notify_delivery_seconds_bucket{")
         .contains("dify_fallbacks_total{reason=\"breaker_open\"} 0.0")
+        .contains("welcome_guard_total{result=\"replaced\"} 0.0")
         .contains("mcp_auth_failures_total{reason=\"unknown_key\"} 0.0")
         .contains("mcp_call_log_dropped_total{cause=\"queue_full\"} 0.0")
         .doesNotContain("automation_step_seconds{"); // a summary's quantile series would be this

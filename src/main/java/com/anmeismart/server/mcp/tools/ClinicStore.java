@@ -22,6 +22,9 @@ public final class ClinicStore {
 
   private static final String SERVICE_COLUMNS = "id, name, name_en, category, description, price_min, price_max, "
       + "duration_minutes, sessions, recovery, keywords, contraindications, contraindication_notes";
+  /** Every entry, active or not, with what the welcome guard compares a welcome with. */
+  private static final String ALL_SERVICES = "SELECT id, name, keywords, active, price_min, price_max, duration_minutes "
+      + "FROM service_catalogue ORDER BY id";
   private static final String CATALOGUE = "SELECT " + SERVICE_COLUMNS + " FROM service_catalogue WHERE active "
       + "ORDER BY price_min";
   /** The catalogue is small and changes rarely: kept in memory for this long, so lookups cost no query. */
@@ -72,6 +75,23 @@ public final class ClinicStore {
   public ClinicStore(Pool pool, ZoneId zone) {
     this.pool = pool;
     this.zone = zone;
+  }
+
+  /**
+   * The whole catalogue, active or not ({@code id, name, keywords, active, price_min, price_max, duration_minutes}):
+   * the welcome guard checks that a welcome names only active services at their prices (dify/WelcomeGuard).
+   */
+  public Future<JsonArray> allServices() {
+    return pool.query(ALL_SERVICES).execute().map(rows -> {
+      JsonArray out = new JsonArray();
+      for (Row r : rows) {
+        out.add(new JsonObject().put("id", r.getString("id")).put("name", r.getString("name"))
+            .put("keywords", new JsonArray(List.of(r.getArrayOfStrings("keywords")))).put("active", r.getBoolean("active"))
+            .put("price_min", r.getInteger("price_min")).put("price_max", r.getInteger("price_max"))
+            .put("duration_minutes", r.getInteger("duration_minutes")));
+      }
+      return out;
+    });
   }
 
   ZoneId zone() {

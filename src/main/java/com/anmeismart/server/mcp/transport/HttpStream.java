@@ -82,23 +82,32 @@ final class HttpStream implements McpStreamableServerTransport, McpServerTranspo
     }
     boolean ownResponse = requestId != null && message instanceof McpSchema.JSONRPCResponse r
         && Objects.equals(String.valueOf(r.id()), String.valueOf(requestId));
+    // a quota refusal answered as one JSON body gets HTTP 429 and Retry-After (see Throttled)
+    long throttled = ownResponse && ((McpSchema.JSONRPCResponse) message).error() != null
+        ? Throttled.retryAfterMs(((McpSchema.JSONRPCResponse) message).error().code(),
+            ((McpSchema.JSONRPCResponse) message).error().data()) : -1;
     if (Vertx.currentContext() == context) {
-      write(json, messageId, ownResponse);
+      write(json, messageId, ownResponse, throttled);
       return Mono.empty();
     }
     return Mono.create(sink -> context.runOnContext(v -> {
-      write(json, messageId, ownResponse);
+      write(json, messageId, ownResponse, throttled);
       sink.success();
     }));
   }
 
-  private void write(byte[] json, String messageId, boolean ownResponse) {
+  private void write(byte[] json, String messageId, boolean ownResponse, long throttledMs) {
     if (res.ended() || res.closed()) {
       return;
     }
     if (mode == Mode.UNDECIDED && ownResponse) {
       mode = Mode.JSON;
-      res.setStatusCode(200).putHeader("Content-Type", "application/json").end(Buffer.buffer(json));
+      if (throttledMs >= 0) {
+        res.setStatusCode(429).putHeader("Retry-After", Long.toString(Throttled.retryAfterSeconds(throttledMs)));
+      } else {
+        res.setStatusCode(200);
+      }
+      res.putHeader("Content-Type", "application/json").end(Buffer.buffer(json));
       return;
     }
     if (mode != Mode.SSE) {

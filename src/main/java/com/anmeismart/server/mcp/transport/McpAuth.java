@@ -26,10 +26,13 @@ public final class McpAuth implements Handler<RoutingContext> {
 
   static final String GROUP = "mcp.group";
   static final String KEY_HASH = "mcp.keyHash";
+  static final String KEY_USED = "mcp.keyUsed";
   /** Transport-context keys, read by the tool adapter. */
   public static final String CTX_GROUP_ID = "groupId";
   public static final String CTX_CONTEXT_TOKEN = "contextToken";
   public static final String CTX_CALLER = "callerId";
+  /** {@code current} or {@code previous}: which of the group's keys the request presented (rotation grace). */
+  public static final String CTX_KEY_USED = "keyUsed";
 
   private final GroupRegistry registry;
   private final McpMetrics metrics;
@@ -71,7 +74,8 @@ public final class McpAuth implements Handler<RoutingContext> {
       fail(ctx, 401, "Missing API key: send Authorization: Bearer <group key>");
       return;
     }
-    McpGroup group = registry.byKey(key);
+    GroupRegistry.KeyMatch match = registry.match(key);
+    McpGroup group = match == null ? null : match.group();
     if (group == null) {
       metrics.authFailure("unknown_key");
       fail(ctx, 401, "Invalid API key");
@@ -83,7 +87,9 @@ public final class McpAuth implements Handler<RoutingContext> {
       return;
     }
     ctx.put(GROUP, group);
-    ctx.put(KEY_HASH, group.keyHash());
+    // the hash of the key presented: a session opened with the previous key stays bound to it (and ends with it)
+    ctx.put(KEY_HASH, match.previous() ? group.previousKeyHash() : group.keyHash());
+    ctx.put(KEY_USED, match.keyUsed());
     ctx.next();
   }
 
@@ -105,15 +111,22 @@ public final class McpAuth implements Handler<RoutingContext> {
     return ctx.get(KEY_HASH);
   }
 
+  /** {@code current} or {@code previous} (during a rotation's grace), for the call log. */
+  public static String keyUsed(RoutingContext ctx) {
+    return ctx.get(KEY_USED);
+  }
+
   /** The SDK transport context of this request: the group, the context-token header, the caller's name. */
   public static McpTransportContext context(RoutingContext ctx) {
-    return context(group(ctx).id(), ctx.request().getHeader("X-Context-Token"), ctx.request().getHeader("X-Caller-Id"));
+    return context(group(ctx).id(), keyUsed(ctx), ctx.request().getHeader("X-Context-Token"),
+        ctx.request().getHeader("X-Caller-Id"));
   }
 
   /** The same from its parts (a request relayed from another node carries them). */
-  static McpTransportContext context(UUID group, String token, String caller) {
+  static McpTransportContext context(UUID group, String keyUsed, String token, String caller) {
     Map<String, Object> m = new HashMap<>();
     m.put(CTX_GROUP_ID, group);
+    m.put(CTX_KEY_USED, keyUsed);
     if (token != null && !token.isBlank()) {
       m.put(CTX_CONTEXT_TOKEN, token.strip());
     }

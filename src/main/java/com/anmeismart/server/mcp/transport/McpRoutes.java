@@ -15,7 +15,7 @@ public final class McpRoutes {
   }
 
   public static Router router(Vertx vertx, McpAuth auth, StreamableHttpTransport streamable, SseTransport sse,
-                              RestToolApi rest, long maxBodyBytes) {
+                              RestToolApi rest, QuotaGate quotas, long maxBodyBytes) {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
     router.route().failureHandler(McpRoutes::failure);
@@ -34,7 +34,7 @@ public final class McpRoutes {
         "Method not allowed: use POST, GET or DELETE"));
 
     router.get("/mcp/sse").handler(auth).handler(sse::connect);
-    router.post(SseTransport.MESSAGE_PATH).handler(auth).handler(sse::message);
+    router.post(SseTransport.MESSAGE_PATH).handler(auth).handler(quotas).handler(sse::message);
 
     router.get("/mcp/status").handler(auth).handler(rest::status);
     router.get("/mcp/tools").handler(auth).handler(rest::tools);

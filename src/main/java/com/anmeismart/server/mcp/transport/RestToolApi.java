@@ -1,5 +1,6 @@
 package com.anmeismart.server.mcp.transport;
 
+import com.anmeismart.server.api.ErrorCatalogue;
 import com.anmeismart.server.mcp.McpGroup;
 import com.anmeismart.server.mcp.McpServers;
 import com.anmeismart.server.mcp.ToolRunner;
@@ -16,7 +17,7 @@ import java.util.function.Supplier;
 /**
  * The PRD's plain REST pair (§3.2.4) beside the MCP endpoints, under the same keys and the same guard:
  * {@code GET /mcp/status}, {@code GET /mcp/tools} (the caller's group's tools) and {@code POST /mcp/call/{tool}}
- * (body = the arguments). Errors use the REST API's shape {@code {"error":{code,message,details}}}.
+ * (body = the arguments). Errors use the REST API's shape {@code {"error":{code,message,message_zh,details}}}.
  */
 public final class RestToolApi {
 
@@ -80,10 +81,15 @@ public final class RestToolApi {
     String tool = ctx.pathParam("tool");
     String caller = ctx.request().getHeader("X-Caller-Id");
     ToolRunner.Caller who = new ToolRunner.Caller(McpAuth.group(ctx).id(), ctx.request().getHeader("X-Context-Token"),
-        caller == null ? "rest" : caller);
+        caller == null ? "rest" : caller, McpAuth.keyUsed(ctx));
     runner.call(who, tool, args).onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, 500, "internal_error", "Internal error");
+      } else if (ar.result().throttled()) {
+        // SPEC §11: over a quota → 429 with Retry-After, in the REST pair's error shape
+        ctx.response().putHeader("Retry-After", Long.toString(Throttled.retryAfterSeconds(ar.result().retryAfterMs())));
+        error(ctx, 429, "rate_limited", ar.result().text(),
+            new JsonObject().put(ToolRunner.RETRY_AFTER_MS, ar.result().retryAfterMs()));
       } else if (ar.result().unknown()) {
         error(ctx, 404, "unknown_tool", "Unknown tool: " + tool);
       } else if (ar.result().error()) {
@@ -103,10 +109,15 @@ public final class RestToolApi {
   }
 
   static void error(RoutingContext ctx, int status, String code, String message) {
+    error(ctx, status, code, message, new JsonObject());
+  }
+
+  /** The REST API's error shape, with the catalogue's zh-CN text for {@code code}. */
+  static void error(RoutingContext ctx, int status, String code, String message, JsonObject details) {
     if (status == 401) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
     }
     json(ctx, status, new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)
-        .put("details", new JsonObject())));
+        .put("message_zh", ErrorCatalogue.zh(code, status)).put("details", details)));
   }
 }

@@ -119,6 +119,7 @@ public final class SseTransport implements McpServerTransportProvider {
     JsonObject relayed = new JsonObject().put("key_hash", McpAuth.keyHash(ctx))
         .put("message", Http.json(mapper, message)).put("group_id", McpAuth.group(ctx).id().toString())
         .put("context_token", (String) tctx.get(McpAuth.CTX_CONTEXT_TOKEN))
+        .put("key_used", (String) tctx.get(McpAuth.CTX_KEY_USED))
         .put("caller", (String) tctx.get(McpAuth.CTX_CALLER));
     vertx.eventBus().request(Addresses.mcpSseSession(id), relayed,
             new DeliveryOptions().setSendTimeout(RELAY_TIMEOUT_MS))
@@ -148,8 +149,8 @@ public final class SseTransport implements McpServerTransportProvider {
       return;
     }
     msg.reply(null);
-    deliver(entry, message, McpAuth.context(UUID.fromString(m.getString("group_id")), m.getString("context_token"),
-        m.getString("caller")));
+    deliver(entry, message, McpAuth.context(UUID.fromString(m.getString("group_id")), m.getString("key_used"),
+        m.getString("context_token"), m.getString("caller")));
   }
 
   /** A message for a session this node holds: the answer goes out on its stream. */

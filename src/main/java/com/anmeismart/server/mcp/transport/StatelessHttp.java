@@ -213,7 +213,7 @@ public final class StatelessHttp {
       caller = String.valueOf(info.get("name"));
     }
     ToolRunner.Caller who = new ToolRunner.Caller(McpAuth.group(ctx).id(), ctx.request().getHeader("X-Context-Token"),
-        caller == null ? "unknown" : caller);
+        caller == null ? "unknown" : caller, McpAuth.keyUsed(ctx));
     Context context = vertx.getOrCreateContext();
     runner.call(who, name, args).onComplete(ar -> context.runOnContext(v -> {
       // Cancellation: "Closing the SSE response stream MUST be treated by the server as cancellation"; a client
@@ -223,6 +223,8 @@ public final class StatelessHttp {
       }
       if (ar.failed()) {
         JsonRpc.fail(res, 500, req.id(), JsonRpc.INTERNAL_ERROR, "Internal error", null);
+      } else if (ar.result().throttled()) {
+        Throttled.answer(res, req.id(), ar.result().text(), ar.result().retryAfterMs());
       } else if (ar.result().unknown()) {
         // The same words as the handshake era (the SDK's): a hidden tool looks like one that does not exist.
         JsonRpc.fail(res, 200, req.id(), JsonRpc.INVALID_PARAMS, "Unknown tool: invalid_tool_name",
