@@ -284,9 +284,9 @@ class ClusterIT {
     assertThat(a().http().put("/api/v1/mcp/tools/" + tool, new JsonObject().put("enabled", true), admin).status())
         .isEqualTo(200);
 
-    // MCP: a key rotated on node-a stops working on node-b and node-c
+    // MCP: a key rotated on node-a without a grace period (a leaked key) stops working on node-b and node-c
     Http.Res rotated = a().http().post("/api/v1/mcp/groups/" + groupId("consultation_tools") + "/regenerate-key",
-        new JsonObject(), admin);
+        new JsonObject().put("grace_seconds", 0), admin);
     assertThat(rotated.status()).isEqualTo(200);
     long rotatedAt = System.nanoTime();
     for (Node node : List.of(b(), c())) {
