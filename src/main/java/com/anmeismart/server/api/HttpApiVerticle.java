@@ -86,7 +86,7 @@ public final class HttpApiVerticle extends VerticleBase {
     NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),
         app.metrics());
     bridge = new Bridge(vertx, tokens.auth(), new Presence(pool, presenceTtl), new ConversationStore(pool),
-        "http-" + UUID.randomUUID(), app.config().httpIdleTimeoutSeconds());
+        app.node().id() + "/http-" + UUID.randomUUID(), app.config().httpIdleTimeoutSeconds());
     RateLimit registerLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     RateLimit loginLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     var jwt = Access.bearer(JWTAuthHandler.create(tokens.auth()));

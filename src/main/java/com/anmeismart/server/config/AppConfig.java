@@ -54,7 +54,8 @@ public record AppConfig(
     int mcpIdleTimeoutSeconds,
     String logFormat,
     boolean accessLog,
-    int mcpKeyGraceSeconds) {
+    int mcpKeyGraceSeconds,
+    ClusterConfig cluster) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -67,7 +68,9 @@ public record AppConfig(
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
       "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
-      "LOG_FORMAT", "ACCESS_LOG", "MCP_KEY_GRACE_SECONDS");
+      "LOG_FORMAT", "ACCESS_LOG", "MCP_KEY_GRACE_SECONDS",
+      "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_BUS_PORT", "CLUSTER_MEMBERS", "CLUSTER_NAME",
+      "CLUSTER_CONFIG", "NODE_NAME");
 
 
   /**
@@ -116,7 +119,8 @@ public record AppConfig(
         integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
         string(json, "LOG_FORMAT", "text").toLowerCase(java.util.Locale.ROOT),
         bool(json, "ACCESS_LOG", false, problems),
-        integer(json, "MCP_KEY_GRACE_SECONDS", 600, 0, 86_400, problems));
+        integer(json, "MCP_KEY_GRACE_SECONDS", 600, 0, 86_400, problems),
+        ClusterConfig.from(json, string(json, "PG_URL", null), problems));
     if (!com.anmeismart.server.ops.LogFormat.FORMATS.contains(config.logFormat())) {
       problems.add("LOG_FORMAT must be text or json (was '" + config.logFormat() + "')");
     }
@@ -149,7 +153,18 @@ public record AppConfig(
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
         timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
-        mcpKeyGraceSeconds);
+        mcpKeyGraceSeconds, cluster);
+  }
+
+  /** A copy with the cluster settings as this node uses them ({@link ClusterConfig#resolved()}). */
+  public AppConfig withCluster(ClusterConfig resolved) {
+    return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
+        adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
+        passwordHashThreads, passwordHashMaxWaitMs, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
+        automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
+        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
+        mcpKeyGraceSeconds, resolved);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -193,6 +208,7 @@ public record AppConfig(
     m.put("LOG_FORMAT", logFormat);
     m.put("ACCESS_LOG", accessLog);
     m.put("MCP_KEY_GRACE_SECONDS", mcpKeyGraceSeconds);
+    m.putAll(cluster.describe());
     return m;
   }
 
@@ -222,7 +238,7 @@ public record AppConfig(
     return url.replaceAll("(://[^:/@]+):[^@]*@", "$1:******@");
   }
 
-  private static String string(JsonObject json, String key, String def) {
+  static String string(JsonObject json, String key, String def) {
     Object v = json.getValue(key);
     if (v == null) {
       return def;
@@ -266,7 +282,7 @@ public record AppConfig(
     return integer(json, key, def, 0, 65_535, problems);
   }
 
-  private static int integer(JsonObject json, String key, int def, int min, int max, List<String> problems) {
+  static int integer(JsonObject json, String key, int def, int min, int max, List<String> problems) {
     String s = string(json, key, null);
     if (s == null) {
       return def;

@@ -68,11 +68,14 @@ public final class DifyGatewayVerticle extends VerticleBase {
     localAgentKey = LocalAgentVerticle.apiKey(box);
     guards = new GuardSource(new ClinicStore(app.database().pool(vertx), app.config().timeZone()));
     var bus = vertx.eventBus();
+    // requests are answered on the node that asks (a clustered bus would otherwise spread them over the nodes: a
+    // welcome lost with another node's death, /ready reporting another node's breakers); config changes come from
+    // any node
     return Future.join(
-        bus.<WelcomeRequest>consumer(Addresses.WELCOME_GENERATE, this::welcome).completion(),
-        bus.<ChatRequest>consumer(Addresses.DIFY_CHAT, this::chat).completion(),
-        bus.consumer(Addresses.DIFY_STATUS, msg -> msg.reply(status())).completion(),
-        bus.<String>consumer(Addresses.DIFY_PROBE, this::probe).completion(),
+        bus.<WelcomeRequest>localConsumer(Addresses.WELCOME_GENERATE, this::welcome).completion(),
+        bus.<ChatRequest>localConsumer(Addresses.DIFY_CHAT, this::chat).completion(),
+        bus.localConsumer(Addresses.DIFY_STATUS, msg -> msg.reply(status())).completion(),
+        bus.<String>localConsumer(Addresses.DIFY_PROBE, this::probe).completion(),
         bus.consumer(Addresses.DIFY_CONFIGS_CHANGED, msg -> welcomeConfigs = null).completion())
         .compose(v -> warmUp());
   }

@@ -103,9 +103,12 @@ public final class NotificationVerticle extends VerticleBase {
               config.publicBaseUrl(), notifications::current, settings::current, this::broadcast);
           Escalation escalation = new Escalation(inbox, fanout, users, assigner, this::alertAdmins, settings::current,
               notifications::current, config.publicBaseUrl(), lock);
-          MessageConsumer<NewCustomer> customers = vertx.eventBus().consumer(Addresses.NOTIFY_NEW_CUSTOMER,
+          // the engine's request and this node's alerts are handled here (local consumers, also when clustered);
+          // the outbox nudge may come from any node
+          MessageConsumer<NewCustomer> customers = vertx.eventBus().localConsumer(Addresses.NOTIFY_NEW_CUSTOMER,
               this::newCustomer);
-          MessageConsumer<AdminAlert> alerts = vertx.eventBus().consumer(Addresses.ADMIN_ALERTS, this::adminAlert);
+          MessageConsumer<AdminAlert> alerts = vertx.eventBus().localConsumer(Addresses.ADMIN_ALERTS,
+              this::adminAlert);
           MessageConsumer<Void> queued = vertx.eventBus().consumer(Addresses.ADMIN_ALERT_OUTBOX, m -> drainOutbox());
           vertx.setPeriodic(config.escalationCheckMs(), id -> escalation.check());
           vertx.setPeriodic(0, PRESENCE_GAUGE_MS, id -> presence.onlineConsultants().onSuccess(metrics::online));

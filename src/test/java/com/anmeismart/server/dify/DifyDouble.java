@@ -52,7 +52,7 @@ public final class DifyDouble implements AutoCloseable {
   private volatile HttpServer server;
   private final int port;
   private final Map<String, Scenario> apps = new ConcurrentHashMap<>();
-  final List<JsonObject> requests = new CopyOnWriteArrayList<>();
+  public final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   final List<String> stops = new CopyOnWriteArrayList<>();
   private final List<HttpServerResponse> gated = new CopyOnWriteArrayList<>();
   private final List<HttpServerResponse> stalled = new CopyOnWriteArrayList<>();
@@ -117,7 +117,7 @@ public final class DifyDouble implements AutoCloseable {
   }
 
   /** Answers every request waiting at the gate ({@link Scenario#GATED}) with the whole agent run. */
-  void openGate() {
+  public void openGate() {
     vertx.runOnContext(v -> {
       gated.forEach(res -> new Stream(res).agentRun(false).end());
       gated.clear();

@@ -106,8 +106,7 @@ class LocalAgentIT {
     assertThat(welcomeOf("周四四")).contains("周四四").contains("「补水」");
     assertThat(db.count("SELECT count(*) FROM mcp_call_logs WHERE NOT success")).isZero();
     // like Dify, the agent ends each session (DELETE): none is left open on the server
-    Poll.until(Duration.ofSeconds(10), "no MCP session left open", () -> server.management().get("/metrics", null)
-        .body().contains("mcp_sessions{transport=\"streamable_http\"} 0.0"));
+    Poll.until(Duration.ofSeconds(10), "no MCP session left open", () -> server.metrics().contains("mcp_sessions{transport=\"streamable_http\"} 0.0"));
   }
 
   /**

@@ -115,7 +115,7 @@ class WebPushIT {
     assertThat(new JsonObject((String) finishedJob(first).get("result")).getInteger("push")).isZero();
     Poll.until(Duration.ofSeconds(10), "gone subscription dropped", () -> server.db().count(
         "SELECT count(*) FROM push_subscriptions WHERE user_id = ?::uuid", offline.id()) == 0);
-    assertThat(server.management().get("/metrics", null).body())
+    assertThat(server.metrics())
         .containsPattern("notify_push_failures_total\\{reason=\"gone\"} [1-9]");
 
     // the web_push switch off: an inbox entry, no push
