@@ -6,6 +6,9 @@
 # DATA_DIR (embedded PostgreSQL) or on PG_URL when that is set; waits for /ready; runs `mvn gatling:test` for the
 # simulation with key=value as system properties; stops the server; prints where the HTML report is. Exits
 # non-zero when the simulation's assertions fail.
+# CLUSTER_NODES=3 bench/gatling.sh <Simulation> …: against a cluster of that many nodes instead (bench/cluster.sh up,
+# its own PostgreSQL or PG_URL): each virtual user's requests and socket go to the nodes in turn, MCP requests to
+# the next node each (a load balancer without stickiness); the cluster is taken down at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sim=${1:?usage: bench/gatling.sh <Simulation> [key=value …]}
@@ -27,6 +30,15 @@ fi
 work=$(mktemp -d /tmp/anmei-gatling.XXXXXX)
 admin_user=${ADMIN_USERNAME:-gatling_admin}
 admin_password=${ADMIN_PASSWORD:-gatling-admin-password}
+if [ -n "${CLUSTER_NODES:-}" ]; then
+  export CLUSTER_DIR="$work/cluster"
+  stop() { bench/cluster.sh down >/dev/null || true; }
+  trap stop EXIT
+  ADMIN_USERNAME="$admin_user" ADMIN_PASSWORD="$admin_password" bench/cluster.sh up "$CLUSTER_NODES"
+  # shellcheck disable=SC1091
+  . "$CLUSTER_DIR/cluster.env"
+  base_url=$BASE_URLS mcp_url=$MCP_URLS
+else
 # env beats conf/config.json: free ports, this run's admin, no per-IP auth limit (every virtual user is 127.0.0.1)
 HTTP_PORT=0 MCP_PORT=0 MANAGEMENT_PORT=0 LOCAL_AGENT_PORT=0 DATA_DIR="$work/data" LOG_FORMAT=text \
   ADMIN_USERNAME="$admin_user" ADMIN_PASSWORD="$admin_password" AUTH_RATE_LIMIT_PER_MINUTE=1000000 \
@@ -50,11 +62,13 @@ port() { sed -E "s/.*$1=([0-9]+).*/\1/" <<<"$ports"; }
 http_port=$(port HTTP_PORT) mcp_port=$(port MCP_PORT) mgmt_port=$(port MANAGEMENT_PORT)
 until curl -sf "http://127.0.0.1:$mgmt_port/ready" >/dev/null; do sleep 0.1; done
 echo "server up: API :$http_port, MCP :$mcp_port, management :$mgmt_port (log $work/server.log)"
+base_url="http://127.0.0.1:$http_port" mcp_url="http://127.0.0.1:$mcp_port"
+fi
 
 status=0
 touch "$work/started"
 mvn -B -Dexec.skip=true gatling:test -Dgatling.simulationClass="com.anmeismart.server.load.$sim" \
-  -DbaseUrl="http://127.0.0.1:$http_port" -DmcpUrl="http://127.0.0.1:$mcp_port" \
+  -DbaseUrl="$base_url" -DmcpUrl="$mcp_url" \
   -DadminUsername="$admin_user" -DadminPassword="$admin_password" "${props[@]}" 2>&1 | tee "$work/gatling.log" \
   || status=$?
 stop
@@ -62,7 +76,7 @@ stop
 report=$(ls -td target/gatling/*/ 2>/dev/null | head -1)
 if [ -n "$report" ] && [ "$report" -nt "$work/started" ]; then
   cp "$work/gatling.log" "$report/console.log"
-  cp "$work/server.log" "$report/server.log"
+  cp "$work"/server.log "$work"/cluster/node-*.log "$report/" 2>/dev/null || true
   echo
   sed -n '/client-side intervals of/,/^$/p' "$work/gatling.log"
   echo "HTML report: $(pwd)/${report}index.html (console output and server log beside it)"

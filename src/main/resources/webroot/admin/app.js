@@ -325,6 +325,18 @@
           this.error = err.message;
         }
       },
+      assignmentText(e) {
+        const who = e.consultant ? e.consultant.display_name : '';
+        switch (e.event) {
+          case 'offered': return '分配给 ' + who + '（第 ' + e.offer_seq + ' 次分配）';
+          case 'expired': return who + ' 未在时限内接受' + (e.detail === 'escalated' ? '，已升级为全员提醒'
+            : e.detail === 'claimed_by_other' ? '，客户已被他人认领' : '，转给下一位');
+          case 'accepted': return who + ' 接受了分配';
+          case 'broadcast': return '改为通知全部顾问（' + ({ nobody_eligible: '没有可分配的在线顾问',
+            all_timed_out: '所有顾问均未接受', escalated: '等待超时', mode_changed: '分配规则已改为广播' }[e.detail] || e.detail) + '）';
+          default: return e.event;
+        }
+      },
       eventText(e) {
         switch (e.type) {
           case 'registered': return '注册（来源 ' + (e.source || '未知') + '）';
@@ -335,12 +347,18 @@
             + (e.config_version ? ' · 版本 ' + e.config_version : '') + (e.fallback_reason ? ' · ' + this.reasonName(e.fallback_reason) : '');
           case 'mcp_call': return 'MCP 调用 ' + e.tool + '（' + (e.group || '') + '，' + this.callerName(e.caller) + '）'
             + (e.success ? ' 成功' : ' 失败：' + (e.error || '')) + '，' + this.ms(e.duration_ms);
-          case 'notification': return (e.kind === 'escalation' ? '超时提醒' : '新客户通知') + ' → '
+          case 'notification': return ({ escalation: '超时提醒', offer: '分配通知' }[e.kind] || '新客户通知') + ' → '
             + e.recipient.display_name + '（' + (e.channel === 'live' ? '在线实时' : '收件箱') + '）'
             + (e.delivered_at ? ' · 已送达 ' + this.time(e.delivered_at) : ' · 未送达')
             + (e.pushed_at ? ' · 已推送' : '') + (e.read_at ? ' · 已读 ' + this.time(e.read_at) : '');
           case 'welcome_guard': return '合规检查：' + this.guardResultName(e.result)
             + (e.rules && e.rules.length ? '（' + e.rules.map((r) => this.ruleName(r)).join('，') + '）' : '');
+          case 'assignment': return this.assignmentText(e);
+          case 'offline_send': return ({ web_push: '浏览器推送', wecom: '企业微信' }[e.channel] || e.channel) + ' → '
+            + e.recipient.display_name + '（' + ({ new_customer: '新客户', offer: '分配', escalation: '超时提醒' }[e.kind] || e.kind)
+            + (e.reason === 'unacknowledged' ? '，页面未确认送达' : '，顾问不在线') + '）'
+            + ({ sent: ' · 已送出', pending: ' · 待发送', failed: ' · 失败（' + (e.error || '') + '）',
+              skipped: ' · 未发送（' + ({ acknowledged: '页面已确认', claimed: '已被认领', offer_ended: '分配已结束' }[e.error] || e.error) + '）' }[e.status] || '');
           case 'escalated': return '等待认领超时，已升级提醒';
           case 'claimed': return '被 ' + (e.consultant ? e.consultant.display_name : '顾问') + ' 认领';
           case 'first_reply': return (e.consultant ? e.consultant.display_name : '顾问') + ' 首次回复';
@@ -652,17 +670,47 @@
       },
     }));
 
+    // ---- notification settings: assignment rules and the alert ladder ------------------------------------------
+    Alpine.data('notifySettingsPanel', () => ({
+      n: null, err: null, saved: '',
+      get ro() { return !Alpine.store('auth').isAdmin; },
+      init() {
+        window.addEventListener('tab-shown', (e) => { if (e.detail === 'settings') this.load(); });
+      },
+      async load() {
+        try {
+          this.n = await call('GET', '/admin/notification-settings');
+          this.err = null;
+        } catch (err) {
+          this.err = err;
+        }
+      },
+      async save() {
+        this.saved = '';
+        const { stored_document: ignored, ...body } = this.n;
+        try {
+          this.n = await call('PUT', '/admin/notification-settings', body);
+          this.err = null;
+          this.saved = '已保存，下一位新客户即按新规则分配';
+        } catch (err) {
+          this.err = err;
+        }
+      },
+    }));
+
     // ---- staff ----------------------------------------------------------------------------------------------
     Alpine.data('staffPanel', () => ({
       users: [], error: '', staffRoles: ['consultant', 'doctor', 'operator', 'admin'],
-      form: { username: '', full_name: '', email: '', password: '', role: 'consultant' }, formError: null,
+      form: { username: '', full_name: '', display_name: '', wecom_userid: '', email: '', password: '', role: 'consultant' },
+      formError: null,
       init() {
         window.addEventListener('tab-shown', (e) => { if (e.detail === 'staff') this.load(); });
       },
       async load() {
         try {
           const page = await call('GET', '/admin/users?limit=200');
-          this.users = page.items.map((u) => ({ ...u, full_name: u.full_name || '', error: null }));
+          this.users = page.items.map((u) => ({ ...u, full_name: u.full_name || '', display_name: u.display_name || '',
+            wecom_userid: u.wecom_userid || '', error: null }));
           this.error = '';
         } catch (err) {
           this.error = err.message;
@@ -670,9 +718,11 @@
       },
       async save(u) {
         try {
+          // an emptied display name or WeCom id clears it
           const saved = await call('PUT', '/admin/users/' + u.id, { role: u.role, is_active: u.is_active,
-            full_name: u.full_name || undefined });
-          Object.assign(u, saved, { full_name: saved.full_name || '', error: null });
+            full_name: u.full_name || undefined, display_name: u.display_name.trim(), wecom_userid: u.wecom_userid.trim() });
+          Object.assign(u, saved, { full_name: saved.full_name || '', display_name: saved.display_name || '',
+            wecom_userid: saved.wecom_userid || '', error: null });
           this.$dispatch('toast', { text: displayName(saved) + ' 已保存' });
         } catch (err) {
           u.error = err;
@@ -680,8 +730,9 @@
       },
       async create() {
         try {
-          await call('POST', '/admin/users', { ...this.form, full_name: this.form.full_name || undefined });
-          this.form = { username: '', full_name: '', email: '', password: '', role: 'consultant' };
+          await call('POST', '/admin/users', { ...this.form, full_name: this.form.full_name || undefined,
+            display_name: this.form.display_name.trim() || undefined, wecom_userid: this.form.wecom_userid.trim() || undefined });
+          this.form = { username: '', full_name: '', display_name: '', wecom_userid: '', email: '', password: '', role: 'consultant' };
           this.formError = null;
           await this.load();
         } catch (err) {

@@ -36,6 +36,26 @@ const Anmei = (() => {
     return user.display_name || user.full_name || user.username || '';
   }
 
+  /** Where customers came from: the registration form's choices and how every page names them. */
+  const SOURCES = {
+    wechat: '微信', douyin: '抖音', xiaohongshu: '小红书', baidu: '百度搜索', meituan: '美团/大众点评', web: '官网',
+    website: '官网', app: 'App', referral: '朋友推荐', weibo: '微博', offline: '到店/线下活动', other: '其他',
+  };
+
+  function sourceName(code) {
+    return code ? SOURCES[String(code).toLowerCase()] || code : '未知';
+  }
+
+  /** How long since {@code iso}, as a live counter reads: 45 秒, 3 分 05 秒, 1 小时 02 分. */
+  function waited(iso, now) {
+    const s = Math.max(0, Math.floor(((now || Date.now()) - new Date(iso).getTime()) / 1000));
+    const pad = (n) => String(n).padStart(2, '0');
+    if (s < 60) return s + ' 秒';
+    if (s < 3600) return Math.floor(s / 60) + ' 分 ' + pad(s % 60) + ' 秒';
+    if (s < 86400) return Math.floor(s / 3600) + ' 小时 ' + pad(Math.floor((s % 3600) / 60)) + ' 分';
+    return Math.floor(s / 86400) + ' 天';
+  }
+
   /** A date and time as the clinic reads it (zh-CN, 24 h). */
   function dateTime(iso) {
     return iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '';
@@ -76,8 +96,8 @@ const Anmei = (() => {
   }
 
   function time(iso) {
-    return iso ? new Date(iso).toLocaleTimeString() : '';
+    return iso ? new Date(iso).toLocaleTimeString('zh-CN', { hour12: false }) : '';
   }
 
-  return { api, login, bridge, el, time, fieldError, displayName, dateTime };
+  return { api, login, bridge, el, time, fieldError, displayName, dateTime, SOURCES, sourceName, waited };
 })();

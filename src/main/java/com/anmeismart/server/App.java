@@ -5,6 +5,11 @@ import com.anmeismart.server.accounts.PasswordHasher;
 import com.anmeismart.server.api.HttpApiVerticle;
 import com.anmeismart.server.automation.AutomationVerticle;
 import com.anmeismart.server.bus.BusCodecs;
+import com.anmeismart.server.cluster.ClusterNode;
+import com.anmeismart.server.cluster.ClusterStart;
+import com.anmeismart.server.cluster.ClusterVerticle;
+import com.anmeismart.server.cluster.Deployment;
+import com.anmeismart.server.config.ClusterConfig;
 import com.anmeismart.server.config.AppConfig;
 import com.anmeismart.server.config.ConfigLoader;
 import com.anmeismart.server.config.LocalSecrets;
@@ -15,6 +20,7 @@ import com.anmeismart.server.dify.DifyGatewayVerticle;
 import com.anmeismart.server.dify.LocalAgentVerticle;
 import com.anmeismart.server.mcp.McpVerticle;
 import com.anmeismart.server.notify.NotificationVerticle;
+import com.anmeismart.server.ops.LogContext;
 import com.anmeismart.server.ops.LogFormat;
 import com.anmeismart.server.ops.ManagementVerticle;
 import com.anmeismart.server.ops.StartBanner;
@@ -38,6 +44,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
@@ -78,54 +85,125 @@ public final class App {
    */
   public static Future<App> start(Path confFile, JsonObject overrides) {
     long t0 = System.nanoTime();
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-            .setJvmMetricsEnabled(true).addLabels(Label.HTTP_ROUTE, Label.EB_FAILURE)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .build();
     List<Database> opened = new ArrayList<>(1);
-    // libargon2 loads on a worker while the database starts (both take a few hundred ms)
-    Future<Object> hashing = vertx.executeBlocking(() -> {
+    List<Vertx> built = new ArrayList<>(1);
+    CompletableFuture<App> started = preflight(confFile, overrides, opened)
+        .thenCompose(pre -> serverVertx(pre, built).thenCompose(server -> run(pre, server).toCompletionStage()))
+        .thenApply(app -> {
+          LOG.info("ready in {} ms, ports {}", (System.nanoTime() - t0) / 1_000_000, app.ports());
+          StartBanner.log(app.context().config(), app.ports());
+          return app;
+        });
+    // The clean-up runs off Vert.x: callbacks bound to an event loop would never run once Vert.x is closed.
+    return Future.fromCompletionStage(started
+        .exceptionallyCompose(t -> CompletableFuture.runAsync(() -> {
+          built.forEach(v -> v.close().toCompletionStage().toCompletableFuture().join());
+          opened.forEach(Database::close);
+        }).handle((v, closeFailure) -> {
+          throw new CompletionException(unwrap(t));
+        })))
+        .recover(t -> Future.failedFuture(unwrap(t)));
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    Throwable cause = t;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
+  }
+
+  /** What the start learned before the server's Vert.x exists. */
+  private record Preflight(AppConfig config, Database database, UUID deploymentId) {
+  }
+
+  /** The server's Vert.x (clustered or not), this process as a node, the registry {@code /metrics} scrapes. */
+  private record Server(Vertx vertx, ClusterNode node, PrometheusMeterRegistry registry) {
+  }
+
+  /**
+   * Everything that can fail without the server's Vert.x, on a short-lived one of its own: the configuration, the
+   * database and its migrations, the deployment's secrets ({@link Deployment}). So a node that can't serve never
+   * joins a cluster: a wrong secret, an unreachable database or a bad setting fails here, before any other node
+   * sees it.
+   */
+  private static CompletableFuture<Preflight> preflight(Path confFile, JsonObject overrides, List<Database> opened) {
+    Vertx boot = Vertx.vertx();
+    // libargon2 loads on a worker while the database starts (both take a few hundred ms); once per JVM
+    Future<Object> hashing = boot.executeBlocking(() -> {
       PasswordHasher.loadNative();
       return null;
     }, false);
-    Future<App> started = ConfigLoader.load(vertx, confFile, overrides)
-        .compose(config -> vertx.executeBlocking(() -> {
+    Future<Preflight> checked = ConfigLoader.load(boot, confFile, overrides)
+        .compose(config -> boot.executeBlocking(() -> {
           AppConfig resolved = LocalSecrets.resolve(config);
+          if (resolved.cluster().enabled()) {
+            resolved = resolved.withCluster(resolved.cluster().resolved());
+          }
+          // the format first: applying one reloads logback's configuration, which drops context properties
           LogFormat.apply(resolved.logFormat());
+          LogContext.nodeName(resolved.cluster().nodeNameOrDefault());
           LOG.info("configuration: {}", resolved.describe());
           Database database = Database.open(resolved);
           opened.add(database);
           database.migrate();
-          return new AppContext(resolved, database, registry);
+          return resolved;
         }))
-        .compose(ctx -> hashing.map(ctx))
-        .compose(ctx -> {
-          BusCodecs.register(vertx);
-          // opened here, outside any verticle, the shared pools live as long as Vert.x: a part undeployed on its
-          // own (a graceful engine stop) can't close connections another part, or its own stop(), still uses
-          ctx.database().pool(vertx);
-          ctx.database().redoablePool(vertx);
-          App app = new App(vertx, ctx);
-          // taken before the engine starts, so every lease it stamps names a live instance
-          return ctx.database().instanceLock(vertx)
-              .compose(lock -> AdminBootstrap.ensure(vertx, ctx))
-              .compose(v -> app.deployAll()).map(app);
-        })
-        .onSuccess(app -> {
-          LOG.info("ready in {} ms, ports {}", (System.nanoTime() - t0) / 1_000_000, app.ports());
-          StartBanner.log(app.context().config(), app.ports());
+        .compose(config -> Deployment.verify(opened.get(0).pool(boot), config.secretsKey(), config.jwtSecret())
+            .map(id -> new Preflight(config, opened.get(0), id)))
+        .compose(pre -> hashing.map(pre));
+    return checked.toCompletionStage().toCompletableFuture()
+        .handleAsync((pre, t) -> {
+          boot.close().toCompletionStage().toCompletableFuture().join(); // its pool with it
+          if (t != null) {
+            throw new CompletionException(t);
+          }
+          return pre;
         });
-    // The clean-up runs off Vert.x: callbacks bound to an event loop would never run once Vert.x is closed.
-    return Future.fromCompletionStage(started.toCompletionStage().toCompletableFuture()
-        .exceptionallyCompose(t -> CompletableFuture.runAsync(() -> {
-          vertx.close().toCompletionStage().toCompletableFuture().join();
-          opened.forEach(Database::close);
-        }).handle((v, closeFailure) -> {
-          throw new CompletionException(t);
-        })))
-        .recover(t -> Future.failedFuture(t instanceof CompletionException && t.getCause() != null ? t.getCause() : t));
+  }
+
+  /**
+   * Builds the server's Vert.x with Micrometer metrics whose every meter carries the {@code node} label; with
+   * {@code CLUSTER=true} a clustered one ({@link ClusterStart}).
+   */
+  private static CompletableFuture<Server> serverVertx(Preflight pre, List<Vertx> built) {
+    ClusterConfig cluster = pre.config().cluster();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().commonTags("node", cluster.nodeNameOrDefault());
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .setJvmMetricsEnabled(true).addLabels(Label.HTTP_ROUTE, Label.EB_FAILURE));
+    var builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
+    if (!cluster.enabled()) {
+      Vertx vertx = builder.with(options).build();
+      built.add(vertx);
+      return CompletableFuture.completedFuture(new Server(vertx, ClusterNode.single(cluster.nodeNameOrDefault()),
+          registry));
+    }
+    return ClusterStart.join(builder, options, cluster, ClusterStart.clusterName(cluster, pre.deploymentId()))
+        .map(joined -> {
+          built.add(joined.vertx());
+          return new Server(joined.vertx(), joined.node(), registry);
+        })
+        .toCompletionStage().toCompletableFuture();
+  }
+
+  private static Future<App> run(Preflight pre, Server server) {
+    Vertx vertx = server.vertx();
+    AppContext ctx = new AppContext(pre.config(), pre.database(), server.registry(), server.node());
+    // on a context of the server's Vert.x, so what is opened here belongs to it
+    return Future.future(p -> vertx.runOnContext(v -> {
+      BusCodecs.register(vertx);
+      // opened here, outside any verticle, the shared pools live as long as Vert.x: a part undeployed on its
+      // own (a graceful engine stop) can't close connections another part, or its own stop(), still uses
+      ctx.database().pool(vertx);
+      ctx.database().redoablePool(vertx);
+      App app = new App(vertx, ctx);
+      // taken before the engine starts, so every lease it stamps names a live instance
+      ctx.database().instanceLock(vertx)
+          .compose(lock -> AdminBootstrap.ensure(vertx, ctx))
+          .compose(x -> app.deployAll()).map(app)
+          .onComplete(p);
+    }));
   }
 
   private Future<Void> deployAll() {
@@ -136,6 +214,7 @@ public final class App {
     parts.put("AutomationVerticle", new Part(() -> new AutomationVerticle(context), 1));
     parts.put("LiveCountersVerticle", new Part(() -> new LiveCountersVerticle(context), 1));
     parts.put("HttpApiVerticle", new Part(() -> new HttpApiVerticle(context), context.config().httpInstances()));
+    parts.put("ClusterVerticle", new Part(() -> new ClusterVerticle(context), 1));
     parts.put("ManagementVerticle", new Part(() -> new ManagementVerticle(context), 1));
     Future<Void> chain = Future.succeededFuture();
     for (String name : parts.keySet()) {

@@ -125,6 +125,21 @@ class LauncherIT {
   }
 
   @Test
+  void aClusterWithoutAnExternalDatabaseIsAClearErrorAndNonZeroExit() throws Exception {
+    Path log = Files.createTempFile("launch", ".log");
+    Map<String, String> env = new java.util.HashMap<>(baseEnv(Files.createTempDirectory("anmei-data")));
+    env.remove("PG_URL");
+    env.put("CLUSTER", "true");
+    env.put("CLUSTER_MEMBERS", "127.0.0.1:5701");
+    Process p = launch(env, log);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the process must end by itself").isTrue();
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(out).isNotZero();
+    assertThat(out).contains("CLUSTER=true needs PG_URL").doesNotContain("\tat ")
+        .as("refused before anything started").doesNotContain("embedded PostgreSQL in");
+  }
+
+  @Test
   void aMissingConfigFileIsAClearError() throws Exception {
     Path log = Files.createTempFile("launch", ".log");
     Process p = launch(baseEnv(Files.createTempDirectory("anmei-data")), log, "--conf", "/nonexistent/x.json");

@@ -60,7 +60,8 @@ public final class DifyStyleMcp extends LoadSimulation {
           .header("Mcp-Session-Id", "#{mcp_session}").header("MCP-Protocol-Version", VERSION)
           .check(status().is(200), substring("\"result\""), substring("\"isError\":true").notExists(),
               substring(s -> profileId)), // the profile read is that customer's
-      http(prefix + "DELETE session").delete(Target.MCP_URL + "/mcp").header("Authorization", s -> "Bearer " + key)
+      http(prefix + "DELETE session").delete(s -> Target.mcpUrl() + "/mcp")
+          .header("Authorization", s -> "Bearer " + key)
           .header("Mcp-Session-Id", "#{mcp_session}").header("MCP-Protocol-Version", VERSION)
           .check(status().in(200, 202, 204)));
   }
@@ -92,7 +93,7 @@ public final class DifyStyleMcp extends LoadSimulation {
   }
 
   private HttpRequestActionBuilder mcp(String name, Function<Session, String> body) {
-    return http(name).post(Target.MCP_URL + "/mcp")
+    return http(name).post(s -> Target.mcpUrl() + "/mcp")
         .header("Authorization", s -> "Bearer " + key)
         .header("Accept", "application/json, text/event-stream")
         .header("Content-Type", "application/json")

@@ -3,6 +3,7 @@ package com.anmeismart.server.accounts;
 import com.anmeismart.server.audit.Actor;
 import com.anmeismart.server.audit.AuditStore;
 import com.anmeismart.server.automation.JobStore;
+import com.anmeismart.server.bus.CustomerCard;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -25,19 +26,22 @@ import java.util.UUID;
  */
 public final class UserStore {
 
-  static final String COLUMNS = "id, username, email, role, full_name, phone, gender, birth_date, interests, source, "
-      + "is_active, created_at, updated_at";
+  static final String COLUMNS = "id, username, email, role, full_name, display_name, wecom_userid, phone, gender, "
+      + "birth_date, interests, source, is_active, created_at, updated_at";
 
   private static final String INSERT = "INSERT INTO users (username, email, password_hash, role, full_name, phone, "
-      + "gender, birth_date, interests, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " + COLUMNS;
+      + "gender, birth_date, interests, source, display_name, wecom_userid) "
+      + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING " + COLUMNS;
   /**
    * A customer registration: the user and its automation job in one statement, so both exist or neither does
-   * (the job's SQL is JobStore's fragment; this is the one place that creates jobs).
+   * (the job's SQL is JobStore's fragment; this is the one place that creates jobs); with an Idempotency-Key, the
+   * key's row too (IdempotencyKeys' fragment, parameters $13 to $15; none without a key).
    */
   private static final String INSERT_CUSTOMER_WITH_JOB = "WITH u AS (INSERT INTO users (username, email, password_hash, "
-      + "role, full_name, phone, gender, birth_date, interests, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-      + "RETURNING " + COLUMNS + "), "
-      + "j AS (" + JobStore.insertJobFor("u") + ") "
+      + "role, full_name, phone, gender, birth_date, interests, source, display_name, wecom_userid) "
+      + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING " + COLUMNS + "), "
+      + "j AS (" + JobStore.insertJobFor("u") + "), "
+      + "k AS (" + IdempotencyKeys.insertFor("u", 14) + ") "
       + "SELECT u.*, j.id AS job_id FROM u, j";
   private static final String FIND_FOR_LOGIN = "SELECT " + COLUMNS + ", password_hash FROM users "
       + "WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1";
@@ -47,9 +51,14 @@ public final class UserStore {
       + "WHERE ($1::text IS NULL OR role = $1) AND ($2::boolean IS NULL OR is_active = $2) "
       + "AND ($3::boolean OR role <> 'customer') ORDER BY created_at DESC, id LIMIT $4 OFFSET $5";
   private static final String LOCK = "SELECT " + COLUMNS + " FROM users WHERE id = $1 FOR UPDATE";
+  /** Null keeps a field; an empty display name or WeCom id clears it (a customer has no display name of their own). */
   private static final String UPDATE = "UPDATE users SET role = coalesce($2, role), is_active = coalesce($3, is_active), "
       + "full_name = coalesce($4, full_name), phone = coalesce($5, phone), email = coalesce($6, email), "
-      + "password_hash = coalesce($7, password_hash), updated_at = now() WHERE id = $1 RETURNING " + COLUMNS;
+      + "password_hash = coalesce($7, password_hash), "
+      + "display_name = CASE WHEN coalesce($2, role) = 'customer' THEN NULL WHEN $8::text IS NULL THEN display_name "
+      + "  ELSE nullif($8, '') END, "
+      + "wecom_userid = CASE WHEN $9::text IS NULL THEN wecom_userid ELSE nullif($9, '') END, "
+      + "updated_at = now() WHERE id = $1 RETURNING " + COLUMNS;
   /** The MCP tool's search: by role and/or part of a username or full name. */
   private static final String FIND = "SELECT id, username, role, full_name, is_active, created_at FROM users "
       + "WHERE ($1::text IS NULL OR role = $1) "
@@ -62,27 +71,55 @@ public final class UserStore {
       + "(SELECT count(*) FROM users WHERE role <> 'customer' AND is_active) AS active_staff";
   private static final String WELCOME_PROFILE = "SELECT username, full_name, interests, source, created_at, phone, "
       + "email FROM users WHERE id = $1";
+  private static final String CARD = "SELECT id, username, " + displayName("users") + " AS shown, interests, source, "
+      + "phone, created_at FROM users WHERE id = $1";
 
   /**
-   * A user's display name (full name, else username) as an SQL expression, for statements of other stores that
-   * record who did something (the audit log); {@code idParam} is the statement's parameter holding the user id.
+   * How a person is named wherever a person is named (SPEC §7), as an SQL expression over the users row
+   * {@code alias}: staff by their display name, else full name, else username; a customer by full name, else
+   * username. For every store and query that names people (one rule, one place).
+   */
+  public static String displayName(String alias) {
+    return "(CASE WHEN " + alias + ".role = 'customer' THEN coalesce(nullif(" + alias + ".full_name, ''), " + alias
+        + ".username) ELSE coalesce(nullif(" + alias + ".display_name, ''), nullif(" + alias + ".full_name, ''), "
+        + alias + ".username) END)";
+  }
+
+  /**
+   * A user's {@link #displayName} as an SQL expression, for statements of other stores that record who did something
+   * (the audit log); {@code idParam} is the statement's parameter holding the user id.
    */
   public static String displayNameOf(String idParam) {
-    return "(SELECT coalesce(nullif(full_name, ''), username) FROM users WHERE id = " + idParam + "::uuid)";
+    return "(SELECT " + displayName("x") + " FROM users x WHERE x.id = " + idParam + "::uuid)";
   }
 
   /** What a new account needs; optional fields may be null. */
   public record NewUser(String username, String email, String passwordHash, String role, String fullName,
-                        String phone, String gender, LocalDate birthDate, List<String> interests, String source) {
+                        String phone, String gender, LocalDate birthDate, List<String> interests, String source,
+                        String displayName, String wecomUserid) {
+
+    /** An account without the staff-only fields (a customer, or staff named later). */
+    public NewUser(String username, String email, String passwordHash, String role, String fullName, String phone,
+                   String gender, LocalDate birthDate, List<String> interests, String source) {
+      this(username, email, passwordHash, role, fullName, phone, gender, birthDate, interests, source, null, null);
+    }
   }
 
   /** A login candidate: the public row and the stored hash. */
   public record Credentials(JsonObject user, String passwordHash) {
   }
 
-  /** Fields an admin may change; null leaves a field as it is. */
+  /**
+   * Fields an admin may change; null leaves a field as it is, and an empty {@code displayName} or
+   * {@code wecomUserid} clears it.
+   */
   public record StaffUpdate(String role, Boolean active, String fullName, String phone, String email,
-                            String passwordHash) {
+                            String passwordHash, String displayName, String wecomUserid) {
+
+    public StaffUpdate(String role, Boolean active, String fullName, String phone, String email,
+                       String passwordHash) {
+      this(role, active, fullName, phone, email, passwordHash, null, null);
+    }
 
     /** Only the active flag (the MCP tool's activate / deactivate). */
     public static StaffUpdate active(boolean active) {
@@ -124,7 +161,12 @@ public final class UserStore {
 
   /** Inserts a customer and its automation job together; returns the user and the job id. */
   public Future<Registered> insertCustomerWithJob(NewUser u) {
-    return pool.preparedQuery(INSERT_CUSTOMER_WITH_JOB).execute(params(u))
+    return insertCustomerWithJob(u, Optional.empty());
+  }
+
+  /** The same, with the request's Idempotency-Key written with them (a key taken: DuplicateException). */
+  public Future<Registered> insertCustomerWithJob(NewUser u, Optional<IdempotencyKeys.Key> key) {
+    return pool.preparedQuery(INSERT_CUSTOMER_WITH_JOB).execute(IdempotencyKeys.params(params(u), key))
         .recover(UserStore::mapDuplicate)
         .map(rows -> {
           Row row = rows.iterator().next();
@@ -141,7 +183,7 @@ public final class UserStore {
         .addString(u.username()).addString(u.email()).addString(u.passwordHash()).addString(u.role())
         .addString(u.fullName()).addString(u.phone()).addString(u.gender()).addLocalDate(u.birthDate())
         .addArrayOfString(u.interests() == null ? new String[0] : u.interests().toArray(String[]::new))
-        .addString(u.source());
+        .addString(u.source()).addString(u.displayName()).addString(u.wecomUserid());
   }
 
   public Future<Optional<Credentials>> findForLogin(String usernameOrEmail) {
@@ -205,7 +247,8 @@ public final class UserStore {
             "Admin accounts are changed through the admin API only"));
       }
       return tx.preparedQuery(UPDATE)
-          .execute(Tuple.of(id, u.role(), u.active(), u.fullName(), u.phone(), u.email(), u.passwordHash()))
+          .execute(Tuple.of(id, u.role(), u.active(), u.fullName(), u.phone(), u.email(), u.passwordHash(),
+              u.displayName(), u.wecomUserid()))
           .compose(rows -> {
             JsonObject after = toJson(rows.iterator().next());
             JsonObject audited = u.passwordHash() == null ? after : after.copy().put("password", AuditStore.MASK);
@@ -265,6 +308,20 @@ public final class UserStore {
     });
   }
 
+  /** A customer's card for the consultants (SPEC §7 payloads): the display name, interests, source, phone masked. */
+  public Future<Optional<CustomerCard>> card(UUID id) {
+    return pool.preparedQuery(CARD).execute(Tuple.of(id)).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.empty();
+      }
+      Row r = rows.iterator().next();
+      String[] interests = r.getArrayOfStrings("interests");
+      return Optional.of(new CustomerCard(r.getUUID("id"), r.getString("username"), r.getString("shown"),
+          interests == null ? List.of() : List.of(interests), r.getString("source"),
+          r.getOffsetDateTime("created_at").toInstant(), CustomerCard.mask(r.getString("phone"))));
+    });
+  }
+
   private static Optional<JsonObject> first(RowSet<Row> rows) {
     return rows.size() == 0 ? Optional.empty() : Optional.of(toJson(rows.iterator().next()));
   }
@@ -272,7 +329,8 @@ public final class UserStore {
   private static <T> Future<T> mapDuplicate(Throwable t) {
     if (t instanceof PgException pg && "23505".equals(pg.getSqlState())) {
       String constraint = pg.getConstraint() != null ? pg.getConstraint() : String.valueOf(pg.getErrorMessage());
-      String field = constraint.contains("email") ? "email" : "username";
+      String field = IdempotencyKeys.CONSTRAINT.equals(constraint) ? "idempotency_key"
+          : constraint.contains("email") ? "email" : constraint.contains("wecom") ? "wecom_userid" : "username";
       return Future.failedFuture(new DuplicateException(field));
     }
     return Future.failedFuture(t);
@@ -289,6 +347,8 @@ public final class UserStore {
         .put("email", row.getString("email"))
         .put("role", row.getString("role"))
         .put("full_name", row.getString("full_name"))
+        .put("display_name", row.getString("display_name"))
+        .put("wecom_userid", row.getString("wecom_userid"))
         .put("phone", row.getString("phone"))
         .put("gender", row.getString("gender"))
         .put("birth_date", birth == null ? null : birth.toString())
@@ -299,7 +359,7 @@ public final class UserStore {
         .put("updated_at", row.getOffsetDateTime("updated_at").toInstant().toString());
   }
 
-  /** A unique username or email is taken (compared case-insensitively). */
+  /** A unique username, email or WeCom user id is taken (compared case-insensitively). */
   public static final class DuplicateException extends RuntimeException {
     private final String field;
 

@@ -9,7 +9,10 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.util.UUID;
 
-/** {@code /admin/users}: staff accounts (consultant, doctor, operator, admin), their roles and active flag. */
+/**
+ * {@code /admin/users}: staff accounts (consultant, doctor, operator, admin), their roles and active flag, the
+ * display name people see ({@code display_name}) and the WeCom user id ({@code wecom_userid}, unique).
+ */
 final class AdminUsersApi {
 
   private static final JsonBodies CREATE = JsonBodies.schema("staff-create");
@@ -40,7 +43,8 @@ final class AdminUsersApi {
     hasher.hash(body.getString("password"))
         .compose(hash -> users.createStaff(new UserStore.NewUser(body.getString("username"),
             body.getString("email").strip(), hash, body.getString("role"), body.getString("full_name"),
-            body.getString("phone"), null, null, null, null), Access.actor(ctx)))
+            body.getString("phone"), null, null, null, null, body.getString("display_name"),
+            body.getString("wecom_userid")), Access.actor(ctx)))
         .onSuccess(user -> Responses.json(ctx, 201, user))
         .onFailure(t -> ctx.fail(Responses.duplicateToConflict(t)));
   }
@@ -55,7 +59,9 @@ final class AdminUsersApi {
     String role = body.getString("role");
     Boolean active = body.getBoolean("is_active");
     UserStore.StaffUpdate change = new UserStore.StaffUpdate(role, active, body.getString("full_name"),
-        body.getString("phone"), body.getString("email") == null ? null : body.getString("email").strip(), null);
+        body.getString("phone"), body.getString("email") == null ? null : body.getString("email").strip(), null,
+        body.getString("display_name") == null ? null : body.getString("display_name").strip(),
+        body.getString("wecom_userid"));
     UserStore.RuleException broken = UserStore.ruleBroken(id, change, Access.actor(ctx));
     if (broken != null) {
       throw ruleRefused(broken); // before the password is hashed: the rule needs no database
@@ -63,7 +69,7 @@ final class AdminUsersApi {
     String password = body.getString("password");
     Future<String> hash = password == null ? Future.succeededFuture() : hasher.hash(password);
     hash.compose(h -> users.update(id, new UserStore.StaffUpdate(role, active, change.fullName(), change.phone(),
-            change.email(), h), Access.actor(ctx)))
+            change.email(), h, change.displayName(), change.wecomUserid()), Access.actor(ctx)))
         .onSuccess(user -> {
           if (user.isEmpty()) {
             ctx.fail(ApiException.notFound("User"));

@@ -1,5 +1,6 @@
 package com.anmeismart.server.api;
 
+import com.anmeismart.server.accounts.PasswordHasher;
 import com.anmeismart.server.db.Outage;
 import com.anmeismart.server.ops.RateLimitedLog;
 import io.netty.handler.codec.DecoderException;
@@ -58,6 +59,11 @@ public final class ApiErrors {
       LOG.debug("{} {}: request refused while reading it: {}", ctx.request().method(), ctx.request().path(),
           Outage.describe(failure));
       status(ctx.response(), ctx.statusCode() >= 400 && ctx.statusCode() < 500 ? ctx.statusCode() : 400);
+    } else if (failure instanceof PasswordHasher.Busy busy) {
+      // more hashing queued than the wait bound: refused at once rather than queued without limit
+      ctx.response().putHeader("Retry-After", Integer.toString(busy.retryAfterSeconds()));
+      send(ctx.response(), 503, "server_busy", "Too many sign-ups and logins at once; retry in "
+          + busy.retryAfterSeconds() + " s", "服务器繁忙，请 " + busy.retryAfterSeconds() + " 秒后再试", null, null);
     } else if (failure instanceof PgException pg && "57014".equals(pg.getSqlState())) {
       ctx.response().putHeader("Retry-After", "1");
       send(ctx.response(), 503, "service_unavailable", "The database is busy, try again", null, null, null);

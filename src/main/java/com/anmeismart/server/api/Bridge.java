@@ -8,6 +8,7 @@ import com.anmeismart.server.notify.Presence;
 import com.anmeismart.server.ops.RateLimitedLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -50,6 +51,7 @@ import java.util.UUID;
 final class Bridge {
 
   private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
+  private static final DeliveryOptions HERE = new DeliveryOptions().setLocalOnly(true);
   private static final String UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
   private record Caller(UUID id, String role, String username) {
@@ -153,7 +155,9 @@ final class Bridge {
         String address = event.getRawMessage().getString("address");
         if (isOwn(event.socket(), address) && (address.startsWith(Addresses.CLIENT_CONSULTANT_PREFIX)
             || address.equals(Addresses.CLIENT_ADMINS))) {
-          new ClientEvent.Presence(true).publish(vertx.eventBus(), address);
+          // to this node's listeners only: the socket is here, and on a cluster a publish right after a registration
+          // goes by the node's view of the address's subscribers, which learns of this one a moment later
+          vertx.eventBus().publish(address, new ClientEvent.Presence(true).toJson(), HERE);
         }
         event.complete(true);
       }

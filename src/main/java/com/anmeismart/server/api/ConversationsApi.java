@@ -5,6 +5,8 @@ import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.bus.ChatMessage;
 import com.anmeismart.server.bus.ClientEvent;
 import com.anmeismart.server.chat.ConversationStore;
+import com.anmeismart.server.notify.Assignments;
+import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -15,8 +17,9 @@ import java.util.UUID;
 
 /**
  * {@code /conversations}: the caller's conversations, their messages ({@code ?after=} cursor = message {@code seq}),
- * sending a chat message, and the consultants' claim. New messages go out live on
- * {@code client.conversation.<id>} and to the claiming consultant's own address.
+ * sending a chat message, and the consultants' claim, acceptance of an offer, and close. New messages go out live on
+ * {@code client.conversation.<id>} and to the claiming consultant's own address. A customer's phone number is shown
+ * to the customer, the consultant who claimed them and admins; everyone else sees it masked.
  */
 final class ConversationsApi {
 
@@ -24,10 +27,12 @@ final class ConversationsApi {
   private static final Set<String> STATUSES = Set.of("open", "claimed", "closed");
 
   private final ConversationStore store;
+  private final Assignments assignments;
   private final EventBus bus;
 
-  ConversationsApi(ConversationStore store, EventBus bus) {
+  ConversationsApi(ConversationStore store, Assignments assignments, EventBus bus) {
     this.store = store;
+    this.assignments = assignments;
     this.bus = bus;
   }
 
@@ -37,8 +42,28 @@ final class ConversationsApi {
     String status = Params.oneOf(ctx, "status", STATUSES);
     int limit = Params.integer(ctx, "limit", 50, 1, 200);
     int offset = Params.integer(ctx, "offset", 0, 0, 1_000_000);
-    store.list(role, Access.userId(ctx), status, limit, offset)
-        .onSuccess(page -> Responses.json(ctx, 200, page)).onFailure(ctx::fail);
+    UUID caller = Access.userId(ctx);
+    store.list(role, caller, status, limit, offset)
+        .onSuccess(page -> {
+          page.getJsonArray("items").forEach(c -> forViewer((JsonObject) c, caller, role));
+          Responses.json(ctx, 200, page);
+        }).onFailure(ctx::fail);
+  }
+
+  /** GET /conversations/{id} → the conversation, for its participants (and consultants, while it is open). */
+  void get(RoutingContext ctx) {
+    String role = readerRole(ctx);
+    UUID id = Params.uuid(ctx, "id");
+    UUID caller = Access.userId(ctx);
+    store.get(id)
+        .map(found -> {
+          JsonObject c = found.orElseThrow(() -> ApiException.notFound("Conversation"));
+          if (!mayRead(c, caller, role)) {
+            throw ApiException.forbidden("Not a participant of this conversation");
+          }
+          return forViewer(c, caller, role);
+        })
+        .onSuccess(c -> Responses.json(ctx, 200, c)).onFailure(ctx::fail);
   }
 
   /** GET /conversations/{id}/messages?after=&limit= → {items, next_after}, oldest first. */
@@ -96,29 +121,91 @@ final class ConversationsApi {
         .onFailure(ctx::fail);
   }
 
-  /** POST /conversations/{id}/claim → 200 the conversation; 409 when someone else (or you) claimed it first. */
+  /**
+   * POST /conversations/{id}/claim → 200 the conversation; 409 {@code already_claimed} when someone else (or you)
+   * claimed it first, 409 {@code offer_pending} while the customer is offered to another consultant (assignment
+   * rules). Claiming one's own live offer is accepting it.
+   */
   void claim(RoutingContext ctx) {
     UUID id = Params.uuid(ctx, "id");
     UUID caller = Access.userId(ctx);
-    String username = ctx.user().get("username");
-    store.claim(id, caller)
-        .compose(won -> store.get(id).map(found -> {
-          JsonObject c = found.orElseThrow(() -> ApiException.notFound("Conversation"));
-          if (!won) {
-            JsonObject by = c.getJsonObject("consultant");
-            throw ApiException.conflict("already_claimed", by == null
-                ? "This conversation can't be claimed (" + c.getString("status") + ")"
-                : "Already claimed by " + by.getString("username"), new JsonObject().put("status", c.getString("status"))
-                .put("consultant", by));
-          }
+    assignments.claim(id, caller).compose(result -> claimed(ctx, id, caller, result))
+        .onSuccess(c -> Responses.json(ctx, 200, c)).onFailure(ctx::fail);
+  }
+
+  /**
+   * POST /conversations/{id}/accept → 200 the conversation (accepting is claiming); 409 {@code offer_expired} when
+   * the caller's offer ran out, {@code offer_not_yours} when it is someone else's (or there is none).
+   */
+  void accept(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    UUID caller = Access.userId(ctx);
+    assignments.accept(id, caller).compose(result -> claimed(ctx, id, caller, result))
+        .onSuccess(c -> Responses.json(ctx, 200, c)).onFailure(ctx::fail);
+  }
+
+  /** The outcome of a claim or an acceptance: 200 and the pages told, or the 409 that says why not. */
+  private Future<JsonObject> claimed(RoutingContext ctx, UUID id, UUID caller, Assignments.ClaimResult result) {
+    return store.get(id).map(found -> {
+      JsonObject c = found.orElseThrow(() -> ApiException.notFound("Conversation"));
+      JsonObject by = c.getJsonObject("consultant");
+      switch (result.outcome()) {
+        case WON -> {
           String at = c.getString("claimed_at");
-          ClientEvent claimed = new ClientEvent.Claimed(id, caller, username, at == null ? null : Instant.parse(at));
+          ClientEvent claimed = new ClientEvent.Claimed(id, new ClientEvent.Person(caller, by.getString("username"),
+              by.getString("display_name")), at == null ? null : Instant.parse(at));
           claimed.publish(bus, Addresses.CLIENT_CONSULTANTS);
           claimed.publish(bus, Addresses.clientConversation(id));
-          return c;
+          if (result.previousOffer() != null) {
+            new ClientEvent.OfferEnded(id, "claimed").publish(bus, Addresses.clientConsultant(result.previousOffer()));
+          }
+          return forViewer(c, caller, Roles.CONSULTANT);
+        }
+        case OFFER_PENDING -> throw ApiException.conflict("offer_pending", "The customer is offered to another "
+            + "consultant until " + result.expiresAt(), new JsonObject().put("status", c.getString("status"))
+            .put("offer_expires_at", result.expiresAt() == null ? null : result.expiresAt().toString()));
+        case OFFER_EXPIRED -> throw ApiException.conflict("offer_expired", "Your offer of this customer ran out",
+            new JsonObject().put("status", c.getString("status")));
+        case OFFER_NOT_YOURS -> throw ApiException.conflict("offer_not_yours",
+            "This customer is not offered to you", new JsonObject().put("status", c.getString("status")));
+        default -> throw ApiException.conflict("already_claimed", by == null
+            ? "This conversation can't be claimed (" + c.getString("status") + ")"
+            : "Already claimed by " + by.getString("display_name"), new JsonObject()
+            .put("status", c.getString("status")).put("consultant", by));
+      }
+    });
+  }
+
+  /** POST /conversations/{id}/close → 200 the conversation, closed; 409 unless the caller claimed it and it is open. */
+  void close(RoutingContext ctx) {
+    UUID id = Params.uuid(ctx, "id");
+    UUID caller = Access.userId(ctx);
+    store.close(id, caller)
+        .compose(closed -> store.get(id).map(found -> {
+          JsonObject c = found.orElseThrow(() -> ApiException.notFound("Conversation"));
+          if (closed.isEmpty()) {
+            throw ApiException.conflict("conversation_not_yours", "Only the consultant who claimed an open "
+                + "conversation can close it", new JsonObject().put("status", c.getString("status")));
+          }
+          JsonObject by = c.getJsonObject("consultant");
+          ClientEvent event = new ClientEvent.Closed(id, new ClientEvent.Person(caller, by.getString("username"),
+              by.getString("display_name")), closed.get());
+          event.publish(bus, Addresses.clientConversation(id));
+          event.publish(bus, Addresses.clientConsultant(caller));
+          return forViewer(c, caller, Roles.CONSULTANT);
         }))
-        .onSuccess(c -> Responses.json(ctx, 200, c))
-        .onFailure(ctx::fail);
+        .onSuccess(c -> Responses.json(ctx, 200, c)).onFailure(ctx::fail);
+  }
+
+  /** The customer's phone for the customer, the claiming consultant and admins; masked for everyone else. */
+  private static JsonObject forViewer(JsonObject c, UUID caller, String role) {
+    JsonObject consultant = c.getJsonObject("consultant");
+    boolean mine = Roles.ADMIN.equals(role) || c.getJsonObject("customer").getString("id").equals(caller.toString())
+        || consultant != null && consultant.getString("id").equals(caller.toString());
+    if (!mine) {
+      c.getJsonObject("customer").remove("phone");
+    }
+    return c;
   }
 
   /** The caller's role when it may read conversations at all (before any lookup: OpenAPI x-roles); 403 otherwise. */

@@ -28,6 +28,7 @@ public final class ErrorCatalogue {
       Map.entry("rate_limited", "操作过于频繁，请稍后再试"),
       Map.entry("internal_error", "服务器内部错误，请稍后再试"),
       Map.entry("service_unavailable", "服务暂时不可用，请稍后再试"),
+      Map.entry("server_busy", "服务器繁忙，请稍后再试"),
       // request bodies and parameters
       Map.entry("invalid_json", "请求内容不是有效的 JSON 对象"),
       Map.entry("validation_failed", "部分字段填写有误"),
@@ -38,10 +39,17 @@ public final class ErrorCatalogue {
       Map.entry("account_disabled", "该账号已被停用"),
       Map.entry("username_taken", "该用户名已被注册"),
       Map.entry("email_taken", "该邮箱已被注册"),
+      Map.entry("idempotency_key_reused", "该 Idempotency-Key 已用于另一份不同的请求，新的请求请使用新的 Key"),
+      Map.entry("idempotency_key_in_use", "使用该 Idempotency-Key 的请求正在处理中，请稍后重试"),
+      Map.entry("wecom_userid_taken", "该企业微信账号已被其他员工使用"),
       Map.entry("self_lockout", "不能取消自己的管理员角色，也不能停用自己的账号"),
       // conversations
       Map.entry("already_claimed", "该客户已被其他顾问认领"),
       Map.entry("conversation_changed", "会话状态已变化（已被他人认领或已关闭），请刷新"),
+      Map.entry("offer_pending", "该客户正在分配给其他顾问，请稍后再试"),
+      Map.entry("offer_expired", "分配已超时，该客户已转给其他顾问"),
+      Map.entry("offer_not_yours", "该客户没有分配给您"),
+      Map.entry("conversation_not_yours", "只有认领该客户的顾问才能结束会话"),
       // automation, Dify, MCP
       Map.entry("job_not_retryable", "只有失败或已终止的任务可以重试"),
       Map.entry("name_taken", "该名称已被使用"),

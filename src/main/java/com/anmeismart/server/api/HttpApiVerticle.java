@@ -2,6 +2,7 @@ package com.anmeismart.server.api;
 
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.Servers;
+import com.anmeismart.server.accounts.IdempotencyKeys;
 import com.anmeismart.server.accounts.PasswordHasher;
 import com.anmeismart.server.accounts.Roles;
 import com.anmeismart.server.accounts.Tokens;
@@ -12,6 +13,7 @@ import com.anmeismart.server.dify.DifyConfigStore;
 import com.anmeismart.server.mcp.McpKeys;
 import com.anmeismart.server.mcp.McpStore;
 import com.anmeismart.server.mcp.tools.ClinicStore;
+import com.anmeismart.server.notify.Assignments;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.chat.ConversationStore;
 import com.anmeismart.server.dashboard.DashboardQueries;
@@ -30,6 +32,7 @@ import io.vertx.ext.web.handler.JWTAuthHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.sqlclient.Pool;
 
+import java.time.ZoneId;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -58,9 +61,10 @@ public final class HttpApiVerticle extends VerticleBase {
   public Future<?> start() {
     Pool pool = app.database().pool(vertx);
     UserStore users = new UserStore(pool);
-    hasher = PasswordHasher.create(vertx, app.config().passwordHashThreads());
+    hasher = PasswordHasher.create(vertx, app.config().passwordHashThreads(), app.config().passwordHashMaxWaitMs());
     Tokens tokens = new Tokens(vertx, app.config().jwtSecret(), app.config().jwtTtlSeconds());
-    AuthApi auth = new AuthApi(users, hasher, tokens, new Registrations(users, vertx.eventBus()));
+    AuthApi auth = new AuthApi(users, hasher, tokens, new Registrations(users, vertx.eventBus()),
+        new IdempotencyKeys(pool, new SecretBox(app.config().secretsKey())));
     AdminUsersApi adminUsers = new AdminUsersApi(users, hasher);
     AutomationAdminApi automation = new AutomationAdminApi(new SettingsStore(pool, vertx.eventBus()),
         new JobStore(pool), vertx.eventBus());
@@ -69,18 +73,21 @@ public final class HttpApiVerticle extends VerticleBase {
         vertx.eventBus());
     McpAdminApi mcp = new McpAdminApi(new McpStore(pool), new McpKeys(pool, new SecretBox(app.config().secretsKey())),
         vertx.eventBus(), app.config().mcpIdleTimeoutSeconds(), app.config().mcpKeyGraceSeconds());
-    DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool), new DashboardQueries(pool),
-        new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(),
-        app.config().timeZone());
+    ZoneId zone = app.config().timeZone();
+    DashboardApi dashboard = new DashboardApi(new OnboardingFacts(pool, zone), new DashboardQueries(pool),
+        new TimelineQueries(pool), new Presence(pool, app.config().presenceTtlSeconds()), vertx.eventBus(), zone);
     McpCallsApi mcpCalls = new McpCallsApi(new McpStore(pool), vertx.eventBus());
     GuardPreviewApi guardPreview = new GuardPreviewApi(new SettingsStore(pool, null),
         new ClinicStore(pool, app.config().timeZone()));
-    ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), vertx.eventBus());
+    ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), new Assignments(pool),
+        vertx.eventBus());
+    NotificationSettingsApi notifySettings = new NotificationSettingsApi(new SettingsStore(pool, vertx.eventBus()));
+    CatalogueApi catalogue = new CatalogueApi(new ClinicStore(pool, app.config().timeZone()));
     int presenceTtl = app.config().presenceTtlSeconds();
     NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),
         app.metrics());
     bridge = new Bridge(vertx, tokens.auth(), new Presence(pool, presenceTtl), new ConversationStore(pool),
-        "http-" + UUID.randomUUID(), app.config().httpIdleTimeoutSeconds());
+        app.node().id() + "/http-" + UUID.randomUUID(), app.config().httpIdleTimeoutSeconds());
     RateLimit registerLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     RateLimit loginLimit = RateLimit.perMinute(vertx, app.config().authRateLimitPerMinute());
     var jwt = Access.bearer(JWTAuthHandler.create(tokens.auth()));
@@ -97,12 +104,14 @@ public final class HttpApiVerticle extends VerticleBase {
     api.post("/auth/register").consumes(JSON).handler(registerLimit).handler(auth::register);
     api.post("/auth/login").consumes(JSON).handler(loginLimit).handler(auth::login);
     api.get("/auth/me").handler(jwt).handler(auth::me);
+    api.get("/catalogue/services").handler(catalogue::services); // the registration form's interests
 
     // Admins and operators (SPEC §3: an operator sees what an admin sees and may retry jobs; never a key). These come
     // before the admin-only guards below, which keep every other route under /admin, /mcp and /dify for admins.
     var console = Access.roles(Set.of(Roles.ADMIN, Roles.OPERATOR));
     String ra = "/admin/registration-automation";
     api.get(ra + "/settings").handler(jwt).handler(console).handler(automation::getSettings);
+    api.get("/admin/notification-settings").handler(jwt).handler(console).handler(notifySettings::get);
     api.get(ra + "/jobs").handler(jwt).handler(console).handler(automation::listJobs);
     api.get(ra + "/jobs/:id").handler(jwt).handler(console).handler(automation::getJob);
     api.post(ra + "/jobs/retry").consumes(JSON).handler(jwt).handler(console).handler(automation::retryJobs);
@@ -124,6 +133,7 @@ public final class HttpApiVerticle extends VerticleBase {
     api.post("/admin/users").consumes(JSON).handler(adminUsers::create);
     api.put("/admin/users/:id").consumes(JSON).handler(adminUsers::update);
     api.put(ra + "/settings").consumes(JSON).handler(automation::putSettings);
+    api.put("/admin/notification-settings").consumes(JSON).handler(notifySettings::put);
     api.post("/admin/mcp/tools/:id/test").consumes(JSON).handler(mcpCalls::testCall);
     // admins only, whoever else /admin/* lets in: the audit shows every change (SPEC §3: not operators)
     api.get("/admin/audit").handler(Access.roles(Set.of(Roles.ADMIN))).handler(audit::list);
@@ -143,10 +153,13 @@ public final class HttpApiVerticle extends VerticleBase {
     api.delete("/dify/configs/:id").handler(dify::delete);
 
     api.get("/conversations").handler(jwt).handler(conversations::list);
+    api.get("/conversations/:id").handler(jwt).handler(conversations::get);
     api.get("/conversations/:id/messages").handler(jwt).handler(conversations::messages);
     api.post("/conversations/:id/messages").consumes(JSON).handler(jwt).handler(conversations::send);
-    api.post("/conversations/:id/claim").handler(jwt).handler(Access.roles(Set.of(Roles.CONSULTANT)))
-        .handler(conversations::claim);
+    var consultant = Access.roles(Set.of(Roles.CONSULTANT));
+    api.post("/conversations/:id/claim").handler(jwt).handler(consultant).handler(conversations::claim);
+    api.post("/conversations/:id/accept").handler(jwt).handler(consultant).handler(conversations::accept);
+    api.post("/conversations/:id/close").handler(jwt).handler(consultant).handler(conversations::close);
     api.get("/notifications").handler(jwt).handler(staff).handler(notifications::list);
     api.post("/notifications/:id/read").handler(jwt).handler(staff).handler(notifications::read);
     api.post("/notifications/:id/delivered").handler(jwt).handler(staff).handler(notifications::delivered);

@@ -34,12 +34,17 @@ final class NotificationsApi {
     this.delivery = NotifyMetrics.delivery(metrics);
   }
 
-  /** GET /notifications?unread=true&limit=&offset= → {items, total, unread}, newest first. */
+  /**
+   * GET /notifications?unread=true&unclaimed=true&limit=&offset= → {items, total, unread}, newest first; each entry
+   * with {@code claimed_by} once anyone claimed its customer. {@code unclaimed=true}: only customers still waiting
+   * (what a page that reconnects shows).
+   */
   void list(RoutingContext ctx) {
     boolean unread = Boolean.TRUE.equals(Params.bool(ctx, "unread"));
+    boolean unclaimed = Boolean.TRUE.equals(Params.bool(ctx, "unclaimed"));
     int limit = Params.integer(ctx, "limit", 50, 1, 200);
     int offset = Params.integer(ctx, "offset", 0, 0, 1_000_000);
-    inbox.list(Access.userId(ctx), unread, limit, offset)
+    inbox.list(Access.userId(ctx), unread, unclaimed, limit, offset)
         .onSuccess(page -> Responses.json(ctx, 200, page)).onFailure(ctx::fail);
   }
 

@@ -1,10 +1,13 @@
 package com.anmeismart.server.api;
 
+import com.anmeismart.server.accounts.IdempotencyKeys;
 import com.anmeismart.server.accounts.UserStore;
 import com.anmeismart.server.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
+
+import java.util.Optional;
 
 /**
  * A customer registration: the user and its automation job, written together, then a nudge to the automation
@@ -21,8 +24,8 @@ final class Registrations {
     this.bus = bus;
   }
 
-  Future<JsonObject> register(UserStore.NewUser user) {
-    return users.insertCustomerWithJob(user).map(registered -> {
+  Future<JsonObject> register(UserStore.NewUser user, Optional<IdempotencyKeys.Key> key) {
+    return users.insertCustomerWithJob(user, key).map(registered -> {
       bus.publish(Addresses.AUTOMATION_WAKE, null);
       return registered.user();
     });

@@ -43,7 +43,7 @@ public final class AutomationVerticle extends VerticleBase {
   /** Lease tokens of jobs whose outcome couldn't be written (the database went away mid-job): handed back later. */
   private final Set<UUID> handBack = ConcurrentHashMap.newKeySet();
   private JobStore store;
-  private SettingsCache settings;
+  private SettingsCache<AutomationSettings> settings;
   private JobRunner runner;
   private AutomationMetrics metrics;
   private InstanceLock instance;
@@ -60,7 +60,7 @@ public final class AutomationVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     store = new JobStore(app.database().redoablePool(vertx));
-    settings = new SettingsCache(vertx, new SettingsStore(app.database().pool(vertx), null));
+    settings = SettingsCache.automation(vertx, new SettingsStore(app.database().pool(vertx), null));
     metrics = new AutomationMetrics(app.metrics(), inflightCount);
     runner = new JobRunner(vertx.eventBus(), store, metrics);
     AppConfig config = app.config();

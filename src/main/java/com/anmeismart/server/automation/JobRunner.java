@@ -115,7 +115,7 @@ final class JobRunner {
     Instant completeBy = base.plusMillis(completionMs - deliveryMargin(completionMs));
     WelcomeRequest request = new WelcomeRequest(job.userId(), job.conversationId(), job.id(), job.registeredAt(),
         s.welcomeTemplate(), firstTextBy, completeBy, s.welcomeUseAgent(), s.welcomeGuardEnabled(),
-        s.welcomeGuardPhrases());
+        s.welcomeGuardPhrases(), base);
     long waitMs = Math.max(0, completeBy.toEpochMilli() - System.currentTimeMillis()) + WELCOME_GRACE_MS;
     return bus.<WelcomeResult>request(Addresses.WELCOME_GENERATE, request,
             new DeliveryOptions().setSendTimeout(waitMs))

@@ -37,6 +37,9 @@ public sealed interface ClientEvent {
           j.getInteger("seq"), j.getString("delta"));
       case WelcomeReplace.TYPE -> new WelcomeReplace(UUID.fromString(j.getString("conversation_id")),
           j.getString("text"));
+      case Offer.TYPE -> Offer.fromJson(j);
+      case OfferEnded.TYPE -> new OfferEnded(UUID.fromString(j.getString("conversation_id")), j.getString("reason"));
+      case Closed.TYPE -> Closed.fromJson(j);
       default -> throw new IllegalArgumentException("unknown client event type " + type);
     };
   }
@@ -56,9 +59,20 @@ public sealed interface ClientEvent {
     }
   }
 
+  /** Who a consultant is on the pages: {@code {id, username, display_name}} (pages show the display name). */
+  record Person(UUID id, String username, String displayName) {
+    public JsonObject toJson() {
+      return new JsonObject().put("id", id.toString()).put("username", username).put("display_name", displayName);
+    }
+
+    static Person fromJson(JsonObject j) {
+      return new Person(UUID.fromString(j.getString("id")), j.getString("username"),
+          j.getString("display_name", j.getString("username")));
+    }
+  }
+
   /** A consultant claimed the conversation (to every consultant page, and to the customer's). */
-  record Claimed(UUID conversationId, UUID consultantId, String consultantUsername, Instant claimedAt)
-      implements ClientEvent {
+  record Claimed(UUID conversationId, Person consultant, Instant claimedAt) implements ClientEvent {
     public static final String TYPE = "claimed";
 
     @Override
@@ -69,15 +83,14 @@ public sealed interface ClientEvent {
     @Override
     public JsonObject toJson() {
       return new JsonObject().put("type", TYPE).put("conversation_id", conversationId.toString())
-          .put("consultant", new JsonObject().put("id", consultantId.toString()).put("username", consultantUsername))
+          .put("consultant", consultant.toJson())
           .put("claimed_at", claimedAt == null ? null : claimedAt.toString());
     }
 
     static Claimed fromJson(JsonObject j) {
-      JsonObject c = j.getJsonObject("consultant");
       String at = j.getString("claimed_at");
-      return new Claimed(UUID.fromString(j.getString("conversation_id")), UUID.fromString(c.getString("id")),
-          c.getString("username"), at == null ? null : Instant.parse(at));
+      return new Claimed(UUID.fromString(j.getString("conversation_id")), Person.fromJson(j.getJsonObject("consultant")),
+          at == null ? null : Instant.parse(at));
     }
   }
 
@@ -87,9 +100,9 @@ public sealed interface ClientEvent {
    *
    * @param notificationId the recipient's notification, on live copies only (what the page acknowledges), else null
    */
-  record NewCustomerNotice(String title, String message, UUID customerId, String customerUsername,
-                           Instant registeredAt, UUID conversationId, String link, int expectedResponseMinutes,
-                           Instant timestamp, boolean escalated, UUID notificationId) implements ClientEvent {
+  record NewCustomerNotice(String title, String message, CustomerCard customer, UUID conversationId, String link,
+                           int expectedResponseMinutes, Instant timestamp, boolean escalated, UUID notificationId)
+      implements ClientEvent {
     public static final String TYPE = "new_customer";
 
     @Override
@@ -99,15 +112,14 @@ public sealed interface ClientEvent {
 
     /** The live copy for one recipient. */
     public NewCustomerNotice forNotification(UUID id) {
-      return new NewCustomerNotice(title, message, customerId, customerUsername, registeredAt, conversationId, link,
-          expectedResponseMinutes, timestamp, escalated, id);
+      return new NewCustomerNotice(title, message, customer, conversationId, link, expectedResponseMinutes, timestamp,
+          escalated, id);
     }
 
     @Override
     public JsonObject toJson() {
       JsonObject j = new JsonObject().put("type", TYPE).put("title", title).put("message", message)
-          .put("customer", new JsonObject().put("id", customerId.toString()).put("username", customerUsername)
-              .put("registered_at", registeredAt.toString()))
+          .put("customer", customer.toJson())
           .put("conversation_id", conversationId.toString()).put("link", link)
           .put("expected_response_minutes", expectedResponseMinutes).put("timestamp", timestamp.toString())
           .put("action", "claim_customer");
@@ -121,13 +133,90 @@ public sealed interface ClientEvent {
     }
 
     static NewCustomerNotice fromJson(JsonObject j) {
-      JsonObject c = j.getJsonObject("customer");
       String id = j.getString("notification_id");
-      return new NewCustomerNotice(j.getString("title"), j.getString("message"), UUID.fromString(c.getString("id")),
-          c.getString("username"), Instant.parse(c.getString("registered_at")),
-          UUID.fromString(j.getString("conversation_id")), j.getString("link"),
-          j.getInteger("expected_response_minutes"), Instant.parse(j.getString("timestamp")),
+      return new NewCustomerNotice(j.getString("title"), j.getString("message"),
+          CustomerCard.fromJson(j.getJsonObject("customer")), UUID.fromString(j.getString("conversation_id")),
+          j.getString("link"), j.getInteger("expected_response_minutes"), Instant.parse(j.getString("timestamp")),
           j.getBoolean("escalated", false), id == null ? null : UUID.fromString(id));
+    }
+  }
+
+  /**
+   * The customer is offered to this consultant alone until {@code expiresAt} (assignment modes other than
+   * broadcast): {@code POST /conversations/{id}/accept} takes it. Acknowledged like a live copy (the ladder applies).
+   *
+   * @param notificationId the consultant's inbox row of the offer (what the page acknowledges); null in the row itself
+   */
+  record Offer(String title, String message, CustomerCard customer, UUID conversationId, String link,
+               Instant expiresAt, int offerSeconds, Instant timestamp, UUID notificationId) implements ClientEvent {
+    public static final String TYPE = "offer";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    public Offer forNotification(UUID id) {
+      return new Offer(title, message, customer, conversationId, link, expiresAt, offerSeconds, timestamp, id);
+    }
+
+    @Override
+    public JsonObject toJson() {
+      JsonObject j = new JsonObject().put("type", TYPE).put("title", title).put("message", message)
+          .put("conversation_id", conversationId.toString()).put("customer", customer.toJson()).put("link", link)
+          .put("expires_at", expiresAt.toString()).put("offer_seconds", offerSeconds)
+          .put("timestamp", timestamp.toString()).put("action", "accept_customer");
+      if (notificationId != null) {
+        j.put("notification_id", notificationId.toString());
+      }
+      return j;
+    }
+
+    static Offer fromJson(JsonObject j) {
+      String id = j.getString("notification_id");
+      return new Offer(j.getString("title"), j.getString("message"), CustomerCard.fromJson(j.getJsonObject("customer")),
+          UUID.fromString(j.getString("conversation_id")), j.getString("link"), Instant.parse(j.getString("expires_at")),
+          j.getInteger("offer_seconds"), Instant.parse(j.getString("timestamp")),
+          id == null ? null : UUID.fromString(id));
+    }
+  }
+
+  /**
+   * An offer to this consultant is over: {@code expired} (it moved on), {@code claimed} (someone took the customer),
+   * {@code escalated} (everyone is told now).
+   */
+  record OfferEnded(UUID conversationId, String reason) implements ClientEvent {
+    public static final String TYPE = "offer_ended";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("type", TYPE).put("conversation_id", conversationId.toString()).put("reason", reason);
+    }
+  }
+
+  /** The claiming consultant closed the conversation (to the customer's page and the consultant's own). */
+  record Closed(UUID conversationId, Person consultant, Instant closedAt) implements ClientEvent {
+    public static final String TYPE = "closed";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("type", TYPE).put("conversation_id", conversationId.toString())
+          .put("consultant", consultant.toJson()).put("closed_at", closedAt.toString());
+    }
+
+    static Closed fromJson(JsonObject j) {
+      return new Closed(UUID.fromString(j.getString("conversation_id")), Person.fromJson(j.getJsonObject("consultant")),
+          Instant.parse(j.getString("closed_at")));
     }
   }
 

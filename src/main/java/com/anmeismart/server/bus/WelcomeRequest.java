@@ -17,16 +17,26 @@ import java.util.UUID;
  * @param useAgent      false: answer with the template without asking any agent
  * @param guardEnabled  check the agent's text before the customer sees it (the welcome guard, SPEC §11)
  * @param guardPhrases  the guard's phrase list (settings {@code welcome_guard_phrases})
+ * @param windowFrom    when the first-text window opened: the registration, or the job's start when that came
+ *                      after the window (a retry); the gateway sees from it how much of the window it was left
  */
 public record WelcomeRequest(UUID userId, UUID conversationId, UUID jobId, Instant registeredAt, String template,
                              Instant firstTextBy, Instant completeBy, boolean useAgent, boolean guardEnabled,
-                             List<String> guardPhrases) {
+                             List<String> guardPhrases, Instant windowFrom) {
 
-  /** With the guard on and its default phrases. */
+  /** With the guard on and its default phrases, the window opened at the registration. */
   public WelcomeRequest(UUID userId, UUID conversationId, UUID jobId, Instant registeredAt, String template,
                         Instant firstTextBy, Instant completeBy, boolean useAgent) {
     this(userId, conversationId, jobId, registeredAt, template, firstTextBy, completeBy, useAgent, true,
         GuardPhrases.DEFAULT_LIST);
+  }
+
+  /** A request whose window opened at the registration. */
+  public WelcomeRequest(UUID userId, UUID conversationId, UUID jobId, Instant registeredAt, String template,
+                        Instant firstTextBy, Instant completeBy, boolean useAgent, boolean guardEnabled,
+                        List<String> guardPhrases) {
+    this(userId, conversationId, jobId, registeredAt, template, firstTextBy, completeBy, useAgent, guardEnabled,
+        guardPhrases, registeredAt);
   }
 
   public JsonObject toJson() {
@@ -34,7 +44,7 @@ public record WelcomeRequest(UUID userId, UUID conversationId, UUID jobId, Insta
         .put("job_id", jobId.toString()).put("registered_at", registeredAt.toString()).put("template", template)
         .put("first_text_by", firstTextBy.toString()).put("complete_by", completeBy.toString())
         .put("use_agent", useAgent).put("guard_enabled", guardEnabled)
-        .put("guard_phrases", new JsonArray(List.copyOf(guardPhrases)));
+        .put("guard_phrases", new JsonArray(List.copyOf(guardPhrases))).put("window_from", windowFrom.toString());
   }
 
   public static WelcomeRequest fromJson(JsonObject j) {
@@ -43,6 +53,7 @@ public record WelcomeRequest(UUID userId, UUID conversationId, UUID jobId, Insta
         Instant.parse(j.getString("first_text_by")), Instant.parse(j.getString("complete_by")),
         j.getBoolean("use_agent", true), j.getBoolean("guard_enabled", true),
         j.getJsonArray("guard_phrases") == null ? GuardPhrases.DEFAULT_LIST
-            : j.getJsonArray("guard_phrases").stream().map(String::valueOf).toList());
+            : j.getJsonArray("guard_phrases").stream().map(String::valueOf).toList(),
+        Instant.parse(j.getString("window_from", j.getString("registered_at"))));
   }
 }

@@ -1,13 +1,18 @@
 package com.anmeismart.server.chat;
 
+import com.anmeismart.server.accounts.UserStore;
 import com.anmeismart.server.bus.ChatMessage;
+import com.anmeismart.server.bus.CustomerCard;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -25,11 +30,16 @@ public final class ConversationStore {
       + "metadata, created_at";
 
   private static final String CONVERSATION_COLUMNS = "c.id, c.customer_id, cu.username AS customer_username, "
+      + UserStore.displayName("cu") + " AS customer_name, cu.interests AS customer_interests, "
+      + "cu.source AS customer_source, cu.phone AS customer_phone, "
       + "cu.created_at AS customer_registered_at, c.title, c.status, c.consultant_id, co.username AS consultant_username, "
+      + UserStore.displayName("co") + " AS consultant_name, "
       + "c.claimed_at, c.is_ai_controlled, c.is_default, c.created_at, c.updated_at, "
-      + "(SELECT max(m.seq) FROM messages m WHERE m.conversation_id = c.id) AS last_seq";
+      + "(SELECT max(m.seq) FROM messages m WHERE m.conversation_id = c.id) AS last_seq, "
+      + "a.state AS assignment_state, a.offered_to, a.expires_at AS offer_expires_at";
+  /** With the customer's assignment (notify/Assignments' table, read here): who has the offer, until when. */
   private static final String FROM = " FROM conversations c JOIN users cu ON cu.id = c.customer_id "
-      + "LEFT JOIN users co ON co.id = c.consultant_id ";
+      + "LEFT JOIN users co ON co.id = c.consultant_id LEFT JOIN customer_assignments a ON a.conversation_id = c.id ";
   /** Customers see theirs; consultants what they claimed plus new unclaimed ones; admins everything. */
   private static final String LIST = "SELECT " + CONVERSATION_COLUMNS + ", count(*) OVER () AS total" + FROM
       + "WHERE CASE $1 WHEN 'customer' THEN c.customer_id = $2 "
@@ -59,6 +69,9 @@ public final class ConversationStore {
   private static final String CLAIM = "UPDATE conversations SET status = 'claimed', consultant_id = $2, "
       + "claimed_at = now(), is_ai_controlled = false, updated_at = now() WHERE id = $1 AND status = 'open' "
       + "RETURNING id";
+  /** Only the consultant who claimed it closes it; closed, it no longer counts as theirs to answer. */
+  private static final String CLOSE = "UPDATE conversations SET status = 'closed', updated_at = now() "
+      + "WHERE id = $1 AND consultant_id = $2 AND status = 'claimed' RETURNING updated_at";
 
   // ---- what the MCP tools read ------------------------------------------------------------------------------
 
@@ -108,6 +121,15 @@ public final class ConversationStore {
         + "WHERE conversation_id = " + conversation + "::uuid AND kind = 'welcome')";
   }
 
+  /**
+   * The open conversations of the consultant named by SQL expression {@code consultant} (claimed, not closed), as
+   * an SQL expression: what {@code max_open_conversations} counts (the assignment rules' statement composes it).
+   */
+  public static String openLoadOf(String consultant) {
+    return "(SELECT count(*) FROM conversations oc WHERE oc.consultant_id = " + consultant
+        + " AND oc.status = 'claimed')";
+  }
+
   private final Pool pool;
 
   public ConversationStore(Pool pool) {
@@ -153,20 +175,50 @@ public final class ConversationStore {
 
   /** True when this consultant's claim won; false when the conversation was not open (claimed, closed, absent). */
   public Future<Boolean> claim(UUID conversationId, UUID consultantId) {
-    return pool.preparedQuery(CLAIM).execute(Tuple.of(conversationId, consultantId)).map(rows -> rows.size() > 0);
+    return claim(pool, conversationId, consultantId);
   }
 
+  /**
+   * The claim on the caller's transaction (notify/Assignments: a claim or an accepted offer commits with the
+   * assignment row it settles). One conditional UPDATE: the first claim wins, on any node.
+   */
+  public static Future<Boolean> claim(SqlClient tx, UUID conversationId, UUID consultantId) {
+    return tx.preparedQuery(CLAIM).execute(Tuple.of(conversationId, consultantId)).map(rows -> rows.size() > 0);
+  }
+
+  /** The claiming consultant closes the conversation; empty when it is not theirs to close (any more). */
+  public Future<Optional<Instant>> close(UUID conversationId, UUID consultantId) {
+    return pool.preparedQuery(CLOSE).execute(Tuple.of(conversationId, consultantId)).map(rows -> rows.size() == 0
+        ? Optional.empty() : Optional.of(rows.iterator().next().getOffsetDateTime("updated_at").toInstant()));
+  }
+
+  /**
+   * A conversation as the API shows it: the customer's card (display name, interests, source, the phone masked, and
+   * the phone itself, which the API leaves out for anyone but the customer, the claiming consultant and admins), the
+   * consultant by display name, and the assignment's offer while one is live.
+   */
   private static JsonObject conversation(Row r) {
     UUID consultant = r.getUUID("consultant_id");
+    String[] interests = r.getArrayOfStrings("customer_interests");
+    String assignment = r.getString("assignment_state");
+    UUID offeredTo = r.getUUID("offered_to");
     return new JsonObject()
         .put("id", r.getUUID("id").toString())
         .put("customer", new JsonObject().put("id", r.getUUID("customer_id").toString())
             .put("username", r.getString("customer_username"))
+            .put("display_name", r.getString("customer_name"))
+            .put("interests", new JsonArray(interests == null ? List.of() : List.of(interests)))
+            .put("source", r.getString("customer_source"))
+            .put("phone", r.getString("customer_phone"))
+            .put("phone_masked", CustomerCard.mask(r.getString("customer_phone")))
             .put("registered_at", iso(r, "customer_registered_at")))
         .put("title", r.getString("title"))
         .put("status", r.getString("status"))
         .put("consultant", consultant == null ? null : new JsonObject().put("id", consultant.toString())
-            .put("username", r.getString("consultant_username")))
+            .put("username", r.getString("consultant_username")).put("display_name", r.getString("consultant_name")))
+        .put("assignment", assignment == null ? null : new JsonObject().put("state", assignment)
+            .put("offered_to", "offering".equals(assignment) && offeredTo != null ? offeredTo.toString() : null)
+            .put("expires_at", "offering".equals(assignment) ? iso(r, "offer_expires_at") : null))
         .put("claimed_at", iso(r, "claimed_at"))
         .put("is_ai_controlled", r.getBoolean("is_ai_controlled"))
         .put("is_default", r.getBoolean("is_default"))

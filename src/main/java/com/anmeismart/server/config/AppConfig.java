@@ -32,6 +32,7 @@ public record AppConfig(
     int jwtTtlSeconds,
     int authRateLimitPerMinute,
     int passwordHashThreads,
+    int passwordHashMaxWaitMs,
     int httpInstances,
     String publicBaseUrl,
     int automationConcurrency,
@@ -53,19 +54,23 @@ public record AppConfig(
     int mcpIdleTimeoutSeconds,
     String logFormat,
     boolean accessLog,
-    int mcpKeyGraceSeconds) {
+    int mcpKeyGraceSeconds,
+    ClusterConfig cluster) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
       "HTTP_PORT", "MCP_PORT", "MANAGEMENT_PORT", "LOCAL_AGENT_PORT", "DATA_DIR", "PG_URL", "PG_POOL_SIZE",
       "ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_EMAIL", "JWT_SECRET", "SECRETS_KEY", "JWT_TTL_SECONDS",
-      "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "HTTP_INSTANCES", "PUBLIC_BASE_URL",
+      "AUTH_RATE_LIMIT_PER_MINUTE", "PASSWORD_HASH_THREADS", "PASSWORD_HASH_MAX_WAIT_MS", "HTTP_INSTANCES",
+      "PUBLIC_BASE_URL",
       "AUTOMATION_CONCURRENCY", "AUTOMATION_LEASE_SECONDS", "AUTOMATION_SWEEP_MS",
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
       "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
-      "LOG_FORMAT", "ACCESS_LOG", "MCP_KEY_GRACE_SECONDS");
+      "LOG_FORMAT", "ACCESS_LOG", "MCP_KEY_GRACE_SECONDS",
+      "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_BUS_PORT", "CLUSTER_MEMBERS", "CLUSTER_NAME",
+      "CLUSTER_CONFIG", "NODE_NAME");
 
 
   /**
@@ -92,6 +97,7 @@ public record AppConfig(
         integer(json, "JWT_TTL_SECONDS", 28_800, 60, 30 * 86_400, problems),
         integer(json, "AUTH_RATE_LIMIT_PER_MINUTE", 30, 1, 1_000_000, problems),
         integer(json, "PASSWORD_HASH_THREADS", cores, 1, 64, problems),
+        integer(json, "PASSWORD_HASH_MAX_WAIT_MS", 5_000, 0, 600_000, problems),
         integer(json, "HTTP_INSTANCES", cores, 1, 64, problems),
         string(json, "PUBLIC_BASE_URL", null),
         integer(json, "AUTOMATION_CONCURRENCY", 64, 1, 10_000, problems),
@@ -113,7 +119,8 @@ public record AppConfig(
         integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
         string(json, "LOG_FORMAT", "text").toLowerCase(java.util.Locale.ROOT),
         bool(json, "ACCESS_LOG", false, problems),
-        integer(json, "MCP_KEY_GRACE_SECONDS", 600, 0, 86_400, problems));
+        integer(json, "MCP_KEY_GRACE_SECONDS", 600, 0, 86_400, problems),
+        ClusterConfig.from(json, string(json, "PG_URL", null), problems));
     if (!com.anmeismart.server.ops.LogFormat.FORMATS.contains(config.logFormat())) {
       problems.add("LOG_FORMAT must be text or json (was '" + config.logFormat() + "')");
     }
@@ -142,11 +149,22 @@ public record AppConfig(
   public AppConfig withSecrets(String jwtSecret, String secretsKey) {
     return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
         adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
-        passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
+        passwordHashThreads, passwordHashMaxWaitMs, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
         timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
-        mcpKeyGraceSeconds);
+        mcpKeyGraceSeconds, cluster);
+  }
+
+  /** A copy with the cluster settings as this node uses them ({@link ClusterConfig#resolved()}). */
+  public AppConfig withCluster(ClusterConfig resolved) {
+    return new AppConfig(httpPort, mcpPort, managementPort, localAgentPort, dataDir, pgUrl, pgPoolSize,
+        adminUsername, adminPassword, adminEmail, jwtSecret, secretsKey, jwtTtlSeconds, authRateLimitPerMinute,
+        passwordHashThreads, passwordHashMaxWaitMs, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
+        automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
+        mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
+        mcpKeyGraceSeconds, resolved);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -167,6 +185,7 @@ public record AppConfig(
     m.put("JWT_TTL_SECONDS", jwtTtlSeconds);
     m.put("AUTH_RATE_LIMIT_PER_MINUTE", authRateLimitPerMinute);
     m.put("PASSWORD_HASH_THREADS", passwordHashThreads);
+    m.put("PASSWORD_HASH_MAX_WAIT_MS", passwordHashMaxWaitMs);
     m.put("HTTP_INSTANCES", httpInstances);
     m.put("PUBLIC_BASE_URL", publicBaseUrl);
     m.put("AUTOMATION_CONCURRENCY", automationConcurrency);
@@ -189,6 +208,7 @@ public record AppConfig(
     m.put("LOG_FORMAT", logFormat);
     m.put("ACCESS_LOG", accessLog);
     m.put("MCP_KEY_GRACE_SECONDS", mcpKeyGraceSeconds);
+    m.putAll(cluster.describe());
     return m;
   }
 
@@ -218,7 +238,7 @@ public record AppConfig(
     return url.replaceAll("(://[^:/@]+):[^@]*@", "$1:******@");
   }
 
-  private static String string(JsonObject json, String key, String def) {
+  static String string(JsonObject json, String key, String def) {
     Object v = json.getValue(key);
     if (v == null) {
       return def;
@@ -262,7 +282,7 @@ public record AppConfig(
     return integer(json, key, def, 0, 65_535, problems);
   }
 
-  private static int integer(JsonObject json, String key, int def, int min, int max, List<String> problems) {
+  static int integer(JsonObject json, String key, int def, int min, int max, List<String> problems) {
     String s = string(json, key, null);
     if (s == null) {
       return def;

@@ -23,98 +23,14 @@ import java.util.TreeMap;
  *
  * <p>The window is the last {@code days} days in the clinic's zone, today included, from local midnight of the
  * first day. Registrations are a cohort: a day's figures are about the customers who registered that day (their
- * job's outcome, their welcome, their claim and first reply, whenever those happened). Percentiles are
- * PostgreSQL's {@code percentile_cont}, null when there is nothing to measure.
+ * job's outcome, their welcome, their claim and first reply, whenever those happened). Percentiles are estimates
+ * interpolated within a bucket ({@link Buckets}), null when there is nothing to measure.
  */
 public final class DashboardQueries {
 
   /** $1 the zone, $2 the days: the first day of the window and its local midnight as an instant. */
   private static final String WINDOW = "w AS (SELECT d0, (d0::timestamp AT TIME ZONE $1) AS t0, "
       + "(now() AT TIME ZONE $1)::date AS today FROM (SELECT (now() AT TIME ZONE $1)::date - ($2::int - 1) AS d0) x)";
-
-  /** The facts of the window's registrations. */
-  private static final String IN_WINDOW = " FROM w JOIN onboarding_facts f ON f.registered_at >= w.t0";
-  private static final String CLAIMED = "f.claim_minutes IS NOT NULL";
-  /** The customer answered the welcome within 24 hours of it. */
-  private static final String REPLIED = "(f.customer_message_at >= f.welcome_at "
-      + "AND f.customer_message_at < f.welcome_at + interval '24 hours')";
-  /** A welcome counts towards the reply rate once its 24 hours are over, or sooner when it was answered. */
-  private static final String REPLY_DUE = "(f.welcome_at < now() - interval '24 hours' "
-      + "OR f.customer_message_at >= f.welcome_at)";
-
-  private static final String PCT = "percentile_cont(%s) WITHIN GROUP (ORDER BY %s)";
-
-  private static final String TOTALS = "WITH " + WINDOW + " SELECT json_build_object("
-      + "'total', count(*), "
-      + "'succeeded', count(*) FILTER (WHERE f.status = 'succeeded'), "
-      + "'failed', count(*) FILTER (WHERE f.status = 'failed'), "
-      + "'dead', count(*) FILTER (WHERE f.status = 'dead'), "
-      + "'running', count(*) FILTER (WHERE f.status IN ('pending', 'running')), "
-      + "'skipped', count(*) FILTER (WHERE f.status = 'skipped'), "
-      + "'dify_calls', count(*) FILTER (WHERE f.config_id IS NOT NULL), "
-      + "'welcome_avg_ms', avg(f.welcome_ms), "
-      // one sort per measure for all its percentiles
-      + "'welcome_ms', " + PCT.formatted("ARRAY[0.5, 0.95, 0.99]", "f.welcome_ms") + ", "
-      + "'dify', count(*) FILTER (WHERE f.source = 'dify'), "
-      + "'local_agent', count(*) FILTER (WHERE f.source = 'local-agent'), "
-      + "'fallback', count(*) FILTER (WHERE f.source = 'fallback'), "
-      + "'claim_min', " + PCT.formatted("ARRAY[0.5, 0.9]", "f.claim_minutes") + ", "
-      + "'reply_min', " + PCT.formatted("ARRAY[0.5, 0.9]", "f.first_reply_minutes") + ", "
-      + "'claimed', count(*) FILTER (WHERE " + CLAIMED + "), "
-      + "'escalated', count(*) FILTER (WHERE f.escalated)) AS totals, "
-      // the fallbacks alone, through their partial index
-      + "(SELECT coalesce(json_object_agg(r.reason, r.n), '{}'::json) FROM (SELECT coalesce(x.fallback_reason, "
-      + "  'unknown') AS reason, count(*) AS n FROM w, onboarding_facts x WHERE x.source = 'fallback' "
-      + "  AND x.registered_at >= w.t0 GROUP BY 1) r) AS reasons, "
-      // the welcome guard (SPEC §11): welcomes by verdict, and how often each rule fired
-      + "(SELECT json_build_object('passed', count(*) FILTER (WHERE g.guard_result = 'passed'), "
-      + "  'trimmed', count(*) FILTER (WHERE g.guard_result = 'trimmed'), "
-      + "  'replaced', count(*) FILTER (WHERE g.guard_result = 'replaced'), "
-      + "  'disabled', count(*) FILTER (WHERE g.guard_result = 'disabled'), "
-      + "  'rules', (SELECT coalesce(json_object_agg(q.rule, q.n), '{}'::json) FROM (SELECT r.rule, count(*) AS n "
-      + "    FROM w, onboarding_facts y, unnest(y.guard_rules) AS r (rule) WHERE y.registered_at >= w.t0 "
-      + "    AND y.guard_result IN ('trimmed', 'replaced') GROUP BY 1) q)) "
-      + "  FROM w, onboarding_facts g WHERE g.registered_at >= w.t0 AND g.guard_result IS NOT NULL) AS guard"
-      + IN_WINDOW;
-
-  private static final String DAILY = "WITH " + WINDOW + ", "
-      + "x AS (SELECT (f.registered_at AT TIME ZONE $1)::date AS day, count(*) AS registrations, "
-      + "  count(*) FILTER (WHERE f.status = 'succeeded') AS succeeded, "
-      + "  count(*) FILTER (WHERE f.status = 'failed') AS failed, count(*) FILTER (WHERE f.status = 'dead') AS dead, "
-      + "  count(*) FILTER (WHERE f.source = 'fallback') AS fallbacks, "
-      + "  count(*) FILTER (WHERE " + CLAIMED + ") AS claimed, "
-      + "  " + PCT.formatted("0.5", "f.claim_minutes") + " AS claim_p50, "
-      + "  " + PCT.formatted("0.5", "f.first_reply_minutes") + " AS reply_p50" + IN_WINDOW + " GROUP BY 1) "
-      + "SELECT json_agg(json_build_object('date', d.day, 'registrations', coalesce(x.registrations, 0), "
-      + "'succeeded', coalesce(x.succeeded, 0), 'failed', coalesce(x.failed, 0), 'dead', coalesce(x.dead, 0), "
-      + "'fallbacks', coalesce(x.fallbacks, 0), 'claimed', coalesce(x.claimed, 0), 'claim_minutes_p50', x.claim_p50, "
-      + "'first_reply_minutes_p50', x.reply_p50) ORDER BY d.day) AS daily "
-      + "FROM (SELECT generate_series(w.d0, w.today, interval '1 day')::date AS day FROM w) d "
-      + "LEFT JOIN x ON x.day = d.day";
-
-  /**
-   * Per Dify config and version, the calls its welcomes made and what they led to. Grouped in the "C" collation:
-   * the keys are ids and version labels, and byte order sorts 100,000 of them several times faster.
-   */
-  private static final String VARIANTS = "WITH " + WINDOW + ", "
-      + "k AS (SELECT f.config_id COLLATE \"C\" AS config_id, coalesce(f.config_version, '') COLLATE \"C\" "
-      + "  AS config_version, count(*) AS calls, count(*) FILTER (WHERE f.source <> 'fallback') AS succeeded, "
-      + "  percentile_cont(0.95) WITHIN GROUP (ORDER BY f.agent_ms) FILTER (WHERE f.source <> 'fallback') AS p95_ms, "
-      + "  count(*) FILTER (WHERE " + REPLIED + ") AS replied, count(*) FILTER (WHERE " + REPLY_DUE + ") AS reply_due, "
-      + "  count(*) FILTER (WHERE " + CLAIMED + ") AS claimed, "
-      + "  " + PCT.formatted("ARRAY[0.5, 0.9]", "f.claim_minutes") + " AS claim_min" + IN_WINDOW
-      + "  WHERE f.config_id IS NOT NULL GROUP BY 1, 2) "
-      + "SELECT coalesce(json_agg(json_build_object('id', k.config_id, "
-      + "'name', coalesce(dc.name, CASE WHEN k.config_id = 'local-agent' THEN '内置智能体' END), "
-      + "'version', k.config_version, 'calls', k.calls, 'succeeded', k.succeeded, "
-      + "'fallbacks', k.calls - k.succeeded, 'success_rate', k.succeeded::float8 / k.calls, "
-      + "'fallback_rate', (k.calls - k.succeeded)::float8 / k.calls, 'p95_ms', k.p95_ms, 'replied_24h', k.replied, "
-      + "'replied_24h_rate', CASE WHEN k.reply_due > 0 THEN k.replied::float8 / k.reply_due END, "
-      + "'claimed', k.claimed, 'claim_min', k.claim_min) ORDER BY k.calls DESC, k.config_id, k.config_version), "
-      + "'[]'::json) AS configs FROM k LEFT JOIN dify_configs dc ON dc.id::text = k.config_id";
-
-  /** Sorting 100,000 values per percentile: in memory, not in temporary files (the default is 4 MB). */
-  private static final String SORT_MEMORY = "SET LOCAL work_mem = '32MB'";
 
   /** MCP calls of the window per tool and duration bucket, from the rollup. */
   private static final String MCP = "WITH " + WINDOW + " SELECT s.tool_name, s.le, sum(s.calls)::bigint AS calls, "
@@ -138,32 +54,22 @@ public final class DashboardQueries {
   private static final String WAITING = "SELECT count(*) AS n FROM conversations WHERE status = 'open' AND is_default";
 
   private final Pool pool;
+  private final OnboardingFigures figures;
 
   public DashboardQueries(Pool pool) {
     this.pool = pool;
+    this.figures = new OnboardingFigures(pool);
   }
 
   /**
-   * Registrations of the window (bring the facts up to date first, {@link OnboardingFacts#refresh}):
-   * {@code totals} (counts, sources, welcome times {@code welcome_ms: [p50, p95, p99]}, {@code claim_min} and
-   * {@code reply_min: [p50, p90]}), {@code daily} (one entry per day, oldest first), {@code reasons} (fallback
-   * reasons), {@code configs} (per Dify config and version). Three statements, run side by side on the pool.
+   * Registrations of the window (bring the facts up to date first, {@link OnboardingFacts#refresh}), from their
+   * per-day rollup ({@link OnboardingFigures}): {@code totals} (counts, sources, welcome times {@code welcome_ms:
+   * [p50, p95, p99]}, {@code claim_min} and {@code reply_min: [p50, p90]}), {@code daily} (one entry per day,
+   * oldest first), {@code reasons} (fallback reasons), {@code configs} (per Dify config and version), {@code guard}
+   * (the welcome guard's verdicts and rules), {@code today} (the counters of {@link #today}).
    */
   public Future<JsonObject> registrations(ZoneId zone, int days) {
-    Tuple window = Tuple.of(zone.getId(), days);
-    Future<Row> totals = sorting(TOTALS, window);
-    Future<Row> daily = sorting(DAILY, window);
-    Future<Row> variants = sorting(VARIANTS, window);
-    return Future.all(totals, daily, variants).map(v -> new JsonObject()
-        .put("totals", json(totals.result(), "totals")).put("daily", array(daily.result(), "daily"))
-        .put("reasons", json(totals.result(), "reasons")).put("configs", array(variants.result(), "configs"))
-        .put("guard", json(totals.result(), "guard")));
-  }
-
-  /** A statement whose percentiles sort the window's rows, with the memory to do it in RAM. */
-  private Future<Row> sorting(String sql, Tuple params) {
-    return pool.withTransaction(tx -> tx.query(SORT_MEMORY).execute()
-        .compose(v -> tx.preparedQuery(sql).execute(params)).map(rows -> rows.iterator().next()));
+    return figures.read(zone, days);
   }
 
   /**

@@ -49,14 +49,15 @@ public final class LiveCountersVerticle extends VerticleBase {
     presence = new Presence(pool, app.config().presenceTtlSeconds());
     zone = app.config().timeZone();
     vertx.setPeriodic(app.config().consoleCountersMs(), id -> tick());
-    OnboardingFacts facts = new OnboardingFacts(pool);
-    vertx.setPeriodic(FACTS_REFRESH_MS, id -> facts.refresh()
+    OnboardingFacts facts = new OnboardingFacts(pool, zone);
+    // on a cluster one node (the oldest member) does both: the counters go to every admin page, on any node, once
+    vertx.setPeriodic(FACTS_REFRESH_MS, id -> (app.node().oldest() ? facts.refresh() : Future.succeededFuture())
         .onFailure(t -> LOG.warn("dashboard facts not refreshed (the next read does it): {}", t.getMessage())));
     return Future.succeededFuture();
   }
 
   private void tick() {
-    if (reading) {
+    if (reading || !app.node().oldest()) {
       return; // the previous read is still running (a slow database): skip a beat rather than pile up
     }
     reading = true;

@@ -2,7 +2,11 @@ package com.anmeismart.server.dashboard;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+
+import java.time.LocalDate;
+import java.time.ZoneId;
 
 /**
  * The owner of {@code onboarding_facts}: one narrow row per registration with what the dashboard counts (job
@@ -17,6 +21,11 @@ import io.vertx.sqlclient.Tuple;
  * transaction that was still open at the last refresh is caught by the next one (every writer of those rows is a
  * single statement lasting milliseconds). Refreshes on any number of nodes queue on the mark row, so each sees
  * what the one before it wrote. A mark of null (a restore, the benchmark's seeded history) reads everything once.
+ *
+ * <p>In the same transaction it has {@link OnboardingDays} sum again the days (in the clinic's zone) of the rows it
+ * rewrote, both the day a row was on and the day it is on now: the per-day rollup the dashboard reads is always the
+ * sum of the facts. At a clinic's pace that is today's few hundred or thousand rows, and now and then an older day
+ * (a claim, a reply or the customer's answer after midnight).
  */
 public final class OnboardingFacts {
 
@@ -39,12 +48,14 @@ public final class OnboardingFacts {
       + "customer_message_at, escalated, guard_result, guard_rules";
 
   /** The mark, locked: refreshes on any number of nodes queue here, so each sees what the one before wrote. */
-  private static final String LOCK_MARK = "SELECT refreshed_to - interval '1 minute' AS since "
+  private static final String LOCK_MARK = "SELECT refreshed_to - interval '1 minute' AS since, rollup_layout "
       + "FROM onboarding_facts_mark WHERE id = 1 FOR UPDATE";
 
   /**
-   * $1 the look-back start (null: every registration). A parameter, not a value read inside the statement: the
-   * planner then sees it and walks the {@code updated_at} indexes instead of scanning every row.
+   * $1 the look-back start (null: every registration), $2 the zone. A parameter, not a value read inside the
+   * statement: the planner then sees it and walks the {@code updated_at} indexes instead of scanning every row.
+   * Answers how many rows it wrote and the days (in the zone) they were on before and are on now; {@code before}
+   * reads the statement's snapshot, so it sees a rewritten row as it was.
    */
   private static final String REFRESH = "WITH changed AS ("
       + "  SELECT j.id FROM automation_jobs j WHERE $1::timestamptz IS NULL OR j.updated_at > $1 "
@@ -52,7 +63,7 @@ public final class OnboardingFacts {
       + "    WHERE $1::timestamptz IS NOT NULL AND c.updated_at > $1 "
       + "  UNION SELECT j.id FROM customer_notices n JOIN automation_jobs j ON j.conversation_id = n.conversation_id "
       + "    WHERE $1::timestamptz IS NOT NULL AND n.escalated_at > $1) "
-      + "INSERT INTO onboarding_facts AS f (" + COLUMNS + ") " + FACTS + " ORDER BY j.id "
+      + ", up AS (INSERT INTO onboarding_facts AS f (" + COLUMNS + ") " + FACTS + " ORDER BY j.id "
       + "ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, welcome_at = EXCLUDED.welcome_at, "
       + "welcome_ms = EXCLUDED.welcome_ms, source = EXCLUDED.source, fallback_reason = EXCLUDED.fallback_reason, "
       + "config_id = EXCLUDED.config_id, config_version = EXCLUDED.config_version, agent_ms = EXCLUDED.agent_ms, "
@@ -61,22 +72,39 @@ public final class OnboardingFacts {
       + "registered_at = EXCLUDED.registered_at, guard_result = EXCLUDED.guard_result, "
       + "guard_rules = EXCLUDED.guard_rules "
       // unchanged rows (most of the look-back) are left alone rather than rewritten
-      + "WHERE (f.*) IS DISTINCT FROM (EXCLUDED.*)";
+      + "WHERE (f.*) IS DISTINCT FROM (EXCLUDED.*) RETURNING f.job_id, f.registered_at), "
+      + "before AS (SELECT o.registered_at FROM onboarding_facts o JOIN up ON up.job_id = o.job_id) "
+      + "SELECT (SELECT count(*) FROM up)::int AS written, ARRAY(SELECT DISTINCT (x.t AT TIME ZONE $2::text)::date "
+      + "FROM (SELECT registered_at FROM up UNION ALL SELECT registered_at FROM before) AS x (t)) AS days";
 
   /** The transaction's start: earlier than the refresh's snapshot, so nothing committed after it is skipped. */
-  private static final String MOVE_MARK = "UPDATE onboarding_facts_mark SET refreshed_to = now() WHERE id = 1";
+  private static final String MOVE_MARK = "UPDATE onboarding_facts_mark SET refreshed_to = now(), "
+      + "rollup_layout = $1 WHERE id = 1";
 
   private final Pool pool;
+  private final ZoneId zone;
 
-  public OnboardingFacts(Pool pool) {
+  /** Facts whose days (for the rollup) are days in {@code zone}, the clinic's {@code TIME_ZONE}. */
+  public OnboardingFacts(Pool pool, ZoneId zone) {
     this.pool = pool;
+    this.zone = zone;
   }
 
-  /** Brings the facts up to date; returns how many rows it wrote. */
+  /** Brings the facts and their per-day rollup up to date; returns how many fact rows it wrote. */
   public Future<Integer> refresh() {
-    return pool.withTransaction(tx -> tx.query(LOCK_MARK).execute()
-        .compose(mark -> tx.preparedQuery(REFRESH).execute(Tuple.of(mark.iterator().next()
-            .getOffsetDateTime("since"))))
-        .compose(written -> tx.query(MOVE_MARK).execute().map(written.rowCount())));
+    String layout = OnboardingDays.layout(zone);
+    return pool.withTransaction(tx -> tx.query(LOCK_MARK).execute().compose(marks -> {
+      Row mark = marks.iterator().next();
+      boolean stale = !layout.equals(mark.getString("rollup_layout"));
+      return tx.preparedQuery(REFRESH).execute(Tuple.of(mark.getOffsetDateTime("since"), zone.getId()))
+          .compose(rows -> {
+            Row r = rows.iterator().next();
+            LocalDate[] days = r.getArrayOfLocalDates("days");
+            // another zone or other bounds than the rollup's: every day again (the changed ones among them)
+            return (stale ? OnboardingDays.rebuild(tx, zone) : OnboardingDays.resum(tx, zone, days))
+                .map(r.getInteger("written"));
+          })
+          .compose(written -> tx.preparedQuery(MOVE_MARK).execute(Tuple.of(layout)).map(written));
+    }));
   }
 }

@@ -1,5 +1,6 @@
 package com.anmeismart.server.dashboard;
 
+import com.anmeismart.server.accounts.UserStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -22,11 +23,13 @@ import java.util.UUID;
  * token, each notification per consultant and channel (sent, delivered, pushed, read), the escalation, the claim,
  * the first replies. Also the console's customer search. A read model: it only reads (users, automation jobs and
  * steps, conversations, messages, notifications, customer notices, MCP call logs, Dify configs) and writes nothing.
- * People appear by display name: the full name, else the username.
+ * People appear by display name (UserStore's rule: staff by display name, else full name, else username; customers by
+ * full name, else username). Also the assignment's offers and the offline-channel sends (the alert ladder).
  */
 public final class TimelineQueries {
 
-  private static final String NAME = "coalesce(nullif(%1$s.full_name, ''), %1$s.username)";
+  /** How a person is named: {@link UserStore#displayName} over the users row of the alias. */
+  private static final String NAME = UserStore.displayName("%1$s");
 
   private static final String CUSTOMER = "SELECT u.id, u.username, " + NAME.formatted("u") + " AS display_name, "
       + "u.email, u.phone, u.gender, u.interests, u.source, u.is_active, u.created_at, j.id AS job_id, "
@@ -52,6 +55,13 @@ public final class TimelineQueries {
       + "n.pushed_at, n.read_at, u.id AS user_id, u.role, " + NAME.formatted("u") + " AS display_name "
       + "FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.conversation_id = $1 "
       + "ORDER BY n.created_at, display_name";
+  private static final String ASSIGNMENT = "SELECT e.event, e.offer_seq, e.detail, e.at, e.consultant_id, "
+      + NAME.formatted("u") + " AS consultant_name FROM assignment_events e LEFT JOIN users u ON u.id = e.consultant_id "
+      + "WHERE e.conversation_id = $1 ORDER BY e.id";
+  private static final String OFFLINE = "SELECT s.channel, s.kind, s.reason, s.status, s.attempts, s.provider_id, "
+      + "s.error, s.due_at, s.sent_at, s.updated_at, u.id AS user_id, " + NAME.formatted("u") + " AS display_name "
+      + "FROM offline_sends s JOIN users u ON u.id = s.consultant_id WHERE s.conversation_id = $1 "
+      + "ORDER BY s.due_at, display_name";
   private static final String SEARCH = "SELECT u.id, u.username, " + NAME.formatted("u") + " AS display_name, u.email, "
       + "u.phone, u.source, u.created_at, j.status AS job_status, c.status AS conversation_status, "
       + NAME.formatted("co") + " AS consultant_name, count(*) OVER () AS total "
@@ -108,8 +118,14 @@ public final class TimelineQueries {
       Future<RowSet<Row>> calls = pool.preparedQuery(MCP_CALLS).execute(Tuple.of(userId));
       Future<RowSet<Row>> notes = conversationId == null ? Future.succeededFuture()
           : pool.preparedQuery(NOTIFICATIONS).execute(Tuple.of(conversationId));
-      return Future.all(steps, welcome, calls, notes).map(all -> Optional.of(assemble(c, steps.result(),
-          welcome.result(), calls.result(), notes.result())));
+      Future<RowSet<Row>> offers = conversationId == null ? Future.succeededFuture()
+          : pool.preparedQuery(ASSIGNMENT).execute(Tuple.of(conversationId));
+      Future<RowSet<Row>> sends = conversationId == null ? Future.succeededFuture()
+          : pool.preparedQuery(OFFLINE).execute(Tuple.of(conversationId));
+      return Future.all(List.of(steps, welcome, calls, notes, offers, sends)).map(all -> {
+        JsonObject timeline = assemble(c, steps.result(), welcome.result(), calls.result(), notes.result());
+        return Optional.of(withAssignment(timeline, offers.result(), sends.result()));
+      });
     });
   }
 
@@ -216,6 +232,48 @@ public final class TimelineQueries {
     events.sort(Comparator.comparing((JsonObject e) -> Instant.parse(e.getString("at"))));
     return new JsonObject().put("customer", customer).put("job", job).put("conversation", conversation)
         .put("welcome", welcome).put("steps", stepList).put("mcp_calls", callList).put("notifications", noteList)
+        .put("events", new JsonArray(new ArrayList<>(events)));
+  }
+
+  /**
+   * The assignment's steps (offered, expired, accepted, broadcast; the claim itself is the conversation's) and the
+   * offline-channel sends (Web Push, WeCom: sent, skipped because acknowledged or claimed, failed), merged into the
+   * events in time order.
+   */
+  private static JsonObject withAssignment(JsonObject timeline, RowSet<Row> offers, RowSet<Row> sends) {
+    List<JsonObject> events = new ArrayList<>();
+    timeline.getJsonArray("events").forEach(e -> events.add((JsonObject) e));
+    JsonArray steps = new JsonArray();
+    if (offers != null) {
+      for (Row o : offers) {
+        UUID id = o.getUUID("consultant_id");
+        JsonObject step = new JsonObject().put("event", o.getString("event")).put("offer_seq", o.getInteger("offer_seq"))
+            .put("detail", o.getString("detail")).put("at", iso(o, "at"))
+            .put("consultant", id == null ? null : new JsonObject().put("id", id.toString())
+                .put("display_name", o.getString("consultant_name")));
+        steps.add(step);
+        if (!"claimed".equals(step.getString("event"))) {
+          events.add(event(o.getOffsetDateTime("at"), "assignment").mergeIn(step));
+        }
+      }
+    }
+    JsonArray offline = new JsonArray();
+    if (sends != null) {
+      for (Row s : sends) {
+        OffsetDateTime at = s.getOffsetDateTime("sent_at") != null ? s.getOffsetDateTime("sent_at")
+            : "pending".equals(s.getString("status")) ? s.getOffsetDateTime("due_at") : s.getOffsetDateTime("updated_at");
+        JsonObject send = new JsonObject().put("channel", s.getString("channel")).put("kind", s.getString("kind"))
+            .put("reason", s.getString("reason")).put("status", s.getString("status"))
+            .put("attempts", s.getInteger("attempts")).put("provider_id", s.getString("provider_id"))
+            .put("error", s.getString("error")).put("due_at", iso(s, "due_at")).put("sent_at", iso(s, "sent_at"))
+            .put("recipient", new JsonObject().put("id", s.getUUID("user_id").toString())
+                .put("display_name", s.getString("display_name")));
+        offline.add(send);
+        events.add(event(at, "offline_send").mergeIn(send));
+      }
+    }
+    events.sort(Comparator.comparing((JsonObject e) -> Instant.parse(e.getString("at"))));
+    return timeline.put("assignment", steps).put("offline_sends", offline)
         .put("events", new JsonArray(new ArrayList<>(events)));
   }
 

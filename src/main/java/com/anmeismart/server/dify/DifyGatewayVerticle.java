@@ -68,12 +68,34 @@ public final class DifyGatewayVerticle extends VerticleBase {
     localAgentKey = LocalAgentVerticle.apiKey(box);
     guards = new GuardSource(new ClinicStore(app.database().pool(vertx), app.config().timeZone()));
     var bus = vertx.eventBus();
+    // requests are answered on the node that asks (a clustered bus would otherwise spread them over the nodes: a
+    // welcome lost with another node's death, /ready reporting another node's breakers); config changes come from
+    // any node
     return Future.join(
-        bus.<WelcomeRequest>consumer(Addresses.WELCOME_GENERATE, this::welcome).completion(),
-        bus.<ChatRequest>consumer(Addresses.DIFY_CHAT, this::chat).completion(),
-        bus.consumer(Addresses.DIFY_STATUS, msg -> msg.reply(status())).completion(),
-        bus.<String>consumer(Addresses.DIFY_PROBE, this::probe).completion(),
-        bus.consumer(Addresses.DIFY_CONFIGS_CHANGED, msg -> welcomeConfigs = null).completion());
+        bus.<WelcomeRequest>localConsumer(Addresses.WELCOME_GENERATE, this::welcome).completion(),
+        bus.<ChatRequest>localConsumer(Addresses.DIFY_CHAT, this::chat).completion(),
+        bus.localConsumer(Addresses.DIFY_STATUS, msg -> msg.reply(status())).completion(),
+        bus.<String>localConsumer(Addresses.DIFY_PROBE, this::probe).completion(),
+        bus.consumer(Addresses.DIFY_CONFIGS_CHANGED, msg -> welcomeConfigs = null).completion())
+        .compose(v -> warmUp());
+  }
+
+  /**
+   * One streamed call to the local agent as a welcome makes it (the agent reads the warm-up subject through MCP and
+   * writes from the inputs), with the reads a welcome starts with; the answer is dropped. Not through a breaker and
+   * not counted: see {@link WarmUp}. Never a configured Dify app (a call there costs the clinic tokens). Skipped
+   * when this process runs no local agent (the gateway tested alone).
+   */
+  private Future<Void> warmUp() {
+    if (Servers.ports(vertx).get("LOCAL_AGENT_PORT") == null) {
+      return Future.succeededFuture();
+    }
+    return WarmUp.run(vertx, "the welcome path (gateway → local agent → MCP)", () -> {
+      String token = contextTokens.issueWarmUp();
+      DifyClient.Stream stream = client.stream(localAgent(), WarmUp.chatBody(token),
+          Map.of("X-Context-Token", token), event -> { });
+      return Future.join(configs(), users.welcomeProfile(ContextTokens.WARM_UP).otherwiseEmpty(), stream.done());
+    });
   }
 
   private void welcome(Message<WelcomeRequest> msg) {
@@ -97,9 +119,11 @@ public final class DifyGatewayVerticle extends VerticleBase {
           tried[0] = configId;
           tried[1] = config.version();
           String token = contextTokens.issue(req.userId(), ContextTokens.DEFAULT_TTL);
+          boolean missesCount = chosen.isPresent() && hadTheWindow(req, t0);
           return breaker(configId, config.name())
               .<WelcomeCall.Answer>execute(() -> new WelcomeCall(vertx, client, metrics, config, req, profile, token,
-                  guard.result()).run())
+                  guard.result()).run().recover(t -> Future.failedFuture(
+                      !missesCount && t instanceof WelcomeCall.DeadlineException d ? d.uncounted() : t)))
               .map(answer -> {
                 JsonObject verdict = answer.guard();
                 metrics.guard(verdict.getString("result"), verdict.getJsonArray("rules"), answer.guardNanos());
@@ -231,8 +255,25 @@ public final class DifyGatewayVerticle extends VerticleBase {
   }
 
   private static boolean unavailable(Throwable t) {
-    return t instanceof WelcomeCall.DeadlineException
-        || t instanceof DifyException d && d.unavailable();
+    return t instanceof WelcomeCall.DeadlineException deadline ? deadline.counts
+        : t instanceof DifyException d && d.unavailable();
+  }
+
+  /**
+   * Whether a deadline missed by this call says something about the agent. The breaker is there for an unwell Dify
+   * app, and two kinds of miss are this server's own doing: (1) the local agent's (it runs on this process's CPU,
+   * so its misses mean this machine was busy: during a burst of registrations, whose password hashes keep every
+   * core busy, five slow local welcomes in a row used to open its breaker and turn the next 30 s of welcomes into
+   * the template); (2) a Dify call asked with less than half of its first-text window left, because the job
+   * waited here (for an engine slot, the database, the CPU) before asking. Such misses still end in the template;
+   * they only don't open the breaker.
+   *
+   * @param askedAt when the gateway got the request (its own few reads before the call are not held against it)
+   */
+  private static boolean hadTheWindow(WelcomeRequest req, long askedAt) {
+    long window = req.firstTextBy().toEpochMilli() - req.windowFrom().toEpochMilli();
+    long left = req.firstTextBy().toEpochMilli() - askedAt;
+    return left * 2 >= window;
   }
 
   private static String reason(Throwable t) {

@@ -3,6 +3,7 @@ package com.anmeismart.server.dify;
 import com.anmeismart.server.AppContext;
 import com.anmeismart.server.Servers;
 import com.anmeismart.server.mcp.McpKeys;
+import com.anmeismart.server.security.ContextTokens;
 import com.anmeismart.server.security.SecretBox;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -75,7 +76,25 @@ public final class LocalAgentVerticle extends VerticleBase {
             .add(new JsonObject().put("paragraph", new JsonObject().put("variable", "context_token")
                 .put("required", true))))));
     return Servers.listen(vertx, vertx.createHttpServer().requestHandler(router), "LOCAL_AGENT_PORT",
-        app.config().localAgentPort(), "127.0.0.1");
+        app.config().localAgentPort(), "127.0.0.1")
+        .compose(server -> warmUp(new ContextTokens(vertx, box)));
+  }
+
+  /**
+   * The two MCP sessions of a welcome (get_user_profile, service_info) once, with the warm-up token: see
+   * {@link WarmUp}. Skipped when this process runs no MCP server (a part tested alone).
+   */
+  private Future<Void> warmUp(ContextTokens tokens) {
+    Integer port = Servers.ports(vertx).get("MCP_PORT");
+    if (port == null) {
+      return Future.succeededFuture();
+    }
+    String base = "http://127.0.0.1:" + port;
+    String token = tokens.issueWarmUp();
+    return WarmUp.run(vertx, "the local agent's MCP sessions", () -> mcpKeys.keyOf(WELCOME_GROUP)
+        .compose(key -> mcp.call(vertx.getOrCreateContext(), base, key, token, "get_user_profile", Map.of())
+            .compose(profile -> mcp.call(vertx.getOrCreateContext(), base, key, token, "service_info",
+                Map.of("keyword", "补水")))));
   }
 
   private void authenticate(RoutingContext ctx) {

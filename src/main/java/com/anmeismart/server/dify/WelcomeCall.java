@@ -39,13 +39,27 @@ final class WelcomeCall {
                 long guardNanos) {
   }
 
-  /** A deadline passed: counts against the breaker like any unavailability. */
+  /**
+   * A deadline passed: counts against the breaker like any unavailability, unless the gateway knows the miss was
+   * this server's own doing ({@link #uncounted}).
+   */
   static final class DeadlineException extends RuntimeException {
     final String reason;
+    final boolean counts;
 
     DeadlineException(String reason) {
+      this(reason, true);
+    }
+
+    private DeadlineException(String reason, boolean counts) {
       super(reason, null, false, false);
       this.reason = reason;
+      this.counts = counts;
+    }
+
+    /** The same miss, not held against the agent's breaker. */
+    DeadlineException uncounted() {
+      return new DeadlineException(reason, false);
     }
   }
 

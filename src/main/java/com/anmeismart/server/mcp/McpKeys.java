@@ -8,6 +8,7 @@ import io.vertx.sqlclient.Tuple;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -23,6 +24,8 @@ public final class McpKeys {
   static final String INDEX_PURPOSE = "mcp-key-index";
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String KEY_OF = "SELECT api_key_enc FROM mcp_tool_groups WHERE name = $1";
+  private static final String ANY_STORED = "SELECT api_key_enc FROM mcp_tool_groups WHERE api_key_enc IS NOT NULL "
+      + "ORDER BY created_at LIMIT 1";
 
   private final Pool pool;
   private final SecretBox box;
@@ -48,6 +51,12 @@ public final class McpKeys {
       }
       return box.decrypt(enc);
     });
+  }
+
+  /** One stored key, still sealed (the start's check that this SECRETS_KEY opens them: cluster/Deployment). */
+  public Future<Optional<String>> anyStored() {
+    return pool.query(ANY_STORED).execute().map(rows -> rows.size() == 0 ? Optional.empty()
+        : Optional.of(rows.iterator().next().getString("api_key_enc")));
   }
 
   /** A new random key. */

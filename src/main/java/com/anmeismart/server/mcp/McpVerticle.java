@@ -29,6 +29,7 @@ import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -81,7 +82,8 @@ public final class McpVerticle extends VerticleBase {
     long keepAliveMs = app.config().mcpSseKeepAliveSeconds() * 1000L;
     Map<String, McpSchema.Tool> published = McpServers.published(runner.definitions());
     stateless = new StatelessHttp(vertx, mapper, runner, published, registry, keepAliveMs);
-    streamable = new StreamableHttpTransport(vertx, mapper, registry, keepAliveMs, stateless, metrics);
+    long idleMs = app.config().mcpSessionIdleSeconds() * 1000L;
+    streamable = new StreamableHttpTransport(vertx, mapper, registry, keepAliveMs, stateless, metrics, idleMs);
     sse = new SseTransport(vertx, mapper, registry, keepAliveMs);
     streamServer = McpServers.streamable(streamable, runner, published, McpServers::groupFromContext);
     sseServer = McpServers.sse(sse, runner, published, McpServers::groupFromContext);
@@ -91,7 +93,6 @@ public final class McpVerticle extends VerticleBase {
 
     Router router = McpRoutes.router(vertx, new McpAuth(registry, metrics, app.config().mcpAllowedOrigins()),
         streamable, sse, new RestToolApi(runner, this::sessions), new QuotaGate(runner), app.config().mcpMaxBodyBytes());
-    long idleMs = app.config().mcpSessionIdleSeconds() * 1000L;
     vertx.setPeriodic(RELOAD_MS, id -> reload());
     // each node enforces its share of every key's quota: the share follows the live server processes
     vertx.setPeriodic(NODES_MS, id -> countNodes(pool, quotas));
@@ -99,12 +100,13 @@ public final class McpVerticle extends VerticleBase {
     vertx.setPeriodic(Math.max(1_000, Math.min(idleMs / 4, 30_000)), id -> streamable.sweep(idleMs));
 
     var changed = vertx.eventBus().consumer(Addresses.MCP_CONFIG_CHANGED, m -> reload());
+    var ended = vertx.eventBus().<String>consumer(Addresses.MCP_SESSION_ENDED, m -> streamable.ended(m.body()));
     var sync = vertx.eventBus().localConsumer(Addresses.MCP_CONFIG_SYNC,
         m -> reload().onComplete(ar -> m.reply(null)));
     var status = vertx.eventBus().localConsumer(Addresses.MCP_STATUS,
         m -> m.reply(new JsonObject().put("groups", registry.all().size()).put("sessions", sessions())));
     // an administrator's test call: through the same guard as any client, logged under the admin's name
-    var test = vertx.eventBus().<ToolTestRequest>consumer(Addresses.MCP_TOOL_TEST, m -> {
+    var test = vertx.eventBus().<ToolTestRequest>localConsumer(Addresses.MCP_TOOL_TEST, m -> {
       ToolTestRequest req = m.body();
       String token = req.customerId() == null ? null : contextTokens.issue(req.customerId(), ContextTokens.DEFAULT_TTL);
       long t0 = System.nanoTime();
@@ -120,9 +122,10 @@ public final class McpVerticle extends VerticleBase {
           }
         })
         .compose(n -> registry.reload())
-        .compose(loaded -> Future.join(changed.completion(), sync.completion(), status.completion(), test.completion(),
+        .compose(loaded -> Future.join(List.of(changed.completion(), ended.completion(), sync.completion(),
+            status.completion(), test.completion(),
             Servers.listen(vertx, vertx.createHttpServer(serverOptions()).requestHandler(router), "MCP_PORT",
-                app.config().mcpPort())));
+                app.config().mcpPort()))));
   }
 
   /**

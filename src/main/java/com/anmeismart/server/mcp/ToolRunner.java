@@ -206,10 +206,13 @@ public final class ToolRunner {
         outcome = new Outcome(false, true, errorText(toolName, row, ar.cause()), null);
         outcomeTag = ar.cause() instanceof TimeoutException ? "timeout" : "error";
       }
+      UUID user = subject.succeeded() ? subject.result() : null;
+      if (ContextTokens.WARM_UP.equals(user)) {
+        return Future.succeededFuture(outcome); // the server's own warm-up at start: not a call anyone made
+      }
       metrics.call(toolName, group.name(), outcomeTag, nanos);
       callLog.add(toolName, group.id(), caller.callerId(), logged, outcome.error() ? null : outcome.text(),
-          !outcome.error(), outcome.error() ? outcome.text() : null, ms, subject.succeeded() ? subject.result() : null,
-          caller.keyUsed());
+          !outcome.error(), outcome.error() ? outcome.text() : null, ms, user, caller.keyUsed());
       return Future.succeededFuture(outcome);
     });
   }

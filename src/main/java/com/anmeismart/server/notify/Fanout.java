@@ -17,42 +17,47 @@ import java.util.UUID;
 
 /**
  * Puts one notification in front of every active consultant: a live message on {@code client.consultant.<id>} for
- * those online, an inbox row for each (idempotent), and a Web Push message for those offline who subscribed. Admin
- * alerts go to every admin's inbox and live on {@code client.admins}.
+ * those online, an inbox row for each (idempotent), and on the offline channels (Web Push) a message for those
+ * offline at once and, for those online, one that goes out only if their page does not acknowledge the live copy
+ * within {@code ack_seconds} (the alert ladder). Admin alerts go to every admin's inbox and live on
+ * {@code client.admins}.
  */
 final class Fanout {
 
   private final EventBus bus;
   private final Inbox inbox;
-  private final PushStore pushStore;
-  private final WebPush push;
+  private final OfflineSends sends;
+  private final OfflineSender sender;
   private final NotifyMetrics metrics;
 
-  Fanout(EventBus bus, Inbox inbox, PushStore pushStore, WebPush push, NotifyMetrics metrics) {
+  Fanout(EventBus bus, Inbox inbox, OfflineSends sends, OfflineSender sender, NotifyMetrics metrics) {
     this.bus = bus;
     this.inbox = inbox;
-    this.pushStore = pushStore;
-    this.push = push;
+    this.sends = sends;
+    this.sender = sender;
     this.metrics = metrics;
   }
 
   /**
    * Online consultants get the live copy first, before any row is written: their notification ids are derived (see
    * {@link Inbox#notificationId}), so the live message needn't wait for the 1-row-per-consultant insert. Then every
-   * consultant's inbox row, then Web Push to the offline ones.
+   * consultant's inbox row, then the offline sends: sent now for the offline ones, due after {@code ackSeconds} for
+   * the online ones (unless their page acknowledges first).
    *
-   * @param kind      {@code new_customer} or {@code escalation}
-   * @param notice    the SPEC §7 payload; each live copy gets its {@code notification_id} (for the delivery ack)
-   * @param webPush   whether offline consultants also get a Web Push message
-   * @param newCustomer for a new customer's notification, the customer: the statement that reads the consultants
-   *                  also starts the conversation's escalation clock; null otherwise
+   * @param kind        {@code new_customer} or {@code escalation}
+   * @param notice      the SPEC §7 payload; each live copy gets its {@code notification_id} (for the delivery ack)
+   * @param webPush     whether the Web Push channel is on
+   * @param startNotice a new customer's notification: the statement that reads the consultants also starts the
+   *                    conversation's escalation clock
    */
   Future<NotifyResult> consultants(String kind, String dedupeKey, ClientEvent.NewCustomerNotice notice,
-                                   UUID conversationId, boolean webPush, UUID newCustomer) {
+                                   boolean webPush, int ackSeconds, boolean startNotice) {
     JsonObject payload = notice.toJson();
+    UUID conversationId = notice.conversationId();
+    UUID customerId = notice.customer().id();
     long t0 = System.nanoTime();
-    Future<List<Inbox.Recipient>> consultants = newCustomer == null ? inbox.recipients(Roles.CONSULTANT)
-        : inbox.noticeAndRecipients(Roles.CONSULTANT, conversationId, newCustomer);
+    Future<List<Inbox.Recipient>> consultants = startNotice
+        ? inbox.noticeAndRecipients(Roles.CONSULTANT, conversationId, customerId) : inbox.recipients(Roles.CONSULTANT);
     return consultants.compose(recipients -> {
       UUID[] ids = Inbox.notificationIds(recipients, dedupeKey);
       int online = 0;
@@ -71,63 +76,31 @@ final class Fanout {
             metrics.fanout(System.nanoTime() - t0);
             Map<UUID, Inbox.Recipient> byUser = new HashMap<>();
             recipients.forEach(r -> byUser.put(r.userId(), r));
-            List<Inbox.Written> toPush = new ArrayList<>();
+            List<OfflineSends.NewSend> offlineSends = new ArrayList<>();
             int newInbox = 0;
+            boolean ladder = false;
             for (Inbox.Written w : written) {
               Inbox.Recipient r = byUser.get(w.userId());
-              if (r != null && !r.online()) {
-                newInbox += w.inserted() ? 1 : 0;
-                if (webPush && r.push() && !w.pushed()) {
-                  toPush.add(w); // a retry doesn't push again what a push service already accepted
-                }
+              if (r == null) {
+                continue;
+              }
+              newInbox += !r.online() && w.inserted() ? 1 : 0;
+              if (webPush && r.push()) {
+                ladder |= r.online();
+                offlineSends.add(new OfflineSends.NewSend(r.userId(), customerId, conversationId,
+                    WebPushChannel.NAME, kind, r.online() ? "unacknowledged" : "offline", w.notificationId(),
+                    Payloads.push(payload, w.notificationId()), r.online() ? ackSeconds * 1000L : 0));
               }
             }
             metrics.sent("inbox", newInbox);
-            return push(toPush, payload).map(pushed -> new NotifyResult(live, offline, pushed));
+            if (ladder) {
+              sender.sweepIn(ackSeconds * 1000L);
+            }
+            // offline consultants' sends go out now; a row another attempt already sent is not due any more
+            return sends.schedule(offlineSends).compose(sender::sendNow)
+                .map(pushed -> new NotifyResult(live, offline, pushed));
           });
     });
-  }
-
-  /** Web Push to every subscription of the recipients; the number of messages push services accepted. */
-  private Future<Integer> push(List<Inbox.Written> recipients, JsonObject payload) {
-    if (recipients.isEmpty()) {
-      return Future.succeededFuture(0);
-    }
-    Map<UUID, UUID> notificationOf = new HashMap<>();
-    recipients.forEach(r -> notificationOf.put(r.userId(), r.notificationId()));
-    return pushStore.ofUsers(List.copyOf(notificationOf.keySet())).compose(subs -> {
-      List<Future<Boolean>> sends = new ArrayList<>(subs.size());
-      for (PushStore.Subscription sub : subs) {
-        UUID notificationId = notificationOf.get(sub.userId());
-        sends.add(push.send(sub, pushPayload(payload, notificationId)).compose(outcome -> switch (outcome) {
-          case ACCEPTED -> pushStore.succeeded(sub.id()).compose(v -> inbox.markPushed(List.of(notificationId)))
-              .map(true);
-          case GONE -> {
-            metrics.pushFailure("gone");
-            yield pushStore.drop(sub.id()).map(false);
-          }
-          case REJECTED, ERROR -> {
-            metrics.pushFailure(outcome == WebPush.Outcome.REJECTED ? "rejected" : "error");
-            yield pushStore.failed(sub.id()).map(false);
-          }
-        }).recover(t -> Future.succeededFuture(false)));
-      }
-      return Future.join(sends).transform(ar -> {
-        int accepted = 0;
-        for (Future<Boolean> f : sends) {
-          accepted += Boolean.TRUE.equals(f.result()) ? 1 : 0;
-        }
-        metrics.sent("push", accepted);
-        return Future.succeededFuture(accepted);
-      });
-    });
-  }
-
-  /** What the service worker shows: small (push services cap payloads near 4 KB). */
-  private static JsonObject pushPayload(JsonObject payload, UUID notificationId) {
-    return new JsonObject().put("type", payload.getString("type")).put("title", payload.getString("title"))
-        .put("body", payload.getString("message")).put("conversation_id", payload.getString("conversation_id"))
-        .put("link", payload.getString("link")).put("notification_id", notificationId.toString());
   }
 
   /** An admin alert: every active admin's inbox, and live on {@code client.admins} when it is new. */

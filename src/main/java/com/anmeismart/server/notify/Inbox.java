@@ -1,5 +1,6 @@
 package com.anmeismart.server.notify;
 
+import com.anmeismart.server.accounts.UserStore;
 import com.anmeismart.server.db.InstanceLock;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -7,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.nio.charset.StandardCharsets;
@@ -38,9 +40,15 @@ public final class Inbox {
       + "ON CONFLICT (user_id, dedupe_key) DO UPDATE SET dedupe_key = EXCLUDED.dedupe_key "
       + "RETURNING id, user_id, pushed_at, (xmax = 0) AS inserted";
 
+  /** Starts a new customer's escalation clock (once). */
+  private static final String NOTICE = "INSERT INTO customer_notices (conversation_id, customer_id) VALUES ($1, $2) "
+      + "ON CONFLICT (conversation_id) DO NOTHING";
   /** The recipients, in the statement that starts a new customer's escalation clock (once). */
   private static final String NOTICE_AND_RECIPIENTS = "WITH notice AS (INSERT INTO customer_notices (conversation_id, "
       + "customer_id) VALUES ($3, $4) ON CONFLICT (conversation_id) DO NOTHING) " + RECIPIENTS;
+  /** An offer that ended (moved on, accepted, withdrawn) is no longer something to act on: it reads as read. */
+  private static final String SETTLE = "UPDATE notifications SET read_at = coalesce(read_at, now()) "
+      + "WHERE user_id = $1 AND dedupe_key = $2 AND read_at IS NULL";
 
   private static final String MARK_PUSHED = "UPDATE notifications SET pushed_at = now() WHERE id = ANY($1) "
       + "AND pushed_at IS NULL";
@@ -67,8 +75,18 @@ public final class Inbox {
 
   private static final String COLUMNS = "id, kind, channel, title, body, conversation_id, created_at, delivered_at, "
       + "pushed_at, read_at";
-  private static final String LIST = "SELECT " + COLUMNS + ", count(*) OVER () AS total FROM notifications "
-      + "WHERE user_id = $1 AND ($2 = false OR read_at IS NULL) ORDER BY created_at DESC, id LIMIT $3 OFFSET $4";
+  /**
+   * A user's entries with the state of their customer now: {@code claimed_by} once anyone claimed (the entry that
+   * said "waiting" must not keep saying it), and with $5 only the customers still waiting (a page that reconnects).
+   */
+  private static final String LIST = "SELECT n.id, n.kind, n.channel, n.title, n.body, n.conversation_id, n.created_at, "
+      + "n.delivered_at, n.pushed_at, n.read_at, c.status AS conversation_status, c.consultant_id, "
+      + UserStore.displayName("co") + " AS consultant_name, count(*) OVER () AS total "
+      + "FROM notifications n LEFT JOIN conversations c ON c.id = n.conversation_id "
+      + "LEFT JOIN users co ON co.id = c.consultant_id "
+      + "WHERE n.user_id = $1 AND ($2 = false OR n.read_at IS NULL) "
+      + "AND ($5 = false OR n.conversation_id IS NULL OR c.status = 'open') "
+      + "ORDER BY n.created_at DESC, n.id LIMIT $3 OFFSET $4";
   private static final String UNREAD = "SELECT count(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL";
   private static final String READ = "UPDATE notifications SET read_at = coalesce(read_at, now()) "
       + "WHERE id = $1 AND user_id = $2 RETURNING " + COLUMNS;
@@ -94,6 +112,16 @@ public final class Inbox {
   public Inbox(Pool pool, int presenceTtlSeconds) {
     this.pool = pool;
     this.presenceTtlSeconds = presenceTtlSeconds;
+  }
+
+  /** Starts a new customer's escalation clock (once), on the caller's transaction (an offer's). */
+  public static Future<Void> startNotice(SqlClient tx, UUID conversationId, UUID customerId) {
+    return tx.preparedQuery(NOTICE).execute(Tuple.of(conversationId, customerId)).mapEmpty();
+  }
+
+  /** Marks the user's entry of {@code dedupeKey} read (an offer that ended), on the caller's transaction. */
+  public static Future<Void> settle(SqlClient tx, UUID userId, String dedupeKey) {
+    return tx.preparedQuery(SETTLE).execute(Tuple.of(userId, dedupeKey)).mapEmpty();
   }
 
   public Future<List<Recipient>> recipients(String role) {
@@ -137,6 +165,12 @@ public final class Inbox {
    */
   public Future<List<Written>> record(List<Recipient> recipients, UUID[] ids, String kind, String dedupeKey,
                                       String title, JsonObject body, UUID conversationId) {
+    return record(pool, recipients, ids, kind, dedupeKey, title, body, conversationId);
+  }
+
+  /** {@link #record} on the caller's transaction (an offer, written with the assignment row that makes it). */
+  public static Future<List<Written>> record(SqlClient client, List<Recipient> recipients, UUID[] ids, String kind,
+                                             String dedupeKey, String title, JsonObject body, UUID conversationId) {
     if (recipients.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
@@ -147,7 +181,7 @@ public final class Inbox {
       users[i] = r.userId();
       channels[i] = r.online() ? "live" : "inbox";
     }
-    return pool.preparedQuery(RECORD)
+    return client.preparedQuery(RECORD)
         .execute(Tuple.of(ids, users, channels, kind, dedupeKey, title, body, conversationId))
         .map(rows -> {
           List<Written> out = new ArrayList<>(rows.size());
@@ -184,13 +218,19 @@ public final class Inbox {
     return pool.preparedQuery(ESCALATED).execute(Tuple.of(conversationId)).mapEmpty();
   }
 
-  /** A user's notifications, newest first, with the unread count. */
-  public Future<JsonObject> list(UUID userId, boolean unreadOnly, int limit, int offset) {
-    return pool.preparedQuery(LIST).execute(Tuple.of(userId, unreadOnly, limit, offset)).compose(rows -> {
+  /**
+   * A user's notifications, newest first, with the unread count; each with {@code claimed_by: {id, display_name}}
+   * once anyone claimed its customer. {@code waitingOnly}: only entries whose customer is still unclaimed.
+   */
+  public Future<JsonObject> list(UUID userId, boolean unreadOnly, boolean waitingOnly, int limit, int offset) {
+    return pool.preparedQuery(LIST).execute(Tuple.of(userId, unreadOnly, limit, offset, waitingOnly)).compose(rows -> {
       JsonArray items = new JsonArray();
       long total = 0;
       for (Row r : rows) {
-        items.add(toJson(r));
+        UUID by = r.getUUID("consultant_id");
+        items.add(toJson(r).put("conversation_status", r.getString("conversation_status"))
+            .put("claimed_by", by == null ? null : new JsonObject().put("id", by.toString())
+                .put("display_name", r.getString("consultant_name"))));
         total = r.getLong("total");
       }
       long found = total;

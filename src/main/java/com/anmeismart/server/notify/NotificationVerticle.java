@@ -9,6 +9,11 @@ import com.anmeismart.server.config.AppConfig;
 import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.ops.LogFields;
 import com.anmeismart.server.security.SecretBox;
+import com.anmeismart.server.accounts.UserStore;
+import com.anmeismart.server.bus.CustomerCard;
+import com.anmeismart.server.settings.AutomationSettings;
+import com.anmeismart.server.settings.Documents;
+import com.anmeismart.server.settings.NotificationSettings;
 import com.anmeismart.server.settings.SettingsCache;
 import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
@@ -23,12 +28,16 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 
 /**
- * Tells consultants about new customers (SPEC §7, R003): on {@code notify.new-customer} each online consultant
- * gets the notification live over the bridge, offline consultants get an inbox entry and a Web Push message, and
- * with no consultant at all the admins are told; the reply is what happened. Also turns {@code admin.alerts} and
- * the admin-alert outbox (dead jobs) into admin inbox entries, and escalates customers nobody claimed in time.
+ * Tells consultants about new customers (SPEC §7, R003): on {@code notify.new-customer} either every consultant
+ * (broadcast: live for those online, an inbox entry for each, Web Push for those offline) or, under an assignment
+ * rule, one consultant at a time ({@link Assigner}); with no consultant at all the admins are told; the reply is what
+ * happened. A live copy a page does not acknowledge in time goes out on the offline channels ({@link OfflineSender},
+ * the alert ladder). Also turns {@code admin.alerts} and the admin-alert outbox (dead jobs) into admin inbox entries,
+ * and escalates customers nobody claimed in time.
  */
 public final class NotificationVerticle extends VerticleBase {
 
@@ -36,16 +45,23 @@ public final class NotificationVerticle extends VerticleBase {
   private static final long PRESENCE_GAUGE_MS = 5_000;
   /** How often pending outbox alerts are looked for besides the nudge (a nudge lost with a crashed node). */
   private static final long OUTBOX_SWEEP_MS = 5_000;
+  /**
+   * How often due offline sends and offers that ran out are looked for, on every node: the backstop for rows of
+   * another node or of a restarted process (this process also looks at the due time of what it scheduled).
+   */
+  static final long DUE_SWEEP_MS = 1_000;
   private static final int OUTBOX_BATCH = 50;
   /** How long a pass may take over an outbox alert before another pass may deliver it. */
   private static final int OUTBOX_LEASE_SECONDS = 60;
 
   private final AppContext app;
-  private Inbox inbox;
   private Fanout fanout;
   private WebPush push;
   private NotifyMetrics metrics;
-  private SettingsCache settings;
+  private SettingsCache<AutomationSettings> settings;
+  private SettingsCache<NotificationSettings> notifications;
+  private UserStore users;
+  private Assigner assigner;
   private AlertOutbox outbox;
   private boolean draining;
   private boolean drainAgain;
@@ -62,11 +78,14 @@ public final class NotificationVerticle extends VerticleBase {
     // The fan-out's writes (notices, inbox rows, escalation leases and marks) commit without waiting for the disk,
     // like the automation's steps. They are redone when lost: a new customer's job records its progress after them,
     // an escalation is marked done only after its notices, and PostgreSQL makes a commit durable only with every
-    // commit before it; the worst is a repeated live copy or Web Push. (The inbox API's reads and marks use the
-    // durable pool.)
-    inbox = new Inbox(app.database().redoablePool(vertx), config.presenceTtlSeconds());
-    settings = new SettingsCache(vertx, new SettingsStore(pool, null));
+    // commit before it; the worst is a repeated live copy. (The inbox API's reads and marks, the offline sends and
+    // the assignments use the durable pool: what went out on a channel is never forgotten.)
+    Inbox inbox = new Inbox(app.database().redoablePool(vertx), config.presenceTtlSeconds());
+    SettingsStore store = new SettingsStore(pool, null);
+    settings = SettingsCache.automation(vertx, store);
+    notifications = new SettingsCache<>(vertx, store, Documents.NOTIFICATIONS);
     metrics = new NotifyMetrics(app.metrics());
+    users = new UserStore(pool);
     PushStore pushStore = new PushStore(pool);
     outbox = new AlertOutbox(pool);
     Future<InstanceLock> instance = app.database().instanceLock(vertx);
@@ -75,50 +94,90 @@ public final class NotificationVerticle extends VerticleBase {
             config.vapidSubjectOrDefault(), config.pushTimeoutMs()))
         .compose(webPush -> {
           push = webPush;
-          fanout = new Fanout(vertx.eventBus(), inbox, pushStore, webPush, metrics);
-          Escalation escalation = new Escalation(inbox, fanout, this::alertAdmins, settings::current,
-              config.publicBaseUrl(), instance.result());
-          MessageConsumer<NewCustomer> customers = vertx.eventBus().consumer(Addresses.NOTIFY_NEW_CUSTOMER,
+          InstanceLock lock = instance.result();
+          OfflineSends sends = new OfflineSends(pool);
+          OfflineSender sender = new OfflineSender(vertx, sends,
+              List.of(new WebPushChannel(webPush, pushStore, inbox, metrics)), lock, metrics);
+          fanout = new Fanout(vertx.eventBus(), inbox, sends, sender, metrics);
+          assigner = new Assigner(vertx, new Assignments(pool), users, sender, metrics, config.presenceTtlSeconds(),
+              config.publicBaseUrl(), notifications::current, settings::current, this::broadcast);
+          Escalation escalation = new Escalation(inbox, fanout, users, assigner, this::alertAdmins, settings::current,
+              notifications::current, config.publicBaseUrl(), lock);
+          // the engine's request and this node's alerts are handled here (local consumers, also when clustered);
+          // the outbox nudge may come from any node
+          MessageConsumer<NewCustomer> customers = vertx.eventBus().localConsumer(Addresses.NOTIFY_NEW_CUSTOMER,
               this::newCustomer);
-          MessageConsumer<AdminAlert> alerts = vertx.eventBus().consumer(Addresses.ADMIN_ALERTS, this::adminAlert);
+          MessageConsumer<AdminAlert> alerts = vertx.eventBus().localConsumer(Addresses.ADMIN_ALERTS,
+              this::adminAlert);
           MessageConsumer<Void> queued = vertx.eventBus().consumer(Addresses.ADMIN_ALERT_OUTBOX, m -> drainOutbox());
           vertx.setPeriodic(config.escalationCheckMs(), id -> escalation.check());
           vertx.setPeriodic(0, PRESENCE_GAUGE_MS, id -> presence.onlineConsultants().onSuccess(metrics::online));
           vertx.setPeriodic(OUTBOX_SWEEP_MS, id -> drainOutbox());
-          return Future.join(customers.completion(), alerts.completion(), queued.completion(), settings.ready())
+          vertx.setPeriodic(0, DUE_SWEEP_MS, id -> {
+            sender.sweep();
+            assigner.sweep();
+          });
+          return Future.join(customers.completion(), alerts.completion(), queued.completion(), settings.ready(),
+                  notifications.ready())
               .onSuccess(v -> drainOutbox()); // what a crash left undelivered
         });
   }
 
   private void newCustomer(Message<NewCustomer> msg) {
     NewCustomer c = msg.body();
-    var payload = Payloads.newCustomer(c.customerId(), c.username(), c.registeredAt(), c.conversationId(),
-        c.expectedResponseMinutes(), app.config().publicBaseUrl(), Instant.now());
-    fanout.consultants("new_customer", "new_customer:" + c.conversationId(), payload, c.conversationId(),
-            c.webPush(), c.customerId())
-        .compose(result -> {
-          if (result.reached() > 0 || !c.notifyAdmins()) {
-            return Future.succeededFuture(result);
-          }
-          // written before the reply, so a crash before it makes the job's step (and this alert) run again
-          return alertAdmins(new AdminAlert("no_consultants",
-              "新客户 " + c.username() + " 已注册，但系统中没有可通知的顾问",
-              new JsonObject().put("conversation_id", c.conversationId().toString())
-                  .put("user_id", c.customerId().toString()).put("job_id", c.jobId().toString())
-                  .put("dedupe_key", "no_consultants:" + c.conversationId()),
-              Instant.now())).map(result);
+    Future.all(notifications.current(), users.card(c.customerId()))
+        .compose(all -> {
+          NotificationSettings n = all.resultAt(0);
+          Optional<CustomerCard> found = all.resultAt(1);
+          CustomerCard card = found.orElseGet(() -> new CustomerCard(c.customerId(), c.username(), c.username(),
+              List.of(), null, c.registeredAt(), null));
+          return n.offers() ? assigner.start(card, c.conversationId(), n, c.webPush())
+              : broadcast(card, c.conversationId(), c.expectedResponseMinutes(), c.webPush(), n.ackSeconds(),
+                  c.notifyAdmins(), c.jobId());
         })
         .onSuccess(result -> {
           try (LogFields fields = LogFields.of("job_id", c.jobId(), "user_id", c.customerId(), "conversation_id",
               c.conversationId())) {
-            LOG.info("new customer notified: user_id={}, conversation_id={}, job_id={}, online={}, inbox={}, push={}",
-                c.customerId(), c.conversationId(), c.jobId(), result.online(), result.inbox(), result.push());
+            LOG.info("new customer notified: user_id={}, conversation_id={}, job_id={}, online={}, inbox={}, push={}, "
+                    + "offered={}", c.customerId(), c.conversationId(), c.jobId(), result.online(), result.inbox(),
+                result.push(), result.offered());
           }
           msg.reply(result);
         })
         .onFailure(t -> {
           LOG.warn("notifying consultants of {} failed: {}", c.conversationId(), t.getMessage());
           msg.fail(500, "notification failed: " + t.getMessage());
+        });
+  }
+
+  /** An assignment that ends in everyone being told (nobody eligible, every offer timed out): today's settings. */
+  private Future<NotifyResult> broadcast(Assigner.Broadcast b) {
+    return Future.all(settings.current(), notifications.current()).compose(all -> {
+      AutomationSettings s = all.resultAt(0);
+      NotificationSettings n = all.resultAt(1);
+      return broadcast(b.customer(), b.conversationId(), s.expectedResponseMinutes(), s.notifyWebPush(),
+          n.ackSeconds(), s.notifyAdmins(), null);
+    });
+  }
+
+  /** Every consultant told (live, inbox, offline channels); with nobody to tell, the admins (before the reply). */
+  private Future<NotifyResult> broadcast(CustomerCard card, UUID conversation, int expectedMinutes, boolean webPush,
+                                         int ackSeconds, boolean notifyAdmins, UUID jobId) {
+    var payload = Payloads.newCustomer(card, conversation, expectedMinutes, app.config().publicBaseUrl(),
+        Instant.now());
+    return fanout.consultants("new_customer", "new_customer:" + conversation, payload, webPush, ackSeconds, true)
+        .compose(result -> {
+          if (result.reached() > 0 || !notifyAdmins) {
+            return Future.succeededFuture(result);
+          }
+          // written before the reply, so a crash before it makes the job's step (and this alert) run again
+          JsonObject details = new JsonObject().put("conversation_id", conversation.toString())
+              .put("user_id", card.id().toString()).put("dedupe_key", "no_consultants:" + conversation);
+          if (jobId != null) {
+            details.put("job_id", jobId.toString());
+          }
+          return alertAdmins(new AdminAlert("no_consultants", "新客户 " + card.displayName()
+              + " 已注册，但系统中没有可通知的顾问", details, Instant.now())).map(result);
         });
   }
 

@@ -73,6 +73,29 @@ public final class NotifyMetrics {
         .register(registry);
   }
 
+  /**
+   * An offline send (Web Push, WeCom): {@code sent}, {@code retry}, {@code failed}, or {@code skipped} (acknowledged,
+   * claimed or the offer moved on before it was due). {@code reason}: offline, or unacknowledged (the alert ladder).
+   */
+  void offlineSend(String channel, String kind, String reason, String outcome) {
+    Counter.builder("notify_offline_sends").tag("channel", channel).tag("kind", kind).tag("reason", reason)
+        .tag("outcome", outcome).description("Offline-channel sends to consultants, by outcome").register(registry)
+        .increment();
+  }
+
+  /** How long after its due time an offline send went out: the ladder's precision (due = live copy + ack_seconds). */
+  void offlineLateness(String channel, long millis) {
+    Timer.builder("notify_offline_send_lateness").tag("channel", channel)
+        .description("Offline send: due time → accepted by the provider").publishPercentileHistogram()
+        .maximumExpectedValue(Duration.ofSeconds(60)).register(registry).record(Duration.ofMillis(Math.max(0, millis)));
+  }
+
+  /** An assignment step: offered, expired, accepted, claimed, broadcast. */
+  void offer(String outcome) {
+    Counter.builder("notify_offers").tag("outcome", outcome).description("Customer offers (assignment rules)")
+        .register(registry).increment();
+  }
+
   void online(long n) {
     online.set(n);
   }

@@ -20,6 +20,8 @@ public final class Presence {
   private static final String DISCONNECT = "DELETE FROM bridge_presence WHERE socket_id = $1";
   private static final String HEARTBEAT = "UPDATE bridge_presence SET seen_at = now() WHERE node = $1";
   private static final String CLEAR_NODE = "DELETE FROM bridge_presence WHERE node = $1";
+  private static final String EXPIRE_PROCESS = "UPDATE bridge_presence SET seen_at = now() - make_interval(secs => $2) "
+      + "WHERE starts_with(node, $1 || '/') AND seen_at > now() - make_interval(secs => $2)";
   private static final String PURGE = "DELETE FROM bridge_presence WHERE seen_at < now() - make_interval(secs => $1 * 10)";
   private static final String ONLINE_CONSULTANTS = "SELECT count(DISTINCT p.user_id) AS n FROM bridge_presence p "
       + "JOIN users u ON u.id = p.user_id WHERE u.role = 'consultant' AND p.seen_at > now() - make_interval(secs => $1)";
@@ -66,6 +68,18 @@ public final class Presence {
   /** A node stopping: its sockets are closing with it. */
   public Future<Void> clearNode(String node) {
     return pool.preparedQuery(CLEAR_NODE).execute(Tuple.of(node)).mapEmpty();
+  }
+
+  /**
+   * A cluster node left (crashed, killed, or cut off): the sockets of every HttpApiVerticle of that process
+   * ({@code node} values {@code <nodeId>/…}) stop counting as online now rather than after the TTL. Their rows are
+   * aged to the TTL, not deleted: a node that was only cut off from the others by a network partition (it still
+   * reaches PostgreSQL, its sockets are still open) makes them fresh again at its next heartbeat, where deleted rows
+   * would leave its consultants offline until their pages reconnect (vert.x #4394, docs/cluster.md). A dead node's
+   * rows go with the purge of long-dead rows.
+   */
+  public Future<Integer> expireProcess(String nodeId) {
+    return pool.preparedQuery(EXPIRE_PROCESS).execute(Tuple.of(nodeId, ttlSeconds)).map(rows -> rows.rowCount());
   }
 
   /** Whether anyone with one of {@code roles} has a bridge socket open now, on any node. */

@@ -26,7 +26,10 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
+import java.net.URI;
 import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,15 +49,42 @@ final class WebPush {
   /** What the push service said. */
   enum Outcome { ACCEPTED, GONE, REJECTED, ERROR }
 
+  /**
+   * A send's outcome, with the push service's HTTP status (0 without an answer) and, when accepted, the message's
+   * {@code Location} (RFC 8030 §5: the push message resource, the provider's id of it).
+   */
+  record Result(Outcome outcome, int status, String location) {
+  }
+
   private record Prepared(byte[] body, String contentEncoding, String authorization) {
   }
+
+  /** A VAPID authorization for one push service origin, and when to make a new one. */
+  private record Vapid(String header, long renewAtMillis) {
+  }
+
+  /** How long a VAPID JWT is valid (RFC 8292: at most 24 h), and how long one is reused before a new one is signed. */
+  private static final int VAPID_HOURS = 12;
+  private static final long VAPID_REUSE_MS = TimeUnit.HOURS.toMillis(VAPID_HOURS - 1);
 
   /** Null when the stored private key can't be decrypted: push is off (logged at start). */
   private final VAPIDKeyPair keyPair;
   private final String publicKey;
   private final String subject;
-  private final MessageEncryption encryption = MessageEncryptions.of();
+  /**
+   * One per crypto thread: the library's MessageEncryption objects are NOT thread-safe (its javadoc), and the pool
+   * runs two at once; a shared one produced bodies push services can't decrypt (tag mismatch) as soon as two pushes
+   * were encrypted together (bench/ladder.sh: 8 of 300). The VAPID key pair is thread-safe with the library's default
+   * JWT generator (its signatures verified in every one of those runs).
+   */
+  private static final ThreadLocal<MessageEncryption> ENCRYPTION = ThreadLocal.withInitial(MessageEncryptions::of);
   private final WorkerExecutor crypto;
+  /**
+   * The JWT depends only on the push service's origin (its audience), so one is signed per origin and reused for
+   * most of its life, as RFC 8292 §2 allows: a burst of pushes (the alert ladder at 1,000 consultants) then costs one
+   * ES256 signature per push service, not one per message.
+   */
+  private final Map<String, Vapid> vapid = new ConcurrentHashMap<>();
   private final WebClient client;
   private final int timeoutMs;
 
@@ -117,16 +147,14 @@ final class WebPush {
   }
 
   /** Encrypts {@code payload} for the subscription and posts it to its push service. */
-  Future<Outcome> send(PushStore.Subscription sub, JsonObject payload) {
+  Future<Result> send(PushStore.Subscription sub, JsonObject payload) {
     if (keyPair == null) {
-      return Future.succeededFuture(Outcome.ERROR);
+      return Future.succeededFuture(new Result(Outcome.ERROR, 0, null));
     }
     return crypto.executeBlocking(() -> {
-          EncryptedPushMessage message = encryption.encrypt(UserAgentMessageEncryptionKeyInfo.of(sub.p256dh(),
+          EncryptedPushMessage message = ENCRYPTION.get().encrypt(UserAgentMessageEncryptionKeyInfo.of(sub.p256dh(),
               sub.auth()), PushMessage.ofUTF8(payload.encode()));
-          String authorization = keyPair.generateAuthorizationHeaderValue(VAPIDJWTParam.getBuilder()
-              .resourceURLString(sub.endpoint()).expiresAfter(12, TimeUnit.HOURS).subject(subject).build());
-          return new Prepared(message.toBytes(), message.contentEncoding(), authorization);
+          return new Prepared(message.toBytes(), message.contentEncoding(), authorization(sub.endpoint()));
         }, false)
         .compose(p -> client.postAbs(sub.endpoint())
             .putHeader("Authorization", p.authorization())
@@ -139,15 +167,30 @@ final class WebPush {
         .map(res -> {
           int status = res.statusCode();
           if (status >= 200 && status < 300) {
-            return Outcome.ACCEPTED;
+            return new Result(Outcome.ACCEPTED, status, res.getHeader("Location"));
           }
           LOG.warn("push service answered {} for subscription {}", status, sub.id());
-          return status == 404 || status == 410 ? Outcome.GONE : Outcome.REJECTED;
+          return new Result(status == 404 || status == 410 ? Outcome.GONE : Outcome.REJECTED, status, null);
         })
         .recover(t -> {
           LOG.warn("Web Push to subscription {} failed: {}", sub.id(), t.getMessage());
-          return Future.succeededFuture(Outcome.ERROR);
+          return Future.succeededFuture(new Result(Outcome.ERROR, 0, null));
         });
+  }
+
+  /** The VAPID header for the endpoint's push service: reused while it has more than an hour left. */
+  private String authorization(String endpoint) {
+    URI uri = URI.create(endpoint);
+    String origin = uri.getScheme() + "://" + uri.getRawAuthority();
+    long now = System.currentTimeMillis();
+    Vapid current = vapid.get(origin);
+    if (current == null || now >= current.renewAtMillis()) {
+      current = new Vapid(keyPair.generateAuthorizationHeaderValue(VAPIDJWTParam.getBuilder()
+          .resourceURLString(endpoint).expiresAfter(VAPID_HOURS, TimeUnit.HOURS).subject(subject).build()),
+          now + VAPID_REUSE_MS);
+      vapid.put(origin, current);
+    }
+    return current.header();
   }
 
   Future<Void> close() {

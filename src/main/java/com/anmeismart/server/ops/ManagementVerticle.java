@@ -56,6 +56,13 @@ public final class ManagementVerticle extends VerticleBase {
         .onSuccess(reply -> promise.complete(Status.OK(reply.body())))
         .onFailure(t -> promise.complete(Status.KO(new JsonObject().put("error", t.getMessage())))));
 
+    // SPEC §10: {"id":"cluster","status":"UP","data":{"members":N,…}}; a single process is a cluster of one. DOWN
+    // once this node is no longer an active member (it left, or Hazelcast stopped under it)
+    ready.register("cluster", CHECK_TIMEOUT_MS, promise -> {
+      JsonObject data = app.node().view();
+      promise.complete(app.node().active() ? Status.OK(data) : Status.KO(data));
+    });
+
     Router router = Router.router(vertx);
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
     router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));

@@ -24,6 +24,13 @@ public final class ContextTokens {
 
   public static final String AUDIENCE = "anmeismart-mcp-context";
   public static final Duration DEFAULT_TTL = Duration.ofMinutes(10);
+  /**
+   * The subject of the server's own warm-up token ({@link #issueWarmUp}): the nil UUID, which no user has (ids are
+   * random UUIDs). The MCP tools find no customer under it, and {@code ToolRunner} neither logs nor counts the calls
+   * made with it, so the warm-up at start leaves no trace in the call log or the figures.
+   */
+  public static final UUID WARM_UP = new UUID(0, 0);
+  private static final Duration WARM_UP_TTL = Duration.ofMinutes(1);
 
   private final JWTAuth auth;
 
@@ -36,6 +43,19 @@ public final class ContextTokens {
   }
 
   public String issue(UUID userId, Duration ttl) {
+    if (WARM_UP.equals(userId)) {
+      // only issueWarmUp mints it: a call with it is not logged, so no request may choose that subject
+      throw new IllegalArgumentException("the nil UUID is the warm-up subject, not a user");
+    }
+    return sign(userId, ttl);
+  }
+
+  /** The warm-up token: a minute long, for {@link #WARM_UP}; used at start only, by the server itself. */
+  public String issueWarmUp() {
+    return sign(WARM_UP, WARM_UP_TTL);
+  }
+
+  private String sign(UUID userId, Duration ttl) {
     return auth.generateToken(new JsonObject(), new JWTOptions().setAlgorithm("HS256").setSubject(userId.toString())
         .setAudience(List.of(AUDIENCE)).setExpiresInSeconds((int) Math.max(1, ttl.toSeconds())));
   }

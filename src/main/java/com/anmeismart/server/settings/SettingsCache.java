@@ -16,32 +16,45 @@ import java.time.Instant;
 import java.util.HexFormat;
 
 /**
- * A verticle's view of the automation settings: re-read at most every few seconds, and at once when an admin
- * changes them ({@link Addresses#SETTINGS_CHANGED}). Used on the verticle's own context only, so it needs no locks.
+ * A verticle's view of one settings document: re-read at most every few seconds, and at once when an admin
+ * changes it ({@link Addresses#SETTINGS_CHANGED} naming its key). Used on the verticle's own context only, so it
+ * needs no locks.
  *
  * <p>A stored document that no longer validates (written by SQL, an older version, a bug) never stops the verticle:
  * its valid fields are used and each invalid one keeps the last good value this cache saw (the default before
  * any), and admins get one alert per bad document ({@code settings_invalid}, deduplicated by the document's hash
  * across verticles and nodes).
  */
-public final class SettingsCache {
+public final class SettingsCache<T> {
 
   private static final Logger LOG = LoggerFactory.getLogger(SettingsCache.class);
   private static final long TTL_MS = 5_000;
 
   private final Vertx vertx;
   private final SettingsStore store;
+  private final SettingsDocument<T> document;
   private final MessageConsumer<String> changed;
-  private Future<AutomationSettings> settings;
-  private AutomationSettings lastGood = AutomationSettings.DEFAULTS;
+  private Future<T> settings;
+  private T lastGood;
   private String reported;
   private long loadedAt;
 
   /** Call from the verticle's {@code start()}: the change listener lives on its context. */
-  public SettingsCache(Vertx vertx, SettingsStore store) {
+  public SettingsCache(Vertx vertx, SettingsStore store, SettingsDocument<T> document) {
     this.vertx = vertx;
     this.store = store;
-    this.changed = vertx.eventBus().consumer(Addresses.SETTINGS_CHANGED, msg -> settings = null);
+    this.document = document;
+    this.lastGood = document.defaults();
+    this.changed = vertx.eventBus().consumer(Addresses.SETTINGS_CHANGED, msg -> {
+      if (msg.body() == null || document.key().equals(msg.body())) {
+        settings = null;
+      }
+    });
+  }
+
+  /** The automation settings' cache. */
+  public static SettingsCache<AutomationSettings> automation(Vertx vertx, SettingsStore store) {
+    return new SettingsCache<>(vertx, store, Documents.AUTOMATION);
   }
 
   /** Completes once the change listener is registered. */
@@ -49,16 +62,16 @@ public final class SettingsCache {
     return changed.completion();
   }
 
-  public Future<AutomationSettings> current() {
+  public Future<T> current() {
     long now = System.currentTimeMillis();
     if (settings == null || now - loadedAt > TTL_MS || settings.failed()) {
       loadedAt = now;
-      settings = store.automationDocument(lastGood).map(this::accept);
+      settings = store.document(document, lastGood).map(this::accept);
     }
     return settings;
   }
 
-  private AutomationSettings accept(SettingsStore.AutomationDocument doc) {
+  private T accept(SettingsStore.Document<T> doc) {
     if (doc.valid()) {
       lastGood = doc.settings();
       reported = null;
@@ -68,12 +81,12 @@ public final class SettingsCache {
     if (!hash.equals(reported)) {
       reported = hash;
       LOG.error("the stored {} settings are invalid ({}); running on the valid fields and the last good values for "
-          + "the rest until an admin saves them again", SettingsStore.AUTOMATION_KEY, doc.problems().encode());
+          + "the rest until an admin saves them again", document.key(), doc.problems().encode());
       vertx.eventBus().publish(Addresses.ADMIN_ALERTS, new AdminAlert("settings_invalid",
-          "自动化设置（" + SettingsStore.AUTOMATION_KEY + "）中保存的内容无效，系统正以上次有效的设置运行；"
+          document.label() + "（" + document.key() + "）中保存的内容无效，系统正以上次有效的设置运行；"
               + "请在管理后台检查并重新保存。",
-          new JsonObject().put("key", SettingsStore.AUTOMATION_KEY).put("errors", doc.problems())
-              .put("dedupe_key", "settings_invalid:" + SettingsStore.AUTOMATION_KEY + ":" + hash),
+          new JsonObject().put("key", document.key()).put("errors", doc.problems())
+              .put("dedupe_key", "settings_invalid:" + document.key() + ":" + hash),
           Instant.now()));
     }
     return doc.settings();

@@ -20,13 +20,15 @@ import java.util.List;
  * {@code system_settings}: all SQL on it, and the one way to change a settings document. A change is checked
  * against the document's rules (the JSON Schema the admin API publishes), written with its audit row in one
  * transaction, and announced on {@link Addresses#SETTINGS_CHANGED} once committed, whoever makes it (the admin
- * API, an MCP admin tool, an import). Only documented documents exist: today {@value #AUTOMATION_KEY}.
+ * API, an MCP admin tool, an import). Only documented documents exist ({@link Documents#ALL}): today
+ * {@value #AUTOMATION_KEY} and {@value #NOTIFICATION_KEY}.
  */
 public final class SettingsStore {
 
   public static final String AUTOMATION_KEY = "registration_automation";
+  public static final String NOTIFICATION_KEY = "notification_settings";
   /** The settings documents this version knows; any other key is refused, never stored. */
-  public static final List<String> DOCUMENTS = List.of(AUTOMATION_KEY);
+  public static final List<String> DOCUMENTS = List.of(AUTOMATION_KEY, NOTIFICATION_KEY);
 
   private static final String GET = "SELECT value, updated_at FROM system_settings WHERE key = $1";
   private static final String LOCK = "SELECT value, updated_at FROM system_settings WHERE key = $1 FOR UPDATE";
@@ -38,15 +40,15 @@ public final class SettingsStore {
       + "ORDER BY key";
 
   /**
-   * The automation settings document as stored and as in force.
+   * A settings document as stored and as in force.
    *
    * @param settings  what runs: the stored values, with each invalid one replaced by the fallback's
+   * @param json      {@code settings} as JSON (the API's view)
    * @param stored    the stored document as it is, or null when none is stored (the defaults apply)
    * @param problems  field → message for what is wrong with the stored document; empty when it is valid
    * @param updatedAt when it was last written, or null
    */
-  public record AutomationDocument(AutomationSettings settings, Object stored, JsonObject problems,
-                                   Instant updatedAt) {
+  public record Document<T>(T settings, JsonObject json, Object stored, JsonObject problems, Instant updatedAt) {
     public boolean valid() {
       return problems.isEmpty();
     }
@@ -88,11 +90,12 @@ public final class SettingsStore {
   /**
    * A saved change.
    *
+   * @param json      {@code settings} as JSON
    * @param changed   false when the values were already in force and the stored document valid: nothing was written
    * @param ignored   fields of the change that no setting has (ignored, as the admin API ignores unknown fields)
    * @param updatedAt when the document was written (or last written, when nothing changed)
    */
-  public record Saved(AutomationSettings settings, boolean changed, List<String> ignored, Instant updatedAt) {
+  public record Saved<T>(T settings, JsonObject json, boolean changed, List<String> ignored, Instant updatedAt) {
   }
 
   private final Pool pool;
@@ -105,29 +108,44 @@ public final class SettingsStore {
   }
 
   /** The stored document, read safely: an invalid one yields {@code fallback}'s values for its invalid fields. */
-  public Future<AutomationDocument> automationDocument(AutomationSettings fallback) {
-    return pool.preparedQuery(GET).execute(Tuple.of(AUTOMATION_KEY)).map(rows -> document(rows.size() == 0 ? null
+  public <T> Future<Document<T>> document(SettingsDocument<T> doc, T fallback) {
+    return pool.preparedQuery(GET).execute(Tuple.of(doc.key())).map(rows -> read(doc, rows.size() == 0 ? null
         : rows.iterator().next(), fallback));
   }
 
-  /** The settings in force (the defaults for what is missing or invalid). */
+  /** The automation document, read safely (see {@link #document}). */
+  public Future<Document<AutomationSettings>> automationDocument(AutomationSettings fallback) {
+    return document(Documents.AUTOMATION, fallback);
+  }
+
+  /** The automation settings in force (the defaults for what is missing or invalid). */
   public Future<AutomationSettings> automation() {
-    return automationDocument(AutomationSettings.DEFAULTS).map(AutomationDocument::settings);
+    return automationDocument(AutomationSettings.DEFAULTS).map(Document::settings);
+  }
+
+  /** Changes the automation settings; see {@link #update(SettingsDocument, JsonObject, Actor)}. */
+  public Future<Saved<AutomationSettings>> updateAutomation(JsonObject changes, Actor actor) {
+    return update(Documents.AUTOMATION, changes, actor);
+  }
+
+  /** The same on the caller's transaction; see {@link #update(SqlClient, SettingsDocument, JsonObject, Actor)}. */
+  public Future<Saved<AutomationSettings>> updateAutomation(SqlClient tx, JsonObject changes, Actor actor) {
+    return update(tx, Documents.AUTOMATION, changes, actor);
   }
 
   /**
-   * Changes the automation settings: the fields {@code changes} names replace the values in force
-   * ({@code notifications} switch by switch), the result must meet the rules as a whole, and it is stored with its
+   * Changes a document: the fields {@code changes} names replace the values in force (the automation's
+   * {@code notifications} switch by switch), the result must meet the rules as a whole, and it is stored with its
    * audit row, then announced. A stored document that no longer validates can always be overwritten this way: the
    * change applies over the values in force, not over the broken ones.
    *
    * @throws InvalidSettingsException (failed future) naming every wrong field; nothing is written
    */
-  public Future<Saved> updateAutomation(JsonObject changes, Actor actor) {
-    return pool.withTransaction(tx -> updateAutomation(tx, changes, actor))
+  public <T> Future<Saved<T>> update(SettingsDocument<T> doc, JsonObject changes, Actor actor) {
+    return pool.withTransaction(tx -> update(tx, doc, changes, actor))
         .onSuccess(saved -> {
           if (saved.changed()) {
-            announce(AUTOMATION_KEY);
+            announce(doc.key());
           }
         });
   }
@@ -136,32 +154,30 @@ public final class SettingsStore {
    * The same on the caller's transaction (an import that changes several owners' rows at once); the caller calls
    * {@link #announce} after the commit.
    */
-  public Future<Saved> updateAutomation(SqlClient tx, JsonObject changes, Actor actor) {
+  public <T> Future<Saved<T>> update(SqlClient tx, SettingsDocument<T> doc, JsonObject changes, Actor actor) {
     JsonObject given = withoutNulls(changes);
-    JsonObject problems = AutomationSettings.check(given);
+    JsonObject problems = doc.check(given);
     if (!problems.isEmpty()) {
       return Future.failedFuture(new InvalidSettingsException(problems));
     }
-    List<String> ignored = given.fieldNames().stream().filter(f -> !AutomationSettings.FIELDS.contains(f)).sorted()
-        .toList();
-    return tx.preparedQuery(LOCK).execute(Tuple.of(AUTOMATION_KEY)).compose(rows -> {
-      AutomationDocument current = document(rows.size() == 0 ? null : rows.iterator().next(),
-          AutomationSettings.DEFAULTS);
-      JsonObject merged = current.settings().toJson().mergeIn(given, true);
-      JsonObject wrong = AutomationSettings.check(merged);
+    List<String> ignored = given.fieldNames().stream().filter(f -> !doc.fields().contains(f)).sorted().toList();
+    return tx.preparedQuery(LOCK).execute(Tuple.of(doc.key())).compose(rows -> {
+      Document<T> current = read(doc, rows.size() == 0 ? null : rows.iterator().next(), doc.defaults());
+      JsonObject merged = current.json().copy().mergeIn(given, true);
+      JsonObject wrong = doc.check(merged);
       if (!wrong.isEmpty()) {
         return Future.failedFuture(new InvalidSettingsException(wrong));
       }
-      AutomationSettings next = AutomationSettings.fromJson(merged);
+      T next = doc.fromJson(merged);
+      JsonObject nextJson = doc.toJson(next);
       if (current.stored() != null && current.valid() && next.equals(current.settings())) {
-        return Future.succeededFuture(new Saved(next, false, ignored, current.updatedAt()));
+        return Future.succeededFuture(new Saved<>(next, nextJson, false, ignored, current.updatedAt()));
       }
       JsonObject before = current.stored() instanceof JsonObject o ? o : null;
-      return tx.preparedQuery(PUT).execute(Tuple.tuple().addString(AUTOMATION_KEY).addValue(next.toJson())
+      return tx.preparedQuery(PUT).execute(Tuple.tuple().addString(doc.key()).addValue(nextJson)
               .addUUID(actor.id()))
-          .compose(put -> AuditStore.record(tx, actor, "settings.update", "settings", AUTOMATION_KEY, before,
-                  next.toJson())
-              .map(v -> new Saved(next, true, ignored,
+          .compose(put -> AuditStore.record(tx, actor, "settings.update", "settings", doc.key(), before, nextJson)
+              .map(v -> new Saved<>(next, nextJson, true, ignored,
                   put.iterator().next().getOffsetDateTime("updated_at").toInstant())));
     });
   }
@@ -185,14 +201,15 @@ public final class SettingsStore {
     });
   }
 
-  private static AutomationDocument document(Row row, AutomationSettings fallback) {
+  private static <T> Document<T> read(SettingsDocument<T> doc, Row row, T fallback) {
     if (row == null) {
-      return new AutomationDocument(AutomationSettings.DEFAULTS, null, new JsonObject(), null);
+      return new Document<>(doc.defaults(), doc.toJson(doc.defaults()), null, new JsonObject(), null);
     }
     Object stored = row.getValue("value");
     OffsetDateTime at = row.getOffsetDateTime("updated_at");
-    AutomationSettings.Parsed parsed = AutomationSettings.parse(stored, fallback);
-    return new AutomationDocument(parsed.settings(), stored, parsed.problems(), at == null ? null : at.toInstant());
+    SettingsDocument.Read<T> parsed = doc.parse(stored, fallback);
+    return new Document<>(parsed.settings(), doc.toJson(parsed.settings()), stored, parsed.problems(),
+        at == null ? null : at.toInstant());
   }
 
   /** As the admin API reads a body: a field given as null counts as not given. */

@@ -127,4 +127,58 @@ class AdminUsersIT {
     assertThat(res.errorCode()).isEqualTo("self_lockout");
     assertThat(http.get("/api/v1/auth/me", admin).json().getBoolean("is_active")).isTrue();
   }
+
+  @Test
+  void staffHaveADisplayNameAndAUniqueWecomIdThatTheAuditRecords() {
+    Http.Res created = http.post("/api/v1/admin/users", staff("consultant").put("display_name", "李顾问（早班）")
+        .put("wecom_userid", "LiGuWen"), admin);
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    JsonObject li = created.json();
+    assertThat(li.getString("display_name")).isEqualTo("李顾问（早班）");
+    assertThat(li.getString("wecom_userid")).isEqualTo("LiGuWen");
+
+    // WeCom ids are unique regardless of case (WeCom compares them so)
+    Http.Res twin = http.post("/api/v1/admin/users", staff("consultant").put("wecom_userid", "liguwen"), admin);
+    assertThat(twin.status()).isEqualTo(409);
+    assertThat(twin.errorCode()).isEqualTo("wecom_userid_taken");
+    assertThat(twin.json().getJsonObject("error").getJsonObject("details_zh").getString("wecom_userid"))
+        .isEqualTo("该企业微信账号已被其他员工使用");
+    Http.Res bad = http.post("/api/v1/admin/users", staff("consultant").put("wecom_userid", "李 顾问"), admin);
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.errorDetails().fieldNames()).containsExactly("wecom_userid");
+    assertThat(bad.json().getJsonObject("error").getJsonObject("details_zh").getString("wecom_userid"))
+        .contains("企业微信账号");
+    Http.Res tooLong = http.put("/api/v1/admin/users/" + li.getString("id"),
+        new JsonObject().put("display_name", "名".repeat(65)), admin);
+    assertThat(tooLong.status()).isEqualTo(400);
+    assertThat(tooLong.errorDetails().fieldNames()).containsExactly("display_name");
+
+    // changed, then cleared (an empty value clears); each change audited with before and after
+    Http.Res renamed = http.put("/api/v1/admin/users/" + li.getString("id"),
+        new JsonObject().put("display_name", "李顾问").put("wecom_userid", "li.guwen@clinic"), admin);
+    assertThat(renamed.status()).as(renamed.body()).isEqualTo(200);
+    assertThat(renamed.json().getString("display_name")).isEqualTo("李顾问");
+    JsonObject audit = http.get("/api/v1/admin/audit?limit=1", admin).json().getJsonArray("items").getJsonObject(0);
+    assertThat(audit.getString("action")).isEqualTo("user.update");
+    assertThat(audit.getJsonObject("before").getString("display_name")).isEqualTo("李顾问（早班）");
+    assertThat(audit.getJsonObject("after").getString("wecom_userid")).isEqualTo("li.guwen@clinic");
+    Http.Res cleared = http.put("/api/v1/admin/users/" + li.getString("id"),
+        new JsonObject().put("display_name", "").put("wecom_userid", ""), admin);
+    assertThat(cleared.json().getValue("display_name")).isNull();
+    assertThat(cleared.json().getValue("wecom_userid")).isNull();
+    assertThat(cleared.json().getString("full_name")).as("named by the full name again").isEqualTo("李顾问");
+    // the freed WeCom id can be given to someone else
+    assertThat(http.post("/api/v1/admin/users", staff("consultant").put("wecom_userid", "LiGuWen"), admin).status())
+        .isEqualTo(201);
+  }
+
+  @Test
+  void theRegistrationFormReadsTheActiveServiceNamesWithoutAToken() {
+    Http.Res res = http.get("/api/v1/catalogue/services", null);
+    assertThat(res.status()).isEqualTo(200);
+    assertThat(res.json().getJsonArray("items").stream().map(o -> ((JsonObject) o).getString("name")))
+        .contains("水光针", "光子嫩肤");
+    assertThat(res.json().getJsonArray("items").getJsonObject(0).fieldNames())
+        .containsExactlyInAnyOrder("id", "name", "category");
+  }
 }

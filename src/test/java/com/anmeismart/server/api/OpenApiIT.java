@@ -266,6 +266,10 @@ class OpenApiIT {
         new JsonObject(), consultant), 200));
     conforms("sendMessage", ok(server.http.post("/api/v1/conversations/" + conversationId + "/messages",
         new JsonObject().put("content", "您好，我是您的顾问"), consultant), 201));
+    conforms("getConversation", ok(server.http.get("/api/v1/conversations/" + conversationId, customer), 200));
+    conforms("catalogueServices", ok(server.http.get("/api/v1/catalogue/services", null), 200));
+    conforms("getNotificationSettings", ok(server.http.get("/api/v1/admin/notification-settings",
+        tokens.get("operator")), 200));
     Http.Res inbox = ok(server.http.get("/api/v1/notifications", consultant), 200);
     conforms("listNotifications", inbox);
     String notification = inbox.json().getJsonArray("items").getJsonObject(0).getString("id");
@@ -281,6 +285,9 @@ class OpenApiIT {
     conforms("subscribePush", ok(server.http.post("/api/v1/push/subscriptions", subscription, consultant), 200));
     conforms("unsubscribePush", ok(server.http.delete("/api/v1/push/subscriptions?endpoint="
         + URLEncoder.encode("https://push.example.com/oa-1", StandardCharsets.UTF_8), consultant), 204));
+
+    conforms("closeConversation", ok(server.http.post("/api/v1/conversations/" + conversationId + "/close",
+        new JsonObject(), consultant), 200));
 
     Http.Res group = ok(server.http.post("/api/v1/mcp/groups", new JsonObject().put("name", "oa_tools"), admin), 201);
     conforms("createMcpGroup", group);

@@ -272,7 +272,7 @@ class AutomationIT {
     });
     assertThat(alert.getJsonObject("details").getString("user_id")).isEqualTo(userId.toString());
     assertThat(alert.getString("message")).contains("注册自动化").contains("3 次尝试");
-    assertThat(server.management().get("/metrics", null).body()).containsPattern("automation_jobs_dead_total [1-9]");
+    assertThat(server.metrics()).containsPattern("automation_jobs_dead_total [1-9]");
 
     Http.Res deadList = server.http.get("/api/v1/admin/registration-automation/jobs?status=dead", admin);
     assertThat(deadList.json().getJsonArray("items").stream().map(o -> ((JsonObject) o).getString("id")))
@@ -353,7 +353,7 @@ class AutomationIT {
     UUID userId = UUID.fromString(server.register(unique("metrics_"), null).getString("id"));
     awaitJob(userId, "succeeded");
     String metrics = Poll.until(Duration.ofSeconds(10), "job gauges refreshed", () -> {
-      String body = server.management().get("/metrics", null).body();
+      String body = server.metrics();
       return body.matches("(?s).*automation_jobs\\{status=\"succeeded\"} [1-9].*") ? body : null;
     });
     assertThat(metrics)

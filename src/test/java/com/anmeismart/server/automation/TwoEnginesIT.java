@@ -51,7 +51,7 @@ class TwoEnginesIT {
   }
 
   private static long succeeded(TestApp app) {
-    Matcher m = SUCCEEDED.matcher(app.management().get("/metrics", null).body());
+    Matcher m = SUCCEEDED.matcher(app.metrics());
     return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
   }
 }

@@ -4,11 +4,16 @@ import com.anmeismart.server.mcp.McpStore;
 import com.anmeismart.server.testing.Http;
 import io.vertx.core.json.JsonObject;
 
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The admin dashboard with a clinic's month of history: {@code jobs} registrations (default 100,000) spread over
@@ -16,7 +21,9 @@ import java.util.List;
  * 5 % fallbacks), its step-log rows (2 % of jobs failed or dead, with their failed steps), two MCP call-log rows
  * with the customer's context token, two consultant notifications, the escalation notice, and for some a claim, a
  * consultant's reply and the customer's answer, all inserted by SQL. Then {@code GET …/dashboard?days=30} (and
- * {@code days=7}, {@code days=1}) is timed over real HTTP, {@code requests} times each after a warm-up.
+ * {@code days=7}, {@code days=1}) is timed over real HTTP, {@code requests} times each after a warm-up, with the
+ * CPU time PostgreSQL spent per read; then days=30 again with one of today's registrations changing before each
+ * read (today summed again, as at a clinic's pace); then each statement's CPU time on its own.
  * {@code bench/run.sh DashboardBench [jobs (100000)] [requests (50)]}
  */
 public final class DashboardBench {
@@ -112,6 +119,17 @@ public final class DashboardBench {
       "ANALYZE",
   };
 
+  /**
+   * Inserts {@code jobs} registrations of the last 30 days with everything that follows them (see the class
+   * comment), behind the rollups' backs; the facts' mark is then null, so the next dashboard read catches up.
+   * Also the seeded history of {@code dashboard/OnboardingRollupIT}.
+   */
+  public static void seed(Statement s, int jobs) throws java.sql.SQLException {
+    for (String sql : SEED) {
+      s.execute(sql.contains("%d") ? sql.formatted(jobs) : sql);
+    }
+  }
+
   private static String bounds() {
     StringBuilder b = new StringBuilder("{");
     for (int bound : McpStore.DURATION_BOUNDS_MS) {
@@ -126,9 +144,7 @@ public final class DashboardBench {
     try (BenchSupport.Server server = new BenchSupport.Server(null)) {
       long t0 = System.nanoTime();
       try (Connection c = server.jdbc(); Statement s = c.createStatement()) {
-        for (String sql : SEED) {
-          s.execute(sql.contains("%d") ? sql.formatted(jobs) : sql);
-        }
+        seed(s, jobs);
         System.out.printf("%nseeded %d registrations in %.1f s: %s%n", jobs, (System.nanoTime() - t0) / 1e9,
             counts(s));
       }
@@ -137,25 +153,150 @@ public final class DashboardBench {
       check(server.http.get("/api/v1/admin/registration-automation/dashboard?days=30", token));
       System.out.printf("first dashboard read, catching the facts up with all %d registrations: %.0f ms%n", jobs,
           (System.nanoTime() - c0) / 1e6);
-      for (int days : new int[] {30, 7, 1}) {
-        String path = "/api/v1/admin/registration-automation/dashboard?days=" + days;
-        for (int i = 0; i < Math.max(5, requests / 5); i++) {
-          check(server.http.get(path, token));
+      try (Connection c = server.jdbc(); Statement s = c.createStatement()) {
+        for (int days : new int[] {30, 7, 1}) {
+          timeReads(server, token, s, days, requests, false);
         }
-        List<Double> ms = new ArrayList<>();
-        JsonObject last = null;
-        for (int i = 0; i < requests; i++) {
-          long r0 = System.nanoTime();
-          Http.Res res = server.http.get(path, token);
-          ms.add((System.nanoTime() - r0) / 1e6);
-          last = check(res);
-        }
-        System.out.printf("GET dashboard?days=%d: %s; total_automations %d, mcp calls %d%n", days,
-            BenchSupport.percentiles(ms), last.getJsonObject("automation_metrics").getLong("total_automations"),
-            last.getJsonObject("automation_metrics").getLong("mcp_call_count"));
+        // as at a clinic's pace: a registration of today changed before every read, so today is summed again
+        timeReads(server, token, s, 30, requests, true);
+        statementCpu(s, Math.max(20, requests));
       }
     }
     System.exit(0);
+  }
+
+  /**
+   * Times {@code requests} sequential reads after a warm-up, and the CPU time the server's PostgreSQL backends
+   * spent on them ({@code /proc/<pid>/stat}: time on a core, so other processes' load does not count as waiting).
+   * With {@code changing}, one of today's conversations gets the customer's first message before each read
+   * (outside the timing; its backend is the bench's own, not counted).
+   */
+  private static void timeReads(BenchSupport.Server server, String token, Statement s, int days, int requests,
+                                boolean changing) throws Exception {
+    String path = "/api/v1/admin/registration-automation/dashboard?days=" + days;
+    for (int i = 0; i < Math.max(5, requests / 5); i++) {
+      check(server.http.get(path, token));
+    }
+    List<Double> ms = new ArrayList<>();
+    JsonObject last = null;
+    Map<Integer, Long> cpu0 = backendTicks(s);
+    for (int i = 0; i < requests; i++) {
+      if (changing) {
+        s.executeUpdate("UPDATE conversations SET first_customer_message_at = now(), updated_at = now() "
+            + "WHERE id = (SELECT c.id FROM automation_jobs j JOIN conversations c ON c.id = j.conversation_id "
+            + "WHERE j.registered_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE "
+            + "'Asia/Shanghai' ORDER BY c.updated_at LIMIT 1)");
+      }
+      long r0 = System.nanoTime();
+      Http.Res res = server.http.get(path, token);
+      ms.add((System.nanoTime() - r0) / 1e6);
+      last = check(res);
+    }
+    Map<Integer, Long> cpu1 = backendTicks(s);
+    long ticks = 0;
+    for (Map.Entry<Integer, Long> e : cpu1.entrySet()) {
+      ticks += e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
+    }
+    System.out.printf("GET dashboard?days=%d%s: %s; PostgreSQL CPU %.1f ms per read; total_automations %d, "
+            + "mcp calls %d; load average %s%n", days, changing ? " (today changed before each read)" : "",
+        BenchSupport.percentiles(ms), ticks * 10.0 / requests,
+        last.getJsonObject("automation_metrics").getLong("total_automations"),
+        last.getJsonObject("automation_metrics").getLong("mcp_call_count"), loadAverage());
+  }
+
+  /** CPU clock ticks (1/100 s) of every client backend but this connection's, by pid. */
+  private static Map<Integer, Long> backendTicks(Statement s) throws Exception {
+    Map<Integer, Long> out = new HashMap<>();
+    try (ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' "
+        + "AND pid <> pg_backend_pid()")) {
+      while (rs.next()) {
+        long t = ticks(rs.getInt(1));
+        if (t >= 0) {
+          out.put(rs.getInt(1), t);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** utime + stime of a process in clock ticks, -1 when it is gone (or PostgreSQL is on another machine). */
+  private static long ticks(int pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (Exception e) {
+      return "?";
+    }
+  }
+
+  /**
+   * Each statement of a days=30 read, run {@code times} times on this connection (PREPARE/EXECUTE with the
+   * product's own SQL text), with the CPU its backend spent per execution.
+   */
+  private static void statementCpu(Statement s, int times) throws Exception {
+    String zone = "'Asia/Shanghai'";
+    String d0 = "((now() AT TIME ZONE " + zone + ")::date - 29)";
+    String today = "ARRAY[(now() AT TIME ZONE " + zone + ")::date]";
+    String[][] statements = {
+        {"facts refresh, nothing changed", sql("OnboardingFacts", "REFRESH"), "timestamptz, text",
+            "now() - interval '1 minute', " + zone},
+        {"window", sql("OnboardingFigures", "WINDOW"), "text, int", zone + ", 30"},
+        {"rollup counts", sql("OnboardingFigures", "COUNTS"), "date", d0},
+        {"rollup buckets (grouping sets)", sql("OnboardingFigures", "BUCKETS"), "date", d0},
+        {"replies not yet due", sql("OnboardingFigures", "NOT_DUE"), "timestamptz",
+            "(" + d0 + "::timestamp AT TIME ZONE " + zone + ")"},
+        {"MCP per tool", sql("DashboardQueries", "MCP"), "text, int", zone + ", 30"},
+        {"recent errors", sql("DashboardQueries", "RECENT_ERRORS"), "text, int, int", zone + ", 30, 20"},
+        {"(console's live counters, not in a read)", sql("DashboardQueries", "TODAY"), "text", zone},
+        {"waiting customers", sql("DashboardQueries", "WAITING"), "", ""},
+        // the four statements that sum a day again go together (each alone would not be repeatable)
+        {"today summed again (drop, counts, buckets)", sql("OnboardingDays", "DROP_COUNTS"), "date[]", today,
+            sql("OnboardingDays", "DROP_BUCKETS"), "date[]", today, sql("OnboardingDays", "SUM_COUNTS"),
+            "date[], text", today + ", " + zone, sql("OnboardingDays", "SUM_BUCKETS"), "date[], text",
+            today + ", " + zone},
+    };
+    int own;
+    try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      own = rs.getInt(1);
+    }
+    System.out.printf("PostgreSQL backend CPU per statement (%d executions each, days=30):%n", times);
+    for (int k = 0; k < statements.length; k++) {
+      String[] st = statements[k];
+      List<String> executes = new ArrayList<>();
+      for (int j = 1; j < st.length; j += 3) {
+        String name = "bench_" + k + "_" + j;
+        s.execute("PREPARE " + name + (st[j + 1].isEmpty() ? "" : "(" + st[j + 1] + ")") + " AS " + st[j]);
+        executes.add("EXECUTE " + name + (st[j + 2].isEmpty() ? "" : "(" + st[j + 2] + ")"));
+      }
+      for (String execute : executes) {
+        s.execute(execute); // planned once before timing
+      }
+      long before = ticks(own);
+      for (int i = 0; i < times; i++) {
+        for (String execute : executes) {
+          s.execute(execute);
+        }
+      }
+      System.out.printf("  %-44s %6.1f ms%n", st[0], (ticks(own) - before) * 10.0 / times);
+    }
+  }
+
+  /** A statement's SQL text, read from the product's class (the same text the server runs). */
+  private static String sql(String className, String field) throws Exception {
+    Field f = Class.forName("com.anmeismart.server.dashboard." + className).getDeclaredField(field);
+    f.setAccessible(true);
+    return (String) f.get(null);
   }
 
   private static JsonObject check(Http.Res res) {

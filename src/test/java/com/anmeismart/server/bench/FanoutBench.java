@@ -34,7 +34,9 @@ import java.util.concurrent.TimeUnit;
  * Fan-out measurement (issue 6, "measured, not asserted"): N consultants online on the bridge (a separate client
  * JVM, {@link FanoutClients}, loopback only), then R new customers sent to {@code notify.new-customer} the way the
  * automation's consultants_notified step does; for each notification and each client, the time from the request
- * to the client's arrival (wall clock, µs, same machine). Also the server's heap and RSS per connected client.
+ * to the client's arrival (wall clock, µs, same machine), and to the page's acknowledgement coming back (each client
+ * posts {@code /notifications/{id}/delivered} on arrival, as the consultant page does; an acknowledged live copy is
+ * what keeps the alert ladder from pushing). Also the server's heap and RSS per connected client.
  * Run with {@code bench/fanout.sh [clients] [rounds]}; bounded: it stops by itself.
  */
 public final class FanoutBench {
@@ -120,12 +122,25 @@ public final class FanoutBench {
           latencies.add((Long.parseLong(p[1]) - start) / 1000.0);
         }
       }
+      // the page's acknowledgement (POST /notifications/{id}/delivered) back at the client: notify step → 200
+      List<Double> acked = new ArrayList<>();
+      for (String line : Files.readAllLines(Path.of(arrivalsFile + ".acks"))) {
+        String[] p = line.split(" ");
+        Long start = sentAt.get(p[0]);
+        if (start != null) {
+          acked.add((Long.parseLong(p[1]) - start) / 1000.0);
+        }
+      }
+      acked.sort(Double::compare);
       latencies.sort(Double::compare);
       replyMs.sort(Long::compare);
       JsonObject summary = new JsonObject()
           .put("clients", n).put("rounds", rounds).put("warmup_rounds", WARMUP).put("deliveries", latencies.size())
           .put("latency_ms_p50", pct(latencies, 50)).put("latency_ms_p90", pct(latencies, 90))
           .put("latency_ms_p99", pct(latencies, 99)).put("latency_ms_max", latencies.get(latencies.size() - 1))
+          .put("acks", acked.size()).put("ack_round_trip_ms_p50", pct(acked, 50))
+          .put("ack_round_trip_ms_p99", pct(acked, 99)).put("ack_round_trip_ms_max", acked.get(acked.size() - 1))
+          .put("delivered_rows", db.count("SELECT count(*) FROM notifications WHERE delivered_at IS NOT NULL"))
           .put("notify_reply_ms_p50", replyMs.get(replyMs.size() / 2))
           .put("notify_reply_ms_max", replyMs.get(replyMs.size() - 1))
           .put("heap_bytes_per_client", (after[0] - before[0]) / n)

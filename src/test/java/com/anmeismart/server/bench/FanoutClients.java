@@ -2,6 +2,11 @@ package com.anmeismart.server.bench;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -25,13 +30,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * WebSocket per consultant token (raw SockJS transport, the register frame carrying the JWT), pinging like the
  * browser client. Prints {@code READY} once every socket got its presence notice, {@code DONE <conversation>} when
  * every socket got that notification, and on {@code DUMP} (stdin) writes every arrival (epoch µs) to a file, then
- * checks every notification frame and prints {@code DUMPED}, or {@code INVALID <n> frames}. Args: port, tokens file (one "id token" per line), output file.
+ * checks every notification frame and prints {@code DUMPED}, or {@code INVALID <n> frames}. Like the consultant page,
+ * each client acknowledges each notification at once ({@code POST /notifications/{id}/delivered}) and the time the
+ * acknowledgement's 200 came back is written next to the arrivals ({@code <output>.acks}), unless the fourth argument
+ * is {@code no-ack} (pages that never acknowledge: the alert ladder's case). Args: port, tokens file (one "id token" per
+ * line), output file, [ack|no-ack].
  */
 public final class FanoutClients {
 
   /** Found without parsing on arrival (the parse is the measuring client's cost, not the server's); checked at DUMP. */
   private static final String CONVERSATION = "\"conversation_id\":\"";
   private static final String PRESENCE = "\"type\":\"presence\"";
+  private static final String NOTIFICATION = "\"notification_id\":\"";
 
   private FanoutClients() {
   }
@@ -40,8 +50,15 @@ public final class FanoutClients {
     int port = Integer.parseInt(args[0]);
     List<String[]> consultants = Files.readAllLines(Path.of(args[1])).stream().map(l -> l.split(" ")).toList();
     Path out = Path.of(args[2]);
+    boolean ack = args.length < 4 || !args[3].equals("no-ack");
     int n = consultants.size();
     Vertx vertx = Vertx.vertx();
+    // a browser has its own connections; 256 here keep the acknowledgements from queueing on the client side
+    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
+        new PoolOptions().setHttp1MaxSize(256));
+    List<String> acks = java.util.Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger ackFailures = new AtomicInteger();
+    AtomicInteger ackSent = new AtomicInteger();
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(n * 2)
         .setDefaultHost("127.0.0.1").setDefaultPort(port));
     AtomicInteger ready = new AtomicInteger();
@@ -50,6 +67,13 @@ public final class FanoutClients {
     List<String[]> frames = java.util.Collections.synchronizedList(new ArrayList<>()); // {address, conversation, frame}
     List<WebSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
 
+    // pings from the start, as each browser pings from its own connect: a slow connect phase (a loaded machine) must
+    // not let the first sockets go idle and be closed by the bridge
+    vertx.setPeriodic(5_000, id -> {
+      synchronized (sockets) {
+        sockets.forEach(ws -> ws.writeTextMessage("{\"type\":\"ping\"}"));
+      }
+    });
     // connect in waves of 50, like many browsers arriving, not one burst
     for (int i = 0; i < n; i += 50) {
       List<Future<?>> wave = new ArrayList<>();
@@ -71,6 +95,22 @@ public final class FanoutClients {
             String conv = frame.substring(at + CONVERSATION.length(), at + CONVERSATION.length() + 36);
             arrivals.add(conv + " " + micros);
             frames.add(new String[] {address, conv, frame});
+            int nid = frame.indexOf(NOTIFICATION);
+            if (ack && nid >= 0) {
+              String id = frame.substring(nid + NOTIFICATION.length(), nid + NOTIFICATION.length() + 36);
+              ackSent.incrementAndGet();
+              http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/api/v1/notifications/" + id
+                      + "/delivered").putHeader("Authorization", "Bearer " + c[1]))
+                  .compose(req -> req.send()).compose(res -> res.body().map(res.statusCode()))
+                  .onSuccess(status -> {
+                    if (status == 200) {
+                      acks.add(conv + " " + ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()));
+                    } else {
+                      ackFailures.incrementAndGet();
+                    }
+                  })
+                  .onFailure(t -> ackFailures.incrementAndGet());
+            }
             if (received.computeIfAbsent(conv, k -> new AtomicInteger()).incrementAndGet() == n) {
               System.out.println("DONE " + conv);
             }
@@ -81,11 +121,15 @@ public final class FanoutClients {
       }
       Future.join(wave).toCompletionStage().toCompletableFuture().join();
     }
-    vertx.setPeriodic(5_000, id -> sockets.forEach(ws -> ws.writeTextMessage("{\"type\":\"ping\"}")));
 
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     for (String line; (line = in.readLine()) != null; ) {
       if (line.equals("DUMP")) {
+        // the last round's acknowledgements may still be on their way
+        for (long end = System.nanoTime() + 30_000_000_000L;
+             acks.size() + ackFailures.get() < ackSent.get() && System.nanoTime() < end; ) {
+          Thread.sleep(50);
+        }
         long invalid;
         synchronized (frames) {
           invalid = frames.stream().filter(f -> !valid(f[0], f[1], f[2])).count();
@@ -93,7 +137,11 @@ public final class FanoutClients {
         synchronized (arrivals) {
           Files.write(out, arrivals);
         }
-        System.out.println(invalid == 0 ? "DUMPED" : "INVALID " + invalid + " frames");
+        synchronized (acks) {
+          Files.write(Path.of(out + ".acks"), acks);
+        }
+        System.out.println(invalid > 0 ? "INVALID " + invalid + " frames"
+            : ackFailures.get() > 0 ? "INVALID " + ackFailures.get() + " acknowledgements failed" : "DUMPED");
       } else if (line.equals("QUIT")) {
         break;
       }

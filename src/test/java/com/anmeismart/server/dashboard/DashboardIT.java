@@ -152,7 +152,8 @@ class DashboardIT {
     double maxWelcomeMs = ((Number) db.one("SELECT max(extract(epoch FROM m.created_at - j.registered_at) * 1000) AS x "
         + "FROM automation_jobs j JOIN messages m ON m.id = j.welcome_message_id "
         + "WHERE j.registered_at > now() - interval '7 days'").get("x")).doubleValue();
-    assertThat(p95).isLessThanOrEqualTo(maxWelcomeMs + 0.1);
+    // an estimate within its bucket: at most the upper bound of the bucket that holds the slowest welcome
+    assertThat(p95).isLessThanOrEqualTo(Buckets.MILLISECONDS.upper(Buckets.MILLISECONDS.of(maxWelcomeMs)) + 0.1);
     assertThat(a.getJsonObject("welcome_time_ms").getDouble("p50")).isPositive();
 
     // one entry per day of the window, oldest first, today last; registrations on the day they happened (Shanghai)

@@ -31,7 +31,12 @@ public final class DifyDouble implements AutoCloseable {
     /** the whole agent run, sent when the test calls {@link #openGate()} */
     GATED,
     /** an agent run whose answer is the chunks the test scripted for the key ({@link #scripted}), a gap apart */
-    SCRIPTED
+    SCRIPTED,
+    /**
+     * like a real agent app: a tool call, {@link #slowFirstMs} of thinking, then a personal welcome (the inputs'
+     * name and interests) streamed in small chunks {@link #slowChunkMs} apart
+     */
+    SLOW_CHUNKS
   }
 
   private record Script(List<String> chunks, long gapMs) {
@@ -47,13 +52,15 @@ public final class DifyDouble implements AutoCloseable {
   private volatile HttpServer server;
   private final int port;
   private final Map<String, Scenario> apps = new ConcurrentHashMap<>();
-  final List<JsonObject> requests = new CopyOnWriteArrayList<>();
+  public final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   final List<String> stops = new CopyOnWriteArrayList<>();
   private final List<HttpServerResponse> gated = new CopyOnWriteArrayList<>();
   private final List<HttpServerResponse> stalled = new CopyOnWriteArrayList<>();
   volatile long pingEveryMs = 100;
   volatile long slowHeadersMs = 3_000;
   public volatile long fixedDelayMs = 200;
+  public volatile long slowFirstMs = 1500;
+  public volatile long slowChunkMs = 200;
 
   public DifyDouble() throws Exception {
     this(0);
@@ -69,6 +76,10 @@ public final class DifyDouble implements AutoCloseable {
     HttpServer s = vertx.createHttpServer().requestHandler(this::handle);
     s.listen(on, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return s;
+  }
+
+  public int port() {
+    return server.actualPort();
   }
 
   public String baseUrl() {
@@ -106,7 +117,7 @@ public final class DifyDouble implements AutoCloseable {
   }
 
   /** Answers every request waiting at the gate ({@link Scenario#GATED}) with the whole agent run. */
-  void openGate() {
+  public void openGate() {
     vertx.runOnContext(v -> {
       gated.forEach(res -> new Stream(res).agentRun(false).end());
       gated.clear();
@@ -204,6 +215,7 @@ public final class DifyDouble implements AutoCloseable {
         s.thought("", "", "");
         scriptedChunks(s, scripts.get(key), 0);
       }
+      case SLOW_CHUNKS -> slow(res, body.getJsonObject("inputs"));
       default -> stream(res, scenario);
     }
   }
@@ -252,6 +264,37 @@ public final class DifyDouble implements AutoCloseable {
       }
       default -> throw new IllegalStateException(scenario.toString());
     }
+  }
+
+  /** The welcome in chunks of four characters, {@link #slowChunkMs} apart, after {@link #slowFirstMs}. */
+  private void slow(HttpServerResponse res, JsonObject inputs) {
+    Stream s = new Stream(res);
+    String input = new JsonObject().put("user_id", inputs.getString("user_id")).encode();
+    s.thought("", "", "").thought("get_user_profile", input, "");
+    String name = inputs.getString("full_name") != null ? inputs.getString("full_name") : inputs.getString("username");
+    String interests = inputs.getString("interests", "");
+    String text = name + "您好，欢迎来到安美智享！" + (interests.isEmpty() ? "" : "看到您对" + interests + "感兴趣，")
+        + "我是您的专属AI咨询助手，有任何问题都可以随时问我，专业顾问也会尽快与您联系。";
+    java.util.List<String> chunks = new java.util.ArrayList<>();
+    for (int i = 0; i < text.length(); i += 4) {
+      chunks.add(text.substring(i, Math.min(text.length(), i + 4)));
+    }
+    vertx.setTimer(slowFirstMs, t -> {
+      s.thought("get_user_profile", input, "{\"username\":\"" + inputs.getString("username") + "\"}");
+      next(s, chunks, 0);
+    });
+  }
+
+  private void next(Stream s, java.util.List<String> chunks, int i) {
+    if (s.res.closed()) {
+      return;
+    }
+    if (i == chunks.size()) {
+      s.end();
+      return;
+    }
+    s.chunk(chunks.get(i));
+    vertx.setTimer(slowChunkMs, t -> next(s, chunks, i + 1));
   }
 
   /** One SSE response, in Dify's framing. */

@@ -42,7 +42,7 @@ class DifyGatewayIT {
   @BeforeAll
   static void start() throws Exception {
     dify = new DifyDouble();
-    server = TestApp.start(new JsonObject().put("DIFY_BREAKER_MAX_FAILURES", "2").put("DIFY_BREAKER_RESET_MS", "1500"));
+    server = TestApp.start(new JsonObject().put("DIFY_BREAKER_MAX_FAILURES", "2").put("DIFY_BREAKER_RESET_MS", "5000"));
     db = server.db();
     admin = server.adminToken();
     server.app.vertx().eventBus().addOutboundInterceptor(ctx -> {
@@ -215,7 +215,7 @@ class DifyGatewayIT {
     config(DifyDouble.Scenario.TOOL_ERROR_THEN_OK, null);
     Map<String, Object> welcome = welcomeOfNewCustomer();
     assertThat(meta(welcome).getString("source")).isEqualTo("dify");
-    assertThat(server.management().get("/metrics", null).body()).containsPattern("dify_tool_errors_total\\{[^}]*} [1-9]");
+    assertThat(server.metrics()).containsPattern("dify_tool_errors_total\\{[^}]*} [1-9]");
   }
 
   @Test
@@ -229,7 +229,7 @@ class DifyGatewayIT {
     assertThat(meta(failFast).getString("fallback_reason")).isEqualTo("breaker_open");
     assertThat(dify.requestsFor(key)).as("an open breaker sends nothing").hasSize(calls);
     assertThat(server.management().get("/ready", null).body()).contains("OPEN");
-    assertThat(server.management().get("/metrics", null).body()).containsPattern("dify_breaker_state\\{[^}]*} 2.0");
+    assertThat(server.metrics()).containsPattern("dify_breaker_state\\{[^}]*} 2.0");
 
     dify.change(key, DifyDouble.Scenario.AGENT_OK);
     Map<String, Object> recovered = Poll.until(Duration.ofSeconds(20), "half-open trial succeeds", () -> {
@@ -237,7 +237,7 @@ class DifyGatewayIT {
       return "dify".equals(meta(w).getString("source")) ? w : null;
     });
     assertThat(recovered.get("content")).isEqualTo(DifyDouble.ANSWER);
-    assertThat(server.management().get("/metrics", null).body()).containsPattern("dify_breaker_state\\{[^}]*} 0.0");
+    assertThat(server.metrics()).containsPattern("dify_breaker_state\\{[^}]*} 0.0");
   }
 
   @Test

@@ -166,6 +166,42 @@ class DifyGatewayVerticleTest {
     assertThat(gateway.dify.requestsFor(key)).as("two that opened it, one trial").hasSize(3);
   }
 
+  /**
+   * Misses that are this server's doing don't open the breaker (they still end in the template): a Dify call asked
+   * with less than half of its window left (the job waited here first), and any miss of the local agent (it runs on
+   * this server's CPU). A miss with the window whole still counts.
+   */
+  @Test
+  void deadlinesMissedOnThisServersAccountDontOpenTheBreaker() throws Exception {
+    deploy(2, 60_000);
+    String key = gateway.welcomeConfig(DifyDouble.Scenario.PINGS_ONLY);
+    for (int i = 0; i < 3; i++) {
+      // registered 1.2 s before the gateway was asked, 0.4 s of the window left
+      assertThat(await(gateway.welcome(STALL_MS, 1_200)).reason()).as("late start " + i).isEqualTo("first_text_deadline");
+    }
+    assertThat(gateway.breakers().getMap()).as("three late misses").doesNotContainValue("OPEN");
+    assertThat(await(gateway.welcome(STALL_MS, 200)).reason()).isEqualTo("first_text_deadline");
+    assertThat(await(gateway.welcome(STALL_MS)).reason()).isEqualTo("first_text_deadline");
+    assertThat(await(gateway.welcome(LONG_MS)).reason()).as("two misses with most of the window: counted")
+        .isEqualTo("breaker_open");
+    assertThat(gateway.dify.requestsFor(key)).hasSize(5);
+
+    try {
+      gateway.localAgent(DifyDouble.Scenario.PINGS_ONLY);
+      String agentKey = LocalAgentVerticle.apiKey(new com.anmeismart.server.security.SecretBox(GatewayAlone.SECRETS_KEY));
+      List<GatewayAlone.Answer> local = results(start(4, () -> gateway.welcome(STALL_MS)));
+      assertThat(local).extracting(GatewayAlone.Answer::reason).containsOnly("first_text_deadline");
+      assertThat(local).extracting(a -> a.result().configId()).containsOnly(DifyConfig.LOCAL_AGENT_ID);
+      gateway.dify.change(agentKey, DifyDouble.Scenario.AGENT_OK);
+      GatewayAlone.Answer ok = await(gateway.welcome(LONG_MS));
+      assertThat(ok.result().source()).as("four local misses in a row: the local agent is still asked")
+          .isEqualTo("local-agent");
+      assertThat(gateway.dify.requestsFor(agentKey)).hasSize(5);
+    } finally {
+      gateway.noLocalAgent();
+    }
+  }
+
   private static List<Future<GatewayAlone.Answer>> start(int n, Supplier<Future<GatewayAlone.Answer>> call) {
     List<Future<GatewayAlone.Answer>> calls = new ArrayList<>();
     for (int i = 0; i < n; i++) {

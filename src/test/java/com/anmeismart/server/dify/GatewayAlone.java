@@ -2,6 +2,7 @@ package com.anmeismart.server.dify;
 
 import com.anmeismart.server.audit.Actor;
 import com.anmeismart.server.AppContext;
+import com.anmeismart.server.Servers;
 import com.anmeismart.server.bus.Addresses;
 import com.anmeismart.server.bus.BusCodecs;
 import com.anmeismart.server.bus.WelcomeRequest;
@@ -83,6 +84,21 @@ final class GatewayAlone implements AutoCloseable {
     return key;
   }
 
+  /**
+   * No welcome config, and the double playing the local agent (its port and key are the ones the gateway derives,
+   * as if a LocalAgentVerticle were deployed on this Vert.x); {@link #noLocalAgent} undoes it.
+   */
+  void localAgent(DifyDouble.Scenario scenario) {
+    db.update("DELETE FROM dify_configs");
+    vertx.eventBus().publish(Addresses.DIFY_CONFIGS_CHANGED, null);
+    dify.change(LocalAgentVerticle.apiKey(new SecretBox(SECRETS_KEY)), scenario);
+    Servers.ports(vertx).put("LOCAL_AGENT_PORT", dify.port());
+  }
+
+  void noLocalAgent() {
+    Servers.ports(vertx).remove("LOCAL_AGENT_PORT");
+  }
+
   /** A customer row to welcome. */
   UUID customer() {
     String name = "gw_" + UUID.randomUUID().toString().substring(0, 8);
@@ -93,28 +109,47 @@ final class GatewayAlone implements AutoCloseable {
 
   /** Asks for a welcome as the engine does, with the first text due {@code firstTextMs} from now. */
   Future<Answer> welcome(long firstTextMs) {
-    return welcome(firstTextMs, true);
+    return welcome(firstTextMs, 0, true);
   }
 
   /** The same, with the welcome guard on or off; the answer says when the page got its first text. */
   Future<Answer> welcome(long firstTextMs, boolean guard) {
-    Instant now = Instant.now();
-    WelcomeRequest request = new WelcomeRequest(customer(), UUID.randomUUID(), UUID.randomUUID(), now,
-        "模板欢迎语", now.plusMillis(firstTextMs), now.plusMillis(firstTextMs * 3), true, guard,
-        com.anmeismart.server.settings.GuardPhrases.DEFAULT_LIST);
+    return welcome(firstTextMs, 0, guard);
+  }
+
+  /**
+   * The same for a customer who registered {@code spentMs} ago: the window opened then, so the gateway is asked with
+   * only {@code firstTextMs} of its {@code spentMs + firstTextMs} left (the job waited in this server meanwhile).
+   */
+  Future<Answer> welcome(long firstTextMs, long spentMs) {
+    return welcome(firstTextMs, spentMs, true);
+  }
+
+  private Future<Answer> welcome(long firstTextMs, long spentMs, boolean guard) {
+    UUID customer = customer();
+    UUID conversation = UUID.randomUUID();
     List<JsonObject> pushed = new CopyOnWriteArrayList<>();
-    long t0 = System.nanoTime();
+    long[] t0 = {System.nanoTime()};
     long[] first = {-1};
-    var page = vertx.eventBus().<JsonObject>consumer(Addresses.clientConversation(request.conversationId()), m -> {
+    var page = vertx.eventBus().<JsonObject>consumer(Addresses.clientConversation(conversation), m -> {
       if (first[0] < 0) {
-        first[0] = (System.nanoTime() - t0) / 1_000_000;
+        first[0] = (System.nanoTime() - t0[0]) / 1_000_000;
       }
       pushed.add(m.body());
     });
     return page.completion()
-        .compose(v -> vertx.eventBus().<WelcomeResult>request(Addresses.WELCOME_GENERATE, request,
-            new DeliveryOptions().setSendTimeout(firstTextMs * 3 + 10_000)))
-        .map(reply -> new Answer(reply.body(), (System.nanoTime() - t0) / 1_000_000, pushed, first[0]))
+        .compose(v -> {
+          // the window is set as the request leaves: the test's own set-up (a row, a consumer) is not held against
+          // the gateway, which tells from the window's remainder whether a miss counts against the breaker
+          Instant now = Instant.now();
+          t0[0] = System.nanoTime();
+          WelcomeRequest request = new WelcomeRequest(customer, conversation, UUID.randomUUID(),
+              now.minusMillis(spentMs), "模板欢迎语", now.plusMillis(firstTextMs), now.plusMillis(firstTextMs * 3), true,
+              guard, com.anmeismart.server.settings.GuardPhrases.DEFAULT_LIST);
+          return vertx.eventBus().<WelcomeResult>request(Addresses.WELCOME_GENERATE, request,
+              new DeliveryOptions().setSendTimeout(firstTextMs * 3 + 10_000));
+        })
+        .map(reply -> new Answer(reply.body(), (System.nanoTime() - t0[0]) / 1_000_000, pushed, first[0]))
         .eventually(page::unregister);
   }
 

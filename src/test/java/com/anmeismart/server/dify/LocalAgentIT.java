@@ -24,11 +24,17 @@ class LocalAgentIT {
 
   static TestApp server;
   static Db db;
+  /** {@code /metrics} the moment the start (which includes the warm-up) completed, before any test acted. */
+  static String metricsAtStart;
+  static long rowsAtStart;
 
   @BeforeAll
   static void start() {
     server = TestApp.start(null);
     db = server.db();
+    metricsAtStart = server.management().get("/metrics", null).body();
+    rowsAtStart = db.count("SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages) "
+        + "+ (SELECT count(*) FROM automation_jobs) + (SELECT count(*) FROM notifications)");
   }
 
   @AfterAll
@@ -100,8 +106,29 @@ class LocalAgentIT {
     assertThat(welcomeOf("周四四")).contains("周四四").contains("「补水」");
     assertThat(db.count("SELECT count(*) FROM mcp_call_logs WHERE NOT success")).isZero();
     // like Dify, the agent ends each session (DELETE): none is left open on the server
-    Poll.until(Duration.ofSeconds(10), "no MCP session left open", () -> server.management().get("/metrics", null)
-        .body().contains("mcp_sessions{transport=\"streamable_http\"} 0.0"));
+    Poll.until(Duration.ofSeconds(10), "no MCP session left open", () -> server.metrics().contains("mcp_sessions{transport=\"streamable_http\"} 0.0"));
+  }
+
+  /**
+   * The start ran the welcome path once (dify/WarmUp: the agent's MCP sessions, the gateway's streamed call), so the
+   * first customer after a restart doesn't pay for a cold JVM; it wrote nothing and counted no tool call or welcome.
+   */
+  @Test
+  void theWarmUpAtStartRanTheWelcomePathAndLeftNoTrace() {
+    assertThat(metricValue(metricsAtStart, "mcp_requests_total{era=\"handshake\"}"))
+        .as("the warm-up's MCP sessions reached the server before the start completed").isGreaterThanOrEqualTo(6);
+    assertThat(metricsAtStart).as("no tool call counted").doesNotContain("mcp_tool_calls_seconds_count{")
+        .as("no welcome counted").doesNotContain("dify_welcomes_total{").doesNotContain("dify_first_text_seconds_count{");
+    assertThat(rowsAtStart).as("no conversation, message, job or notification").isZero();
+    // the call log is written in batches: once a later call's row is in, any warm-up row would be too
+    welcomeOf("吴五五");
+    assertThat(db.count("SELECT count(*) FROM mcp_call_logs WHERE subject_user_id = '00000000-0000-0000-0000-000000000000'"
+        + " OR subject_user_id IS NULL")).as("no call-log row without a customer").isZero();
+  }
+
+  private static double metricValue(String metrics, String series) {
+    return metrics.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(
+        l.substring(series.length() + 1).trim())).findFirst().orElse(0);
   }
 
   @Test

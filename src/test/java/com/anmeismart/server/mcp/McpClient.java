@@ -11,23 +11,23 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A raw Streamable HTTP client for tests: every header and body under the test's control. */
-final class McpClient {
+public final class McpClient {
 
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
 
-  final String url;
+  public final String url;
   final String key;
-  String sessionId;
+  public String sessionId;
   private final AtomicInteger ids = new AtomicInteger();
 
-  McpClient(int port, String key) {
+  public McpClient(int port, String key) {
     this.url = "http://127.0.0.1:" + port + "/mcp";
     this.key = key;
   }
 
-  record Res(int status, String body, String contentType, String sessionId) {
-    JsonObject json() {
+  public record Res(int status, String body, String contentType, String sessionId) {
+    public JsonObject json() {
       if (contentType != null && contentType.startsWith("text/event-stream")) {
         for (String line : body.split("\n")) {
           if (line.startsWith("data: ")) {
@@ -39,7 +39,7 @@ final class McpClient {
     }
   }
 
-  Res post(String body, String... headers) {
+  public Res post(String body, String... headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
         .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
         .POST(HttpRequest.BodyPublishers.ofString(body));
@@ -55,7 +55,7 @@ final class McpClient {
     return send(b.build());
   }
 
-  Res delete() {
+  public Res delete() {
     return send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + key)
         .header("Mcp-Session-Id", sessionId).DELETE().build());
   }
@@ -94,7 +94,7 @@ final class McpClient {
     }
   }
 
-  JsonObject request(String method, JsonObject params) {
+  public JsonObject request(String method, JsonObject params) {
     JsonObject msg = new JsonObject().put("jsonrpc", "2.0").put("id", ids.incrementAndGet()).put("method", method);
     if (params != null) {
       msg.put("params", params);
@@ -106,12 +106,12 @@ final class McpClient {
     return r.json();
   }
 
-  McpClient open() {
+  public McpClient open() {
     return open("2025-06-18");
   }
 
   /** initialize (at {@code version}) and initialized: a handshake-era session. */
-  McpClient open(String version) {
+  public McpClient open(String version) {
     Res r = post(new JsonObject().put("jsonrpc", "2.0").put("id", 0).put("method", "initialize")
         .put("params", new JsonObject().put("protocolVersion", version).put("capabilities", new JsonObject())
             .put("clientInfo", new JsonObject().put("name", "java-it").put("version", "1"))).encode());
@@ -126,18 +126,18 @@ final class McpClient {
     return this;
   }
 
-  java.util.List<String> toolNames() {
+  public java.util.List<String> toolNames() {
     return request("tools/list", null).getJsonObject("result").getJsonArray("tools").stream()
         .map(o -> ((JsonObject) o).getString("name")).sorted().toList();
   }
 
   /** The JSON-RPC response of tools/call. */
-  JsonObject call(String tool, JsonObject args) {
+  public JsonObject call(String tool, JsonObject args) {
     return request("tools/call", new JsonObject().put("name", tool).put("arguments", args));
   }
 
   /** The tool's result, parsed; fails when it is an error. */
-  JsonObject result(String tool, JsonObject args) {
+  public JsonObject result(String tool, JsonObject args) {
     JsonObject res = call(tool, args);
     JsonObject result = res.getJsonObject("result");
     if (result == null || Boolean.TRUE.equals(result.getBoolean("isError"))) {
@@ -147,7 +147,7 @@ final class McpClient {
   }
 
   /** The error text of an isError result; fails when the call succeeded. */
-  String toolError(String tool, JsonObject args) {
+  public String toolError(String tool, JsonObject args) {
     JsonObject res = call(tool, args);
     JsonObject result = res.getJsonObject("result");
     if (result == null || !Boolean.TRUE.equals(result.getBoolean("isError"))) {

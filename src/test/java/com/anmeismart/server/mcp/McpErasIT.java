@@ -196,7 +196,7 @@ class McpErasIT {
     Poll.until(Duration.ofSeconds(10), "the stateless calls in the call log", () -> server.db().count(
         "SELECT count(*) FROM mcp_call_logs l JOIN mcp_tool_groups g ON g.id = l.group_id "
             + "WHERE l.caller_app_id = 'stateless-guard-it' AND g.name = 'welcome_tools'") == 2);
-    String metrics = server.management().get("/metrics", null).body();
+    String metrics = server.metrics();
     assertThat(metrics).contains("mcp_requests_total{era=\"stateless\"}")
         .contains("mcp_tool_calls_seconds_count{group=\"welcome_tools\",outcome=\"error\",tool=\"get_user_profile\"}");
   }

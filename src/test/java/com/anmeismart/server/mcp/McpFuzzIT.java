@@ -90,8 +90,7 @@ class McpFuzzIT {
           .isPositive();
       McpClient.Res modern = new McpClient(port, project).stateless("tools/list", null, "after-fuzz");
       assertThat(modern.status()).isEqualTo(200);
-      Poll.until(Duration.ofSeconds(10), "the call log drained", () -> server.management().get("/metrics", null)
-          .body().lines().noneMatch(l -> l.startsWith("mcp_call_log_dropped_total") && !l.endsWith(" 0.0")));
+      Poll.until(Duration.ofSeconds(10), "the call log drained", () -> server.metrics().lines().noneMatch(l -> l.startsWith("mcp_call_log_dropped_total") && !l.endsWith(" 0.0")));
       assertThat(server.db().count("SELECT count(*) FROM mcp_call_logs")).isPositive();
     }
   }

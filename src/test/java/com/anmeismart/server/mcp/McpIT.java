@@ -115,7 +115,7 @@ class McpIT {
       http.put("/api/v1/mcp/groups/" + id, new JsonObject().put("enabled", true), admin);
     }
     assertThat(new McpClient(port, k).post(init).status()).isEqualTo(200);
-    assertThat(server.management().get("/metrics", null).body()).contains("mcp_auth_failures");
+    assertThat(server.metrics()).contains("mcp_auth_failures");
   }
 
   @Test
@@ -233,7 +233,7 @@ class McpIT {
         "%" + tokenA + "%")).isZero();
     assertThat(server.db().count("SELECT count(*) FROM mcp_call_logs WHERE NOT success AND error_message LIKE "
         + "'%another user%'")).isPositive();
-    assertThat(server.management().get("/metrics", null).body())
+    assertThat(server.metrics())
         .contains("mcp_tool_calls_seconds_count{group=\"welcome_tools\",outcome=\"success\",tool=\"get_user_profile\"}");
     JsonObject metrics = http.get("/api/v1/admin/mcp/metrics", admin).json();
     assertThat(metrics.getLong("total_calls")).isPositive();

@@ -29,6 +29,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 /**
@@ -204,6 +205,27 @@ class ToolRunnerTest {
 
     assertThat(logRows()).extracting(r -> (String) r.get(3)).filteredOn(r -> r != null && r.contains("context_token"))
         .allMatch(r -> r.contains("[redacted]") && !r.contains(token));
+  }
+
+  @Test
+  void theServersWarmUpCallsRunLikeAnyButLeaveNoTraceAndNoOneElseCanMakeThem() throws Exception {
+    String warm = tokens.issueWarmUp();
+    ToolRunner.Outcome ok = call(WELCOME, "echo", new JsonObject().put("text", "x"), warm);
+    assertThat(ok.error()).isFalse();
+    assertThat(seenUser).as("the tool runs for the warm-up subject, which is no user").isEqualTo(ContextTokens.WARM_UP);
+    assertThat(call(STAFF, "refuse", new JsonObject(), warm).text()).isEqualTo("No such customer");
+    assertThat(count("echo", "success") + count("refuse", "error")).as("not counted").isZero();
+
+    // the same calls for a customer are logged and counted
+    String customer = tokens.issue(UUID.randomUUID(), Duration.ofMinutes(5));
+    assertThat(call(WELCOME, "echo", new JsonObject().put("text", "y"), customer).error()).isFalse();
+    assertThat(count("echo", "success")).isEqualTo(1);
+    assertThat(logRows()).extracting(r -> r.get(0), r -> r.get(3))
+        .containsExactly(tuple("echo", "{\"text\":\"y\",\"context_token\":\"[redacted]\"}"));
+
+    // only the server mints the warm-up token: no request can ask for one by naming the nil UUID
+    assertThatThrownBy(() -> tokens.issue(ContextTokens.WARM_UP, Duration.ofMinutes(5)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

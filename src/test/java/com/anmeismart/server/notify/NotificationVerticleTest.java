@@ -81,7 +81,8 @@ class NotificationVerticleTest {
     UUID online = user("online_li", "consultant");
     UUID offline = user("offline_wang", "consultant");
     await(new Presence(pool, 60).connect(UUID.randomUUID(), online, "test-node", "consultant"));
-    UUID customer = user("customer_mei", "customer");
+    UUID customer = UUID.fromString(await(users.insert(new UserStore.NewUser("customer_mei", "mei@example.com", "h",
+        "customer", "王小美", "13800138000", null, null, List.of("补水"), "wechat"))).getString("id"));
     UUID conversation = UUID.fromString(await(pool.preparedQuery("INSERT INTO conversations (customer_id, title, "
         + "is_default) VALUES ($1, 't', true) RETURNING id").execute(Tuple.of(customer))).iterator().next()
         .getUUID("id").toString());
@@ -97,10 +98,15 @@ class NotificationVerticleTest {
 
     JsonObject live = Poll.until(Duration.ofSeconds(5), "live copy", () -> page.isEmpty() ? null : page.get(0));
     var notice = (ClientEvent.NewCustomerNotice) ClientEvent.fromJson(live);
-    assertThat(notice.customerId()).isEqualTo(customer);
+    assertThat(notice.customer().id()).isEqualTo(customer);
     assertThat(notice.conversationId()).isEqualTo(conversation);
-    assertThat(notice.registeredAt()).isEqualTo(registered);
-    assertThat(notice.message()).contains("customer_mei").contains("5 分钟");
+    // the customer as consultants see them: display name, interests, source, the phone masked
+    assertThat(notice.customer().displayName()).isEqualTo("王小美");
+    assertThat(notice.customer().interests()).containsExactly("补水");
+    assertThat(notice.customer().source()).isEqualTo("wechat");
+    assertThat(notice.customer().phoneMasked()).isEqualTo("138****8000");
+    assertThat(live.encode()).doesNotContain("13800138000");
+    assertThat(notice.message()).contains("王小美").contains("5 分钟");
     assertThat(otherPage).isEmpty();
     List<Map<String, Object>> rows = db.rows("SELECT id, user_id, channel FROM notifications ORDER BY channel");
     assertThat(rows).extracting(r -> r.get("channel")).containsExactly("inbox", "live");

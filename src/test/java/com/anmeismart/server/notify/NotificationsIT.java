@@ -147,7 +147,7 @@ class NotificationsIT {
           .isEqualTo(404);
       assertThat(server.http.get("/api/v1/notifications", cust.token()).status()).isEqualTo(403);
 
-      String metrics = server.management().get("/metrics", null).body();
+      String metrics = server.metrics();
       assertThat(metrics).containsPattern("notify_sent_total\\{channel=\"live\"} [1-9]")
           .containsPattern("notify_sent_total\\{channel=\"inbox\"} [1-9]")
           .containsPattern("notify_delivery_seconds_count [1-9]")
@@ -161,7 +161,7 @@ class NotificationsIT {
     BridgeClient tab1 = online(c);
     BridgeClient tab2 = online(c);
     assertThat(presenceRows(c)).isEqualTo(2);
-    Poll.until(Duration.ofSeconds(10), "online gauge", () -> server.management().get("/metrics", null).body()
+    Poll.until(Duration.ofSeconds(10), "online gauge", () -> server.metrics()
         .contains("notify_consultants_online 1.0"));
 
     tab1.abort(); // the TCP connection just drops
@@ -255,7 +255,7 @@ class NotificationsIT {
   /** The notify_admin_alerts_total counter of an outcome (0 before the first). */
   static double adminAlerts(String outcome) {
     var m = java.util.regex.Pattern.compile("notify_admin_alerts_total\\{outcome=\"" + outcome + "\"} ([0-9.]+)")
-        .matcher(server.management().get("/metrics", null).body());
+        .matcher(server.metrics());
     return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 

@@ -46,6 +46,30 @@ class WebPushIT {
             + "WHERE user_id = ?::uuid AND status = 'succeeded'", userId));
   }
 
+  /** Many pushes encrypted at once (two crypto threads): every one decrypts (the library's encryptor is per thread). */
+  @Test
+  void pushesEncryptedAtTheSameTimeAllDecrypt() {
+    Staff.disableAllConsultants(server);
+    java.util.List<Staff> offline = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      Staff s = Staff.consultant(server, admin);
+      assertThat(server.http.post("/api/v1/push/subscriptions", pushService.subscription("/many/" + s.id()),
+          s.token()).status()).isEqualTo(201);
+      offline.add(s);
+    }
+    String customerId = server.register("manycust_" + UUID.randomUUID().toString().substring(0, 8), null)
+        .getString("id");
+    String conversation = (String) finishedJob(customerId).get("conversation_id");
+    java.util.List<PushServiceDouble.Received> pushes = Poll.until(Duration.ofSeconds(30), "40 pushes", () -> {
+      var got = pushService.received.stream().filter(r -> r.path().startsWith("/many/")).toList();
+      return got.size() >= 40 ? got : null;
+    });
+    assertThat(pushes).hasSize(40).allSatisfy(r -> {
+      assertThat(r.problem()).isNull();
+      assertThat(r.payload().getString("conversation_id")).isEqualTo(conversation);
+    });
+  }
+
   @Test
   void anOfflineConsultantGetsAnInboxEntryAndAnEncryptedVapidSignedPush() {
     Staff.disableAllConsultants(server);
@@ -91,7 +115,7 @@ class WebPushIT {
     assertThat(new JsonObject((String) finishedJob(first).get("result")).getInteger("push")).isZero();
     Poll.until(Duration.ofSeconds(10), "gone subscription dropped", () -> server.db().count(
         "SELECT count(*) FROM push_subscriptions WHERE user_id = ?::uuid", offline.id()) == 0);
-    assertThat(server.management().get("/metrics", null).body())
+    assertThat(server.metrics())
         .containsPattern("notify_push_failures_total\\{reason=\"gone\"} [1-9]");
 
     // the web_push switch off: an inbox entry, no push

@@ -38,7 +38,10 @@ class GrafanaDashboardIT {
     for (Object p : dashboard.getJsonArray("panels")) {
       JsonArray targets = ((JsonObject) p).getJsonArray("targets", new JsonArray());
       for (Object t : targets) {
-        Matcher m = METRIC.matcher(((JsonObject) t).getString("expr"));
+        String expr = ((JsonObject) t).getString("expr");
+        // the node selector: the node label every metric carries (NODE_NAME)
+        assertThat(expr).as("filtered by the node selector").contains("node=~\"$node\"");
+        Matcher m = METRIC.matcher(expr);
         while (m.find()) {
           queried.add(m.group(1));
         }
@@ -57,7 +60,7 @@ class GrafanaDashboardIT {
           "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
               + "WHERE c.customer_id = ?::uuid AND m.kind = 'welcome'", userId) == 1 ? true : null);
       String metrics = Poll.until(Duration.ofSeconds(10), "the automation's meters", () -> {
-        String body = server.management().get("/metrics", null).body();
+        String body = server.metrics();
         return body.contains("automation_registration_to_welcome_seconds_count 1") ? body : null;
       });
       for (String name : queried) {

@@ -55,6 +55,7 @@ class JsonLogIT {
     Map<String, String> env = env();
     env.put("LOG_FORMAT", "json");
     env.put("ACCESS_LOG", "true");
+    env.put("NODE_NAME", "json-node");
     env.put("ADMIN_USERNAME", "admin");
     env.put("ADMIN_PASSWORD", StartBanner.DEV_ADMIN_PASSWORD);
     server = launch(env, out);
@@ -83,6 +84,8 @@ class JsonLogIT {
     assertThat(mdc.getString("user_id")).isEqualTo(userId);
     assertThat(mdc.getString("job_id")).isNotBlank();
     assertThat(mdc.getString("conversation_id")).isNotBlank();
+    // the node's name (NODE_NAME) on the lines, so several nodes' logs collected in one place can be told apart
+    assertThat(step.getJsonObject("context").getJsonObject("properties").getString("node")).isEqualTo("json-node");
 
     JsonObject access = lines.stream().filter(l -> "access".equals(l.getString("loggerName"))
         && l.getString("formattedMessage").startsWith("POST /api/v1/auth/register 201")).findFirst().orElseThrow();

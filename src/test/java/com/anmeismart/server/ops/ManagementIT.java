@@ -56,7 +56,7 @@ class ManagementIT {
    */
   @Test
   void knownSeriesExistFromTheStartAndTimersAreHistograms() {
-    String metrics = server.management().get("/metrics", null).body();
+    String metrics = server.metrics();
     assertThat(metrics)
         .contains("automation_step_seconds_bucket{outcome=\"success\",step=\"conversation_created\"")
         .contains("automation_step_seconds_count{outcome=\"failure\",step=\"consultants_notified\"} 0")

@@ -1,11 +1,14 @@
 package com.anmeismart.server.testing;
 
+import io.vertx.core.json.JsonObject;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,17 +34,28 @@ public final class JarProcess implements AutoCloseable {
 
   /** Starts the jar with these settings (env) on top of free ports and a fresh DATA_DIR; doesn't wait. */
   public static JarProcess start(Map<String, String> env) throws IOException {
+    return start(env, List.of());
+  }
+
+  /** As {@link #start(Map)}, with these JVM options before {@code -jar}. */
+  public static JarProcess start(Map<String, String> env, List<String> jvmOptions) throws IOException {
     int http = freePort();
     int management = freePort();
     Path log = Files.createTempFile("anmei-jar", ".log");
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        System.getProperty("app.jar", "target/anmeismart-server.jar"))
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", System.getProperty("app.jar", "target/anmeismart-server.jar")));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.endsWith("_PORT") || k.equals("PG_URL") || k.equals("DATA_DIR"));
     Map<String, String> all = new HashMap<>(Map.of("DATA_DIR", Files.createTempDirectory("anmei-jar").toString(),
         "HTTP_PORT", String.valueOf(http), "MANAGEMENT_PORT", String.valueOf(management), "MCP_PORT", "0",
         "LOCAL_AGENT_PORT", "0", "AUTH_RATE_LIMIT_PER_MINUTE", "100000", "HTTP_INSTANCES", "2",
         "PASSWORD_HASH_THREADS", "2"));
+    // the test servers' secrets: a jar sharing a database with them must have the deployment's (cluster/Deployment)
+    JsonObject secrets = TestApp.defaults(Path.of("."));
+    all.put("JWT_SECRET", secrets.getString("JWT_SECRET"));
+    all.put("SECRETS_KEY", secrets.getString("SECRETS_KEY"));
     all.putAll(env);
     pb.environment().putAll(all);
     return new JarProcess(pb.start(), log, http, management);

@@ -36,13 +36,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class PushServiceDouble implements AutoCloseable {
 
-  /** One request, checked and decrypted; {@code problem} says what was wrong, else null. */
-  public record Received(String path, String vapidKey, JsonObject jwtClaims, JsonObject payload, String problem) {
+  /** One request, checked and decrypted; {@code problem} says what was wrong, else null; {@code at} its arrival. */
+  public record Received(String path, String vapidKey, JsonObject jwtClaims, JsonObject payload, String problem,
+                         java.time.Instant at) {
+    Received(String path, String vapidKey, JsonObject jwtClaims, JsonObject payload, String problem) {
+      this(path, vapidKey, jwtClaims, payload, problem, java.time.Instant.now());
+    }
   }
 
   private static final Base64.Decoder B64 = Base64.getUrlDecoder();
   public final List<Received> received = new CopyOnWriteArrayList<>();
   private final HttpServer server;
+  /** Requests handled side by side, as a push service does (one thread would queue a burst behind its decryption). */
+  private final java.util.concurrent.ExecutorService handlers = java.util.concurrent.Executors.newFixedThreadPool(4);
   private final KeyPair ua;
   private final byte[] uaPublic;
   private final byte[] auth = new byte[16];
@@ -55,14 +61,24 @@ public final class PushServiceDouble implements AutoCloseable {
     new SecureRandom().nextBytes(auth);
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", exchange -> {
+      java.time.Instant at = java.time.Instant.now();
       byte[] body = exchange.getRequestBody().readAllBytes();
       String path = exchange.getRequestURI().getPath();
-      received.add(check(path, exchange.getRequestHeaders().getFirst("Authorization"),
-          exchange.getRequestHeaders().getFirst("Content-Encoding"), body));
+      Received r = check(path, exchange.getRequestHeaders().getFirst("Authorization"),
+          exchange.getRequestHeaders().getFirst("Content-Encoding"), body);
+      received.add(new Received(r.path(), r.vapidKey(), r.jwtClaims(), r.payload(), r.problem(), at));
+      // as a push service does (RFC 8030 §5): 201 and the push message resource's Location
+      exchange.getResponseHeaders().add("Location", origin() + "/message/" + java.util.UUID.randomUUID());
       exchange.sendResponseHeaders(path.endsWith("/gone") ? 410 : 201, -1);
       exchange.close();
     });
+    server.setExecutor(handlers);
     server.start();
+  }
+
+  /** What arrived on {@code path} so far. */
+  public List<Received> on(String path) {
+    return received.stream().filter(r -> r.path().equals(path)).toList();
   }
 
   public String origin() {
@@ -181,5 +197,6 @@ public final class PushServiceDouble implements AutoCloseable {
   @Override
   public void close() throws IOException {
     server.stop(0);
+    handlers.shutdownNow();
   }
 }

@@ -6,7 +6,8 @@ import com.anmeismart.server.automation.JobStore;
 import com.anmeismart.server.chat.ConversationStore;
 import com.anmeismart.server.dify.DifyConfigStore;
 import com.anmeismart.server.mcp.McpStore;
-import com.anmeismart.server.settings.AutomationSettings;
+import com.anmeismart.server.settings.Documents;
+import com.anmeismart.server.settings.SettingsDocument;
 import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
@@ -57,11 +58,12 @@ final class AdminTools {
             // activate/deactivate change an account; doing it again changes nothing more
             true, this::users).hints(ToolDef.Hints.OVERWRITES),
         new ToolDef("system_config", "System configuration",
-            "System settings documents (registration_automation): action 'list' or 'get' (key), or 'set': value_json "
+            "System settings documents (registration_automation, notification_settings): action 'list' or 'get' "
+                + "(key), or 'set': value_json "
                 + "names the fields to change, checked by the same rules as the admin API (an invalid value changes "
                 + "nothing). Only documented keys exist. Every change is audited. No secrets are stored there.",
             Schema.object().oneOf("action", "list, get or set", "list", "get", "set")
-                .string("key", "The settings key, e.g. registration_automation", 100)
+                .string("key", "The settings key: registration_automation or notification_settings", 100)
                 .string("value_json", "For set: the new value as a JSON object", 20_000).required("action")
                 .build(false),
             false, this::config).hints(ToolDef.Hints.OVERWRITES),
@@ -121,20 +123,20 @@ final class AdminTools {
     String action = call.requiredString("action");
     switch (action) {
       case "list" -> {
-        return o.settings().automationDocument(AutomationSettings.DEFAULTS)
-            .map(doc -> new JsonObject().put("settings", new JsonArray().add(document(doc))));
+        List<Future<JsonObject>> all = Documents.ALL.stream().map(this::document).toList();
+        return Future.all(all).map(v -> (Object) new JsonObject().put("settings",
+            new JsonArray(all.stream().map(Future::result).toList())));
       }
       case "get" -> {
-        known(call.requiredString("key"));
-        return o.settings().automationDocument(AutomationSettings.DEFAULTS).map(AdminTools::document);
+        return document(known(call.requiredString("key"))).map(d -> (Object) d);
       }
       case "set" -> {
-        String key = known(call.requiredString("key"));
+        SettingsDocument<?> doc = known(call.requiredString("key"));
         JsonObject changes = jsonObject(call.requiredString("value_json"), "value_json");
-        return o.settings().updateAutomation(changes, actor(call))
+        return o.settings().update(doc, changes, actor(call))
             .recover(t -> Future.failedFuture(t instanceof SettingsStore.InvalidSettingsException e
                 ? new ToolError("Invalid settings, nothing changed: " + problems(e.fields())) : t))
-            .map(saved -> new JsonObject().put("key", key).put("value", saved.settings().toJson())
+            .map(saved -> (Object) new JsonObject().put("key", doc.key()).put("value", saved.json())
                 .put("changed", saved.changed()).put("ignored_fields", new JsonArray(saved.ignored()))
                 .put("updated_at", saved.updatedAt() == null ? null : saved.updatedAt().toString()));
       }
@@ -143,18 +145,19 @@ final class AdminTools {
   }
 
   /** A settings document as the tool shows it: the values in force, and whether the stored one is valid. */
-  private static JsonObject document(SettingsStore.AutomationDocument doc) {
-    return new JsonObject().put("key", SettingsStore.AUTOMATION_KEY).put("value", doc.settings().toJson())
-        .put("valid", doc.valid()).put("errors", doc.problems())
-        .put("updated_at", doc.updatedAt() == null ? null : doc.updatedAt().toString());
+  private <T> Future<JsonObject> document(SettingsDocument<T> doc) {
+    return o.settings().document(doc, doc.defaults()).map(d -> new JsonObject().put("key", doc.key())
+        .put("value", d.json()).put("valid", d.valid()).put("errors", d.problems())
+        .put("updated_at", d.updatedAt() == null ? null : d.updatedAt().toString()));
   }
 
   /** Only documented settings documents exist: anything else would be a row nothing reads. */
-  private static String known(String key) {
-    if (!SettingsStore.DOCUMENTS.contains(key)) {
+  private static SettingsDocument<?> known(String key) {
+    SettingsDocument<?> doc = Documents.byKey(key);
+    if (doc == null) {
       throw new ToolError("Unknown settings document '" + key + "'; the documents are " + SettingsStore.DOCUMENTS);
     }
-    return key;
+    return doc;
   }
 
   private static String problems(JsonObject fields) {
@@ -191,14 +194,18 @@ final class AdminTools {
     }
     Actor actor = actor(call);
     int[] changed = new int[2];
+    Set<String> changedKeys = new java.util.LinkedHashSet<>();
     // one transaction: every owner writes its rows (with their audit rows) on it, so the import is all or nothing
     return o.pool().withTransaction(tx -> {
       Future<Void> chain = Future.succeededFuture();
       for (Import.Setting s : plan.settings()) {
-        chain = chain.compose(v -> o.settings().updateAutomation(tx, s.value(), actor)).map(saved -> {
-          changed[0] += saved.changed() ? 1 : 0;
-          return null;
-        });
+        chain = chain.compose(v -> o.settings().update(tx, Documents.byKey(s.key()), s.value(), actor))
+            .map(saved -> {
+              if (saved.changed()) {
+                changedKeys.add(s.key());
+              }
+              return null;
+            });
       }
       for (Import.Tool t : plan.tools()) {
         chain = chain.compose(v -> o.mcp().importTool(tx, t.group(), t.tool(), t.change(), actor)).map(after -> {
@@ -211,9 +218,8 @@ final class AdminTools {
         ? new ToolError("Nothing imported: invalid settings: " + problems(e.fields()))
         : t instanceof McpStore.UnknownToolException u ? new ToolError("Nothing imported: " + u.getMessage()) : t))
         .compose(v -> {
-          if (changed[0] > 0) {
-            o.settings().announce(SettingsStore.AUTOMATION_KEY);
-          }
+          changed[0] = changedKeys.size();
+          changedKeys.forEach(o.settings()::announce);
           return changed[1] > 0 ? McpStore.announce(o.bus()) : Future.succeededFuture();
         })
         .map(v -> new JsonObject().put("dry_run", false).put("settings_applied", plan.settings().size())

@@ -117,6 +117,18 @@ public final class ClinicStore {
     });
   }
 
+  /** The active services as {@code [{id, name, category}]}, cheapest first (the registration form's interests). */
+  public Future<JsonArray> serviceNames() {
+    return catalogue().map(all -> {
+      JsonArray out = new JsonArray();
+      for (Service s : all) {
+        out.add(new JsonObject().put("id", s.id()).put("name", s.json().getString("name"))
+            .put("category", s.category()));
+      }
+      return out;
+    });
+  }
+
   /** How many of the words a service matches: in its name or description, or a keyword either way round. */
   private static int score(Service s, List<String> words) {
     int score = 0;

@@ -1,7 +1,7 @@
 package com.anmeismart.server.mcp.tools;
 
 import com.anmeismart.server.mcp.McpStore;
-import com.anmeismart.server.settings.AutomationSettings;
+import com.anmeismart.server.settings.Documents;
 import com.anmeismart.server.settings.SettingsStore;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -45,7 +45,7 @@ record Import(List<Setting> settings, List<Tool> tools, List<String> problems) {
         problems.add(where + " (" + key + "): value must be a JSON object");
         continue;
       }
-      AutomationSettings.check(value).forEach(e -> problems.add(where + " (" + key + "): " + e.getKey() + ": "
+      Documents.byKey(key).check(value).forEach(e -> problems.add(where + " (" + key + "): " + e.getKey() + ": "
           + e.getValue()));
       settings.add(new Setting(key, value));
     }

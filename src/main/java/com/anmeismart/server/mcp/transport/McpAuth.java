@@ -118,15 +118,18 @@ public final class McpAuth implements Handler<RoutingContext> {
 
   /** The SDK transport context of this request: the group, the context-token header, the caller's name. */
   public static McpTransportContext context(RoutingContext ctx) {
+    return context(group(ctx).id(), keyUsed(ctx), ctx.request().getHeader("X-Context-Token"),
+        ctx.request().getHeader("X-Caller-Id"));
+  }
+
+  /** The same from its parts (a request relayed from another node carries them). */
+  static McpTransportContext context(UUID group, String keyUsed, String token, String caller) {
     Map<String, Object> m = new HashMap<>();
-    UUID group = group(ctx).id();
     m.put(CTX_GROUP_ID, group);
-    m.put(CTX_KEY_USED, keyUsed(ctx));
-    String token = ctx.request().getHeader("X-Context-Token");
+    m.put(CTX_KEY_USED, keyUsed);
     if (token != null && !token.isBlank()) {
       m.put(CTX_CONTEXT_TOKEN, token.strip());
     }
-    String caller = ctx.request().getHeader("X-Caller-Id");
     if (caller != null && !caller.isBlank()) {
       m.put(CTX_CALLER, caller.length() > 100 ? caller.substring(0, 100) : caller);
     }

@@ -32,6 +32,11 @@ final class SessionTable<E extends SessionTable.Entry> {
     sessions.put(id, entry);
   }
 
+  /** Puts the entry unless one exists for the id; returns the one that was there, or null. */
+  E putIfAbsent(String id, E entry) {
+    return sessions.putIfAbsent(id, entry);
+  }
+
   E remove(String id) {
     return sessions.remove(id);
   }
