@@ -44,6 +44,10 @@ public final class Addresses {
   public static final String MCP_CONFIG_SYNC = "mcp.config.sync";
   /** Request, no body → reply {@code {groups, sessions}}: the MCP server is up (readiness). */
   public static final String MCP_STATUS = "mcp.status";
+  /** The WeCom channel's state (a JsonObject: enabled, configured, token obtainable), for /ready and the console. */
+  public static final String WECOM_STATUS = "notify.wecom.status";
+  /** "Send a test message to me" ({@link WeComTest} → {@link WeComTestResult}). */
+  public static final String WECOM_TEST = "notify.wecom.test";
   /** Request {@link ToolTestRequest} → reply {@link ToolTestResult}: an administrator's test call of a tool. */
   public static final String MCP_TOOL_TEST = "mcp.tool.test";
 

@@ -50,7 +50,11 @@ public record AppConfig(
     ZoneId timeZone,
     int consoleCountersMs,
     int httpIdleTimeoutSeconds,
-    int mcpIdleTimeoutSeconds) {
+    int mcpIdleTimeoutSeconds,
+    String wecomCorpId,
+    Integer wecomAgentId,
+    String wecomSecret,
+    String wecomBaseUrl) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
   public static final List<String> KEYS = List.of(
@@ -61,7 +65,8 @@ public record AppConfig(
       "DIFY_BREAKER_MAX_FAILURES", "DIFY_BREAKER_RESET_MS",
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
-      "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS");
+      "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
+      "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_BASE_URL");
 
 
   /**
@@ -106,7 +111,15 @@ public record AppConfig(
         zone(json, "TIME_ZONE", "Asia/Shanghai", problems),
         integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems),
         integer(json, "HTTP_IDLE_TIMEOUT_SECONDS", 30, 2, 3_600, problems),
-        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems));
+        integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
+        string(json, "WECOM_CORP_ID", null),
+        string(json, "WECOM_AGENT_ID", null) == null ? null
+            : integer(json, "WECOM_AGENT_ID", 0, 1, Integer.MAX_VALUE, problems),
+        string(json, "WECOM_SECRET", null),
+        string(json, "WECOM_BASE_URL", "https://qyapi.weixin.qq.com"));
+    if (!config.wecomBaseUrl().matches("https?://[^\\s/]+(/\\S*)?")) {
+      problems.add("WECOM_BASE_URL must be an http(s) URL (was '" + config.wecomBaseUrl() + "')");
+    }
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
       problems.add("VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)");
@@ -135,7 +148,8 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, wecomCorpId, wecomAgentId,
+        wecomSecret, wecomBaseUrl);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -175,6 +189,10 @@ public record AppConfig(
     m.put("CONSOLE_COUNTERS_MS", consoleCountersMs);
     m.put("HTTP_IDLE_TIMEOUT_SECONDS", httpIdleTimeoutSeconds);
     m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
+    m.put("WECOM_CORP_ID", wecomCorpId);
+    m.put("WECOM_AGENT_ID", wecomAgentId);
+    m.put("WECOM_SECRET", hidden(wecomSecret));
+    m.put("WECOM_BASE_URL", wecomBaseUrl);
     return m;
   }
 

@@ -44,6 +44,12 @@ public final class NotifyMetrics {
     }
   }
 
+  /** A WeCom send's outcome: sent, throttled, unknown_user, refused, no_answer (never a token or id in a tag). */
+  void wecom(String outcome) {
+    Counter.builder("notify_wecom_sends").tag("outcome", outcome)
+        .description("WeCom application messages, by what WeCom answered").register(registry).increment();
+  }
+
   void pushFailure(String reason) {
     Counter.builder("notify_push_failures").tag("reason", reason).description("Web Push messages not accepted")
         .register(registry).increment();
