@@ -2,11 +2,13 @@
 // on the customer page, both consultants see the notification (live and in their inbox), one claims it, the other
 // sees it claimed, the customer sees the welcome and then the consultant's reply live, and the consultant sees the
 // customer's answer.
-// Env: BASE_URL, CONSULTANT_A, CONSULTANT_B, PASSWORD, CUSTOMER, SHOTS (folder for failure screenshots).
+// Consultants are named by display name (A_NAME, B_NAME) on every page.
+// Env: BASE_URL, CONSULTANT_A, CONSULTANT_B, A_NAME, B_NAME, PASSWORD, CUSTOMER, SHOTS (folder for failure screenshots).
 import { chromium } from 'playwright-core';
 
 const base = process.env.BASE_URL;
 const [a, b] = [process.env.CONSULTANT_A, process.env.CONSULTANT_B];
+const aName = process.env.A_NAME;
 const password = process.env.PASSWORD;
 const customer = process.env.CUSTOMER;
 const timeout = 10_000;
@@ -53,7 +55,7 @@ try {
   await cust.click('#register button[type=submit]');
   log('customer registered');
 
-  const item = (page) => page.locator('#new-customers li', { hasText: customer });
+  const item = (page) => page.locator('#waiting li.card', { hasText: customer });
   await Promise.all([pageA, pageB].map((p) => item(p).waitFor({ timeout })));
   log(`both consultants see the new customer (${Date.now() - registeredAt} ms after registering)`);
   // and it is in their unread inbox (the row is written just after the live copy goes out)
@@ -68,12 +70,12 @@ try {
   log('customer sees the welcome:', welcome.slice(0, 60));
 
   await item(pageA).locator('button.claim').click();
-  await item(pageA).locator('.state', { hasText: '已由我认领' }).waitFor({ timeout });
-  await item(pageB).locator('.state', { hasText: `已被 ${a} 认领` }).waitFor({ timeout });
-  if (!(await item(pageB).locator('button.claim').isDisabled())) throw new Error('B can still claim');
-  log('A claimed; B sees it claimed by A');
+  await pageA.locator('#mine li', { hasText: customer }).waitFor({ timeout });
+  await item(pageB).locator('.state', { hasText: `已由 ${aName} 认领` }).waitFor({ timeout });
+  if (await item(pageB).locator('button.claim').count() > 0) throw new Error('B can still claim');
+  log('A claimed; B sees it claimed by A, by name');
 
-  await cust.locator('#consultant-note', { hasText: a }).waitFor({ timeout });
+  await cust.locator('#consultant-note', { hasText: aName }).waitFor({ timeout });
   await pageA.waitForSelector('#chat:not(.hidden)', { timeout });
   await pageA.fill('#send-form textarea', '您好，我是您的专属顾问');
   await pageA.click('#send-form button[type=submit]');

@@ -123,10 +123,24 @@
     $('mine-empty').classList.toggle('hidden', mine.length > 0);
   }
 
+  // Live copies whose inbox row the last read of the inbox did not list yet (the live copy overtakes its row): they
+  // count in the title at once, so a background tab's title says (n) when its notification shows.
+  const fresh = new Map(); // notification id → when it arrived
+  let listed = new Set();
+
+  function countFresh(id) {
+    if (!id || listed.has(id) || fresh.has(id)) return;
+    fresh.set(id, Date.now());
+    unread += 1;
+  }
+
   async function refreshInbox() {
     const inbox = await call('GET', '/notifications?unread=true&limit=50');
-    unread = inbox.unread;
-    $('unread-count').textContent = inbox.unread;
+    listed = new Set(inbox.items.map((n) => n.id));
+    const now = Date.now();
+    // listed now, or long enough ago that its row is surely written (and was read or settled meanwhile)
+    for (const [id, at] of fresh) if (listed.has(id) || now - at > 15_000) fresh.delete(id);
+    unread = inbox.unread + fresh.size;
     $('inbox').replaceChildren(...inbox.items.map(inboxItem));
     $('inbox-empty').classList.toggle('hidden', inbox.items.length > 0);
     title();
@@ -177,6 +191,7 @@
         const w = waiting.get(body.conversation_id) || { kind: 'new', state: 'open' };
         waiting.set(body.conversation_id, { ...w, customer: body.customer, escalated: w.escalated || body.escalated });
         renderWaiting();
+        countFresh(body.notification_id);
         if (body.notification_id) acknowledge(body.notification_id, 0);
         alerts.raise(body.title, body.message, body.conversation_id);
         break;
@@ -185,6 +200,7 @@
         waiting.set(body.conversation_id, { customer: body.customer, kind: 'offer', expiresAt: body.expires_at,
           notificationId: body.notification_id, state: 'open' });
         renderWaiting();
+        countFresh(body.notification_id);
         if (body.notification_id) acknowledge(body.notification_id, 0);
         alerts.raise(body.title, body.message, body.conversation_id);
         break;
@@ -210,8 +226,12 @@
   function onBroadcast(body) {
     if (body.type !== 'claimed') return;
     const w = waiting.get(body.conversation_id);
-    if (w) {
-      w.state = 'claimed';
+    if (w && body.consultant.id === me.id) {
+      waiting.delete(body.conversation_id); // mine now: it is in 我的会话 (another tab of mine may have claimed it)
+      renderWaiting();
+      refreshMine().catch(() => {});
+    } else if (w) {
+      w.state = 'claimed'; // stays greyed, naming who took the customer, until the next refresh
       w.by = body.consultant;
       renderWaiting();
     }
@@ -244,6 +264,7 @@
     $('waiting').replaceChildren(...entries.map(([id, w]) => card(id, w)));
     const open = entries.filter(([, w]) => w.state === 'open').length;
     $('waiting-count').textContent = open;
+    $('waiting-count').toggleAttribute('data-zero', open === 0);
     $('waiting-empty').classList.toggle('hidden', entries.length > 0);
     tick();
   }
@@ -268,7 +289,7 @@
       'data-escalated': w.escalated ? 'true' : 'false', 'data-expires-at': w.expiresAt || '' },
     el('div', { class: 'top' }, el('span', { class: 'name' }, displayName(c)),
       w.kind === 'offer' && w.state === 'open' ? el('span', { class: 'tag' }, '分配给您') : null,
-      el('span', { class: 'waited', 'data-since': c.registered_at }, '')),
+      w.state === 'open' ? el('span', { class: 'waited', 'data-since': c.registered_at }, '') : null),
     el('div', { class: 'facts' }, el('span', { class: 'source' }, '来源：' + sourceName(c.source)),
       el('span', { class: 'phone' }, '手机：' + (c.phone_masked || '未填写'))),
     interests,
@@ -318,8 +339,7 @@
   }
 
   function taken(id) {
-    const w = waiting.get(id);
-    if (w) Object.assign(w, { state: 'claimed', by: { id: me.id, display_name: displayName(me) } });
+    waiting.delete(id); // it moves to 我的会话
     renderWaiting();
     readConversation(id);
     refreshMine().catch(() => {});
@@ -412,6 +432,8 @@
 
   // ---- alerts: title count, sound, desktop notification -----------------------------------------------------------
   function title() {
+    $('unread-count').textContent = unread;
+    $('unread-count').toggleAttribute('data-zero', unread === 0);
     document.title = unread > 0 ? '(' + unread + ') ' + TITLE : TITLE;
   }
 

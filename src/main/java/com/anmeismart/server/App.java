@@ -15,7 +15,9 @@ import com.anmeismart.server.dify.DifyGatewayVerticle;
 import com.anmeismart.server.dify.LocalAgentVerticle;
 import com.anmeismart.server.mcp.McpVerticle;
 import com.anmeismart.server.notify.NotificationVerticle;
+import com.anmeismart.server.ops.LogFormat;
 import com.anmeismart.server.ops.ManagementVerticle;
+import com.anmeismart.server.ops.StartBanner;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -91,6 +93,7 @@ public final class App {
     Future<App> started = ConfigLoader.load(vertx, confFile, overrides)
         .compose(config -> vertx.executeBlocking(() -> {
           AppConfig resolved = LocalSecrets.resolve(config);
+          LogFormat.apply(resolved.logFormat());
           LOG.info("configuration: {}", resolved.describe());
           Database database = Database.open(resolved);
           opened.add(database);
@@ -110,7 +113,10 @@ public final class App {
               .compose(lock -> AdminBootstrap.ensure(vertx, ctx))
               .compose(v -> app.deployAll()).map(app);
         })
-        .onSuccess(app -> LOG.info("ready in {} ms, ports {}", (System.nanoTime() - t0) / 1_000_000, app.ports()));
+        .onSuccess(app -> {
+          LOG.info("ready in {} ms, ports {}", (System.nanoTime() - t0) / 1_000_000, app.ports());
+          StartBanner.log(app.context().config(), app.ports());
+        });
     // The clean-up runs off Vert.x: callbacks bound to an event loop would never run once Vert.x is closed.
     return Future.fromCompletionStage(started.toCompletionStage().toCompletableFuture()
         .exceptionallyCompose(t -> CompletableFuture.runAsync(() -> {

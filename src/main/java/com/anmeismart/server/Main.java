@@ -2,6 +2,7 @@ package com.anmeismart.server;
 
 import com.anmeismart.server.mcp.McpStdio;
 import com.anmeismart.server.ops.IdleMemory;
+import com.anmeismart.server.ops.LogFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +27,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    LogFormat.prepare();
     if (args.length > 0 && "mcp-stdio".equals(args[0])) {
       System.exit(stdio(args));
       return;

@@ -82,7 +82,7 @@ final class AutomationAdminApi {
     JsonObject body = RETRY.validBody(ctx);
     JobStore.Filter filter = new JobStore.Filter(body.getString("status"), body.getString("step"),
         body.getString("error_contains"), instant(body, "from"), instant(body, "to"));
-    jobs.retryMatching(filter, RETRY_BATCH)
+    jobs.retryMatching(filter, RETRY_BATCH, Access.actor(ctx))
         .onSuccess(n -> {
           if (n > 0) {
             bus.publish(Addresses.AUTOMATION_WAKE, null);

@@ -163,6 +163,7 @@ public final class HttpApiVerticle extends VerticleBase {
     api.delete("/push/subscriptions").handler(jwt).handler(staff).handler(notifications::unsubscribe);
 
     Router root = Router.router(vertx);
+    root.route().handler(new AccessLog(app.config().accessLog()));
     root.route("/api/v1/*").subRouter(api);
     root.route("/eventbus/*").subRouter(bridge.router());
     root.getWithRegex("/(consultant|customer|admin)").handler(ctx -> ctx.redirect(ctx.request().path() + "/"));

@@ -50,15 +50,37 @@ final class AutomationMetrics {
     dead = Counter.builder("automation_jobs_dead").description("Jobs that used up their retries").register(registry);
     retries = Counter.builder("automation_retries").description("Failed attempts scheduled for a retry")
         .register(registry);
+    // every known series exists from the start at 0, so rates and alerts work before the first event
+    for (Step step : Step.values()) {
+      stepTimer(step, true);
+      stepTimer(step, false);
+    }
+    for (String outcome : FINISHED_OUTCOMES) {
+      finishedCounter(outcome);
+    }
   }
 
+  /** How a job ends ({@code automation_jobs_finished{outcome}}). */
+  static final List<String> FINISHED_OUTCOMES = List.of("succeeded", "dead", "skipped");
+
   void step(Step step, boolean success, long nanos) {
-    Timer.builder("automation_step").tag("step", step.id).tag("outcome", success ? "success" : "failure")
-        .description("Automation step duration").register(registry).record(Duration.ofNanos(nanos));
+    stepTimer(step, success).record(Duration.ofNanos(nanos));
+  }
+
+  /** A histogram (Prometheus {@code _bucket}), so the steps' percentiles aggregate across nodes. */
+  private Timer stepTimer(Step step, boolean success) {
+    return Timer.builder("automation_step").tag("step", step.id).tag("outcome", success ? "success" : "failure")
+        .description("Automation step duration").publishPercentileHistogram()
+        .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
   }
 
   void finished(String outcome) {
-    Counter.builder("automation_jobs_finished").tag("outcome", outcome).register(registry).increment();
+    finishedCounter(outcome).increment();
+  }
+
+  private Counter finishedCounter(String outcome) {
+    return Counter.builder("automation_jobs_finished").tag("outcome", outcome)
+        .description("Jobs finished, by outcome").register(registry);
   }
 
   void conversationAfter(long ms) {

@@ -1,5 +1,6 @@
 package com.anmeismart.server.automation;
 
+import com.anmeismart.server.ops.LogFields;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -27,6 +28,11 @@ record ClaimedJob(UUID id, UUID userId, String username, int attempt, UUID lease
   }
 
   /** Ids for log lines (PRD §6.2). */
+  /** The same ids as log fields (job_id, user_id, conversation_id) for the lines logged about this job. */
+  LogFields logFields() {
+    return LogFields.of("job_id", id, "user_id", userId, "conversation_id", conversationId);
+  }
+
   String ids() {
     return "job_id=" + id + ", user_id=" + userId + ", conversation_id=" + conversationId;
   }

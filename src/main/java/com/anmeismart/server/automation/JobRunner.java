@@ -6,6 +6,7 @@ import com.anmeismart.server.bus.NewCustomer;
 import com.anmeismart.server.bus.NotifyResult;
 import com.anmeismart.server.bus.WelcomeRequest;
 import com.anmeismart.server.bus.WelcomeResult;
+import com.anmeismart.server.ops.LogFields;
 import com.anmeismart.server.settings.AutomationSettings;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -92,8 +93,10 @@ final class JobRunner {
       ClaimedJob next = job.withConversation(conv.id());
       metrics.step(Step.CONVERSATION_CREATED, true, current.nanos());
       metrics.conversationAfter(conv.sinceRegistrationMs());
-      LOG.info("step conversation_created ok: {}, username={}, duration_ms={}", next.ids(), job.username(),
-          current.millis());
+      try (LogFields fields = next.logFields()) {
+        LOG.info("step conversation_created ok: {}, username={}, duration_ms={}", next.ids(), job.username(),
+            current.millis());
+      }
       return next;
     });
   }
@@ -124,9 +127,11 @@ final class JobRunner {
               throw new LeaseLost();
             }
             metrics.step(Step.WELCOME_GENERATED, true, current.nanos());
-            LOG.info("step welcome_generated ok: {}, source={}{}, duration_ms={}", job.ids(), result.source(),
-                result.fallbackReason() == null ? "" : ", fallback_reason=" + result.fallbackReason(),
-                current.millis());
+            try (LogFields fields = job.logFields()) {
+              LOG.info("step welcome_generated ok: {}, source={}{}, duration_ms={}", job.ids(), result.source(),
+                  result.fallbackReason() == null ? "" : ", fallback_reason=" + result.fallbackReason(),
+                  current.millis());
+            }
             return job.withWelcome(result.toJson());
           });
         });
@@ -147,8 +152,10 @@ final class JobRunner {
       if (message.inserted()) {
         metrics.welcomeAfter(message.sinceRegistrationMs());
       }
-      LOG.info("step welcome_sent ok: {}, message_id={}, since_registration_ms={}", job.ids(),
-          message.message().id(), message.sinceRegistrationMs());
+      try (LogFields fields = job.logFields()) {
+        LOG.info("step welcome_sent ok: {}, message_id={}, since_registration_ms={}", job.ids(),
+            message.message().id(), message.sinceRegistrationMs());
+      }
       return job;
     });
   }
@@ -168,8 +175,10 @@ final class JobRunner {
       }
       metrics.step(Step.CONSULTANTS_NOTIFIED, true, current.nanos());
       metrics.finished("succeeded");
-      LOG.info("step consultants_notified ok: {}, result={}, duration_ms={}; job succeeded on attempt {}",
-          job.ids(), result.encode(), current.millis(), job.attempt());
+      try (LogFields fields = job.logFields()) {
+        LOG.info("step consultants_notified ok: {}, result={}, duration_ms={}; job succeeded on attempt {}",
+            job.ids(), result.encode(), current.millis(), job.attempt());
+      }
       return null;
     }));
   }
@@ -178,7 +187,9 @@ final class JobRunner {
     return store.skip(job, reason).map(done -> {
       if (done) {
         metrics.finished("skipped");
-        LOG.info("job skipped: {}, reason={}", job.ids(), reason);
+        try (LogFields fields = job.logFields()) {
+          LOG.info("job skipped: {}, reason={}", job.ids(), reason);
+        }
       }
       return null;
     });
@@ -203,13 +214,17 @@ final class JobRunner {
       if (dead) {
         metrics.dead();
         metrics.finished("dead");
-        LOG.error("job dead after {} attempt(s): {}, step={}, error={}", job.attempt(), job.ids(), current.step.id,
-            error);
+        try (LogFields fields = job.logFields()) {
+          LOG.error("job dead after {} attempt(s): {}, step={}, error={}", job.attempt(), job.ids(), current.step.id,
+              error);
+        }
         bus.publish(Addresses.ADMIN_ALERT_OUTBOX, null); // deliver now rather than at the next sweep
       } else {
         metrics.retry();
-        LOG.warn("step {} failed: {}, attempt={}, error={}; retry in {} s", current.step.id, job.ids(), job.attempt(),
-            error, String.format("%.1f", delay));
+        try (LogFields fields = job.logFields()) {
+          LOG.warn("step {} failed: {}, attempt={}, error={}; retry in {} s", current.step.id, job.ids(), job.attempt(),
+              error, String.format("%.1f", delay));
+        }
       }
       return null;
     });

@@ -290,6 +290,27 @@ public final class JobStore {
       return Tuple.of(status, step, errorContains, at(from), at(to));
     }
 
+    /** As the audit log records a batch retry's filter (the fields given). */
+    JsonObject toJson() {
+      JsonObject j = new JsonObject();
+      if (status != null) {
+        j.put("status", status);
+      }
+      if (step != null) {
+        j.put("step", step);
+      }
+      if (errorContains != null) {
+        j.put("error_contains", errorContains);
+      }
+      if (from != null) {
+        j.put("from", from.toString());
+      }
+      if (to != null) {
+        j.put("to", to.toString());
+      }
+      return j;
+    }
+
     private static OffsetDateTime at(Instant i) {
       return i == null ? null : i.atOffset(ZoneOffset.UTC);
     }
@@ -298,17 +319,26 @@ public final class JobStore {
   /**
    * Retries every failed or dead job the filter matches, {@code batch} rows per statement (each its own short
    * transaction, so a large retry never holds many locks for long). Jobs running, pending, succeeded or skipped are
-   * never touched. Returns how many were retried.
+   * never touched. Each batch that retried something commits with its audit row ({@code job.retry_batch}: the
+   * filter before, the retried jobs' ids after). Returns how many were retried.
    */
-  public Future<Integer> retryMatching(Filter filter, int batch) {
+  public Future<Integer> retryMatching(Filter filter, int batch, Actor actor) {
     OffsetDateTime cutoff = OffsetDateTime.now(ZoneOffset.UTC);
-    return retryBatches(filter.tuple().addOffsetDateTime(cutoff).addInteger(batch), batch, 0);
+    return retryBatches(filter, filter.tuple().addOffsetDateTime(cutoff).addInteger(batch), batch, 0, actor);
   }
 
-  private Future<Integer> retryBatches(Tuple params, int batch, int done) {
-    return pool.preparedQuery(RETRY_MATCHING).execute(params).compose(rows -> rows.rowCount() < batch
-        ? Future.succeededFuture(done + rows.rowCount())
-        : retryBatches(params, batch, done + rows.rowCount()));
+  private Future<Integer> retryBatches(Filter filter, Tuple params, int batch, int done, Actor actor) {
+    return pool.withTransaction(tx -> tx.preparedQuery(RETRY_MATCHING).execute(params).compose(rows -> {
+      if (rows.rowCount() == 0) {
+        return Future.succeededFuture(0);
+      }
+      JsonArray ids = new JsonArray();
+      rows.forEach(r -> ids.add(r.getUUID("id").toString()));
+      return AuditStore.record(tx, actor, "job.retry_batch", "automation_job", null, filter.toJson(),
+          new JsonObject().put("retried", ids.size()).put("job_ids", ids)).map(ids.size());
+    })).compose(n -> n < batch
+        ? Future.succeededFuture(done + n)
+        : retryBatches(filter, params, batch, done + n, actor));
   }
 
   public Future<JsonObject> list(Filter filter, int limit, int offset) {

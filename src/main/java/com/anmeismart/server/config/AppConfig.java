@@ -51,6 +51,8 @@ public record AppConfig(
     int consoleCountersMs,
     int httpIdleTimeoutSeconds,
     int mcpIdleTimeoutSeconds,
+    String logFormat,
+    boolean accessLog,
     String wecomCorpId,
     Integer wecomAgentId,
     String wecomSecret,
@@ -66,7 +68,7 @@ public record AppConfig(
       "MCP_SESSION_IDLE_SECONDS", "MCP_MAX_BODY_BYTES", "MCP_ALLOWED_ORIGINS", "MCP_SSE_KEEPALIVE_SECONDS",
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
       "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
-      "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_BASE_URL");
+      "LOG_FORMAT", "ACCESS_LOG", "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_BASE_URL");
 
 
   /**
@@ -112,11 +114,16 @@ public record AppConfig(
         integer(json, "CONSOLE_COUNTERS_MS", 5_000, 50, 600_000, problems),
         integer(json, "HTTP_IDLE_TIMEOUT_SECONDS", 30, 2, 3_600, problems),
         integer(json, "MCP_IDLE_TIMEOUT_SECONDS", 60, 2, 3_600, problems),
+        string(json, "LOG_FORMAT", "text").toLowerCase(java.util.Locale.ROOT),
+        bool(json, "ACCESS_LOG", false, problems),
         string(json, "WECOM_CORP_ID", null),
         string(json, "WECOM_AGENT_ID", null) == null ? null
             : integer(json, "WECOM_AGENT_ID", 0, 1, Integer.MAX_VALUE, problems),
         string(json, "WECOM_SECRET", null),
         string(json, "WECOM_BASE_URL", "https://qyapi.weixin.qq.com"));
+    if (!com.anmeismart.server.ops.LogFormat.FORMATS.contains(config.logFormat())) {
+      problems.add("LOG_FORMAT must be text or json (was '" + config.logFormat() + "')");
+    }
     if (!config.wecomBaseUrl().matches("https?://[^\\s/]+(/\\S*)?")) {
       problems.add("WECOM_BASE_URL must be an http(s) URL (was '" + config.wecomBaseUrl() + "')");
     }
@@ -148,8 +155,8 @@ public record AppConfig(
         passwordHashThreads, httpInstances, publicBaseUrl, automationConcurrency, automationLeaseSeconds,
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
-        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, wecomCorpId, wecomAgentId,
-        wecomSecret, wecomBaseUrl);
+        timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog, wecomCorpId,
+        wecomAgentId, wecomSecret, wecomBaseUrl);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -189,6 +196,8 @@ public record AppConfig(
     m.put("CONSOLE_COUNTERS_MS", consoleCountersMs);
     m.put("HTTP_IDLE_TIMEOUT_SECONDS", httpIdleTimeoutSeconds);
     m.put("MCP_IDLE_TIMEOUT_SECONDS", mcpIdleTimeoutSeconds);
+    m.put("LOG_FORMAT", logFormat);
+    m.put("ACCESS_LOG", accessLog);
     m.put("WECOM_CORP_ID", wecomCorpId);
     m.put("WECOM_AGENT_ID", wecomAgentId);
     m.put("WECOM_SECRET", hidden(wecomSecret));
@@ -229,6 +238,18 @@ public record AppConfig(
     }
     String s = v.toString().trim();
     return s.isEmpty() ? def : s;
+  }
+
+  private static boolean bool(JsonObject json, String key, boolean def, List<String> problems) {
+    String s = string(json, key, null);
+    if (s == null) {
+      return def;
+    }
+    if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {
+      problems.add(key + " must be true or false (was '" + s + "')");
+      return def;
+    }
+    return Boolean.parseBoolean(s);
   }
 
   /**

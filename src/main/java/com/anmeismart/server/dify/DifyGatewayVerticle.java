@@ -8,6 +8,7 @@ import com.anmeismart.server.bus.ChatRequest;
 import com.anmeismart.server.bus.ChatResult;
 import com.anmeismart.server.bus.WelcomeRequest;
 import com.anmeismart.server.bus.WelcomeResult;
+import com.anmeismart.server.ops.LogFields;
 import com.anmeismart.server.security.ContextTokens;
 import com.anmeismart.server.security.SecretBox;
 import io.vertx.circuitbreaker.CircuitBreaker;
@@ -107,8 +108,10 @@ public final class DifyGatewayVerticle extends VerticleBase {
         .recover(t -> {
           String reason = reason(t);
           metrics.fallback(reason);
-          LOG.warn("Dify Agent不可用，使用默认欢迎消息 (agent unavailable, template used): user_id={}, job_id={}, "
-              + "reason={}", req.userId(), req.jobId(), reason);
+          try (LogFields fields = LogFields.of("job_id", req.jobId(), "user_id", req.userId())) {
+            LOG.warn("Dify Agent不可用，使用默认欢迎消息 (agent unavailable, template used): user_id={}, job_id={}, "
+                + "reason={}", req.userId(), req.jobId(), reason);
+          }
           return Future.succeededFuture(WelcomeResult.fallback(req.template(), System.currentTimeMillis() - t0, reason,
               tried[0], tried[1]));
         })

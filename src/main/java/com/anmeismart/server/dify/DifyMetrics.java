@@ -18,8 +18,13 @@ final class DifyMetrics {
   private final MeterRegistry registry;
   private final List<Meter> gauges = new ArrayList<>();
 
+  /** Fallback reason families known in advance ({@code dify_fallbacks{reason}} starts at 0 for each). */
+  static final List<String> FALLBACK_REASONS = List.of("agent_disabled", "breaker_open", "first_text_deadline",
+      "connect_error", "error_event", "no_terminal_event", "stream_stalled", "bad_response", "gateway_error");
+
   DifyMetrics(MeterRegistry registry) {
     this.registry = registry;
+    FALLBACK_REASONS.forEach(this::fallbackCounter);
   }
 
   void welcome(String config, String source, String outcome) {
@@ -29,8 +34,12 @@ final class DifyMetrics {
 
   void fallback(String reason) {
     String family = reason.contains(":") ? reason.substring(0, reason.indexOf(':')) : reason;
-    Counter.builder("dify_fallbacks").tag("reason", family).description("Template welcomes, by reason")
-        .register(registry).increment();
+    fallbackCounter(family).increment();
+  }
+
+  private Counter fallbackCounter(String family) {
+    return Counter.builder("dify_fallbacks").tag("reason", family).description("Template welcomes, by reason")
+        .register(registry);
   }
 
   void firstText(String config, long ms) {

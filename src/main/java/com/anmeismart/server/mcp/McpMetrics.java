@@ -27,7 +27,19 @@ public final class McpMetrics {
 
   public McpMetrics(MeterRegistry registry) {
     this.registry = registry;
+    // every known series exists from the start at 0, so rates and alerts work before the first event
+    for (String reason : List.of("bad_origin", "missing_key", "unknown_key", "disabled_group")) {
+      counter("mcp_auth_failures", "reason", reason, AUTH_FAILURES);
+    }
+    for (String cause : List.of("queue_full", "unwritable")) {
+      callLogDropped(cause, 0);
+    }
+    for (String era : List.of("handshake", "stateless")) {
+      counter("mcp_requests", "era", era, "MCP POSTs to /mcp by protocol era");
+    }
   }
+
+  private static final String AUTH_FAILURES = "MCP requests refused before any MCP handling";
 
   /** @param outcome success, error (the tool's own failure), timeout or unknown (not in the caller's group) */
   public void call(String tool, String group, String outcome, long nanos) {
@@ -44,7 +56,7 @@ public final class McpMetrics {
   }
 
   public void authFailure(String reason) {
-    counter("mcp_auth_failures", "reason", reason, "MCP requests refused before any MCP handling").increment();
+    counter("mcp_auth_failures", "reason", reason, AUTH_FAILURES).increment();
   }
 
   /** @param cause queue_full (a flood) or unwritable (a row the database refused even after cleaning) */

@@ -9,6 +9,7 @@ import com.anmeismart.server.config.AppConfig;
 import com.anmeismart.server.db.InstanceLock;
 import com.anmeismart.server.notify.wecom.WeComClient;
 import com.anmeismart.server.notify.wecom.WeComStore;
+import com.anmeismart.server.ops.LogFields;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.accounts.UserStore;
 import com.anmeismart.server.bus.CustomerCard;
@@ -139,9 +140,12 @@ public final class NotificationVerticle extends VerticleBase {
                   c.notifyAdmins(), c.jobId());
         })
         .onSuccess(result -> {
-          LOG.info("new customer notified: user_id={}, conversation_id={}, job_id={}, online={}, inbox={}, push={}, "
-                  + "offered={}", c.customerId(), c.conversationId(), c.jobId(), result.online(), result.inbox(),
-              result.push(), result.offered());
+          try (LogFields fields = LogFields.of("job_id", c.jobId(), "user_id", c.customerId(), "conversation_id",
+              c.conversationId())) {
+            LOG.info("new customer notified: user_id={}, conversation_id={}, job_id={}, online={}, inbox={}, push={}, "
+                    + "offered={}", c.customerId(), c.conversationId(), c.jobId(), result.online(), result.inbox(),
+                result.push(), result.offered());
+          }
           msg.reply(result);
         })
         .onFailure(t -> {

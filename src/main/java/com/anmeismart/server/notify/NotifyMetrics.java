@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,6 +27,12 @@ public final class NotifyMetrics {
         .register(registry);
     fanout = Timer.builder("notify_fanout").description("A notification's fan-out: recipients, inbox, live sends")
         .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+    // every known series exists from the start at 0, so rates and alerts work before the first event
+    List.of("live", "inbox", "push", "admin", "wecom").forEach(channel -> sentCounter(channel));
+    List.of("sent", "throttled", "unknown_user", "refused", "no_answer").forEach(outcome -> wecomCounter(outcome));
+    List.of("gone", "rejected", "error").forEach(reason -> pushFailureCounter(reason));
+    List.of("written", "nothing_new", "switched_off").forEach(outcome -> adminAlertCounter(outcome));
+    delivery(registry);
   }
 
   /**
@@ -39,26 +46,42 @@ public final class NotifyMetrics {
 
   void sent(String channel, int n) {
     if (n > 0) {
-      Counter.builder("notify_sent").tag("channel", channel).description("Notifications sent, by channel")
-          .register(registry).increment(n);
+      sentCounter(channel).increment(n);
     }
   }
 
   /** A WeCom send's outcome: sent, throttled, unknown_user, refused, no_answer (never a token or id in a tag). */
   void wecom(String outcome) {
-    Counter.builder("notify_wecom_sends").tag("outcome", outcome)
-        .description("WeCom application messages, by what WeCom answered").register(registry).increment();
+    wecomCounter(outcome).increment();
+  }
+
+  private Counter wecomCounter(String outcome) {
+    return Counter.builder("notify_wecom_sends").tag("outcome", outcome)
+        .description("WeCom application messages, by what WeCom answered").register(registry);
+  }
+
+  private Counter sentCounter(String channel) {
+    return Counter.builder("notify_sent").tag("channel", channel).description("Notifications sent, by channel")
+        .register(registry);
   }
 
   void pushFailure(String reason) {
-    Counter.builder("notify_push_failures").tag("reason", reason).description("Web Push messages not accepted")
-        .register(registry).increment();
+    pushFailureCounter(reason).increment();
+  }
+
+  private Counter pushFailureCounter(String reason) {
+    return Counter.builder("notify_push_failures").tag("reason", reason).description("Web Push messages not accepted")
+        .register(registry);
   }
 
   /** An admin alert: written to the admins' inboxes, a duplicate (another node or a retry), or switched off. */
   void adminAlert(String outcome) {
-    Counter.builder("notify_admin_alerts").tag("outcome", outcome).description("Admin alerts handled, by outcome")
-        .register(registry).increment();
+    adminAlertCounter(outcome).increment();
+  }
+
+  private Counter adminAlertCounter(String outcome) {
+    return Counter.builder("notify_admin_alerts").tag("outcome", outcome).description("Admin alerts handled, by outcome")
+        .register(registry);
   }
 
   /**

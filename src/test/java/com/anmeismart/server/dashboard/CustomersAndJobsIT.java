@@ -216,6 +216,14 @@ class CustomersAndJobsIT {
         admin);
     assertThat(retried.status()).as(retried.body()).isEqualTo(200);
     assertThat(retried.json().getInteger("retried")).isEqualTo(3);
+    // audited with the change: who, the filter, the jobs it restarted
+    Map<String, Object> audit = db.one("SELECT actor_kind, before, after FROM audit_log WHERE action = 'job.retry_batch'");
+    assertThat(audit.get("actor_kind")).isEqualTo("user");
+    assertThat(new JsonObject(String.valueOf(audit.get("before"))).getString("error_contains"))
+        .isEqualTo("nobody is listening");
+    assertThat(new JsonObject(String.valueOf(audit.get("after"))).getJsonArray("job_ids")).hasSize(3);
+    assertThat(db.count("SELECT count(*) FROM audit_log WHERE action = 'job.retry_batch'"))
+        .as("the batch that matched nothing left no row").isEqualTo(1);
     dead.forEach(u -> Console.awaitJob(db, u, "succeeded"));
     // the succeeded job was not touched
     Map<String, Object> after = db.one("SELECT * FROM automation_jobs WHERE user_id = ?", succeeded);

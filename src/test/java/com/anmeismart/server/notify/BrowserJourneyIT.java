@@ -47,8 +47,8 @@ class BrowserJourneyIT {
   void twoConsultantsSeeANewCustomerOneClaimsAndTheCustomerSeesTheWelcome() throws Exception {
     String admin = server.adminToken();
     Staff.disableAllConsultants(server);
-    Staff a = Staff.consultant(server, admin);
-    Staff b = Staff.consultant(server, admin);
+    Staff a = Staff.consultant(server, admin, "陈顾问");
+    Staff b = Staff.consultant(server, admin, "林顾问");
     Path shots = Files.createDirectories(Path.of("target/browser-shots"));
     Path output = Files.createTempFile("journey", ".log");
     ProcessBuilder pb = new ProcessBuilder("node", "journey.mjs").directory(BROWSER_DIR.toFile())
@@ -56,6 +56,8 @@ class BrowserJourneyIT {
     pb.environment().put("BASE_URL", "http://127.0.0.1:" + server.port("HTTP_PORT"));
     pb.environment().put("CONSULTANT_A", a.username());
     pb.environment().put("CONSULTANT_B", b.username());
+    pb.environment().put("A_NAME", "陈顾问");
+    pb.environment().put("B_NAME", "林顾问");
     pb.environment().put("PASSWORD", Staff.PASSWORD);
     pb.environment().put("CUSTOMER", "browser_" + UUID.randomUUID().toString().substring(0, 8));
     pb.environment().put("SHOTS", shots.toAbsolutePath().toString());

@@ -48,4 +48,28 @@ class ManagementIT {
         .contains("vertx_eventbus_handlers")
         .contains("jvm_memory_used_bytes");
   }
+
+  /**
+   * A fresh server (nothing registered, no MCP call, no notification) already exports the known series at 0, and
+   * the step and time-to-welcome timers as histograms (Prometheus {@code _bucket}), which aggregate across nodes.
+   * The Grafana dashboard (conf/grafana/anmeismart.json) queries these names.
+   */
+  @Test
+  void knownSeriesExistFromTheStartAndTimersAreHistograms() {
+    String metrics = server.management().get("/metrics", null).body();
+    assertThat(metrics)
+        .contains("automation_step_seconds_bucket{outcome=\"success\",step=\"conversation_created\"")
+        .contains("automation_step_seconds_count{outcome=\"failure\",step=\"consultants_notified\"} 0")
+        .contains("automation_registration_to_welcome_seconds_bucket{")
+        .contains("automation_jobs_finished_total{outcome=\"dead\"} 0.0")
+        .contains("automation_retries_total 0.0")
+        .contains("notify_sent_total{channel=\"push\"} 0.0")
+        .contains("notify_push_failures_total{reason=\"gone\"} 0.0")
+        .contains("notify_admin_alerts_total{outcome=\"written\"} 0.0")
+        .contains("notify_delivery_seconds_bucket{")
+        .contains("dify_fallbacks_total{reason=\"breaker_open\"} 0.0")
+        .contains("mcp_auth_failures_total{reason=\"unknown_key\"} 0.0")
+        .contains("mcp_call_log_dropped_total{cause=\"queue_full\"} 0.0")
+        .doesNotContain("automation_step_seconds{"); // a summary's quantile series would be this
+  }
 }
