@@ -133,12 +133,19 @@ final class WeComChannel implements OfflineChannel {
       if (touser == null) {
         return Future.succeededFuture(Outcome.failed("no WeCom user id"));
       }
+      TextCard card;
+      try {
+        card = card(p, c);
+      } catch (IllegalArgumentException e) {
+        return Future.succeededFuture(Outcome.failed(e.getMessage())); // a link WeCom can't take never will
+      }
       return store.isRefused(due.consultantId(), touser).compose(refused -> refused
           ? Future.succeededFuture(Outcome.failed("WeCom refused user id " + touser + " earlier; not tried again"))
-          : client.send(c, message(touser, card(p, c))).compose(a -> outcome(due, touser, a),
+          : client.send(c, message(touser, card)).compose(a -> outcome(due, touser, a),
               t -> {
                 lastError = WeComClient.redact(t.getMessage());
-                metrics.wecom("no_answer");
+                // no answer, or gettoken refused (credentials, trusted IP): both may pass, so the row waits
+                metrics.wecom(t instanceof WeComClient.WeComException w && w.errcode() > 0 ? "refused" : "no_answer");
                 return Future.succeededFuture(Outcome.retry(lastError));
               }));
     });
