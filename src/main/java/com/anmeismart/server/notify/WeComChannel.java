@@ -21,7 +21,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -64,6 +67,11 @@ final class WeComChannel implements OfflineChannel {
   private boolean on;
   private String lastError;
   private Instant lastSentAt;
+  /**
+   * Staff member → the WeCom user id WeCom refused for them (wecom_recipient_problems), read with the settings
+   * every few seconds and kept up to date by this process's own sends: a send costs no query for it.
+   */
+  private Map<UUID, String> refused = new HashMap<>();
   private String tokenError;
   private long tokenErrorAt;
 
@@ -111,9 +119,10 @@ final class WeComChannel implements OfflineChannel {
     long now = System.currentTimeMillis();
     if (config == null || config.failed() || now - configAt > CONFIG_TTL_MS) {
       configAt = now;
-      config = Future.all(settings.get(), store.secret()).map(all -> {
+      config = Future.all(settings.get(), store.secret(), store.refusedIds()).map(all -> {
         NotificationSettings s = all.resultAt(0);
         Optional<String> secret = all.resultAt(1);
+        refused = all.resultAt(2);
         WeComConfig c = WeComConfig.resolve(s, secret.orElse(null), env);
         on = c.usable();
         return c;
@@ -139,15 +148,16 @@ final class WeComChannel implements OfflineChannel {
       } catch (IllegalArgumentException e) {
         return Future.succeededFuture(Outcome.failed(e.getMessage())); // a link WeCom can't take never will
       }
-      return store.isRefused(due.consultantId(), touser).compose(refused -> refused
-          ? Future.succeededFuture(Outcome.failed("WeCom refused user id " + touser + " earlier; not tried again"))
-          : client.send(c, message(touser, card)).compose(a -> outcome(due, touser, a),
+      if (touser.equalsIgnoreCase(refused.get(due.consultantId()))) {
+        return Future.succeededFuture(Outcome.failed("WeCom refused user id " + touser + " earlier; not tried again"));
+      }
+      return client.send(c, message(touser, card)).compose(a -> outcome(due, touser, a),
               t -> {
                 lastError = WeComClient.redact(t.getMessage());
                 // no answer, or gettoken refused (credentials, trusted IP): both may pass, so the row waits
                 metrics.wecom(t instanceof WeComClient.WeComException w && w.errcode() > 0 ? "refused" : "no_answer");
                 return Future.succeededFuture(Outcome.retry(lastError));
-              }));
+              });
     });
   }
 
@@ -156,7 +166,9 @@ final class WeComChannel implements OfflineChannel {
       lastSentAt = Instant.now();
       metrics.wecom("sent");
       metrics.sent(NAME, 1);
-      return store.reached(due.consultantId()).map(Outcome.sent(a.msgid()));
+      // a recorded problem is over (the common case, none, costs no query)
+      return refused.remove(due.consultantId()) == null ? Future.succeededFuture(Outcome.sent(a.msgid()))
+          : store.reached(due.consultantId()).map(Outcome.sent(a.msgid()));
     }
     String error = "errcode " + a.errcode() + " " + a.errmsg();
     if (a.ok() || UNKNOWN_USER.contains(a.errcode())) {
@@ -164,6 +176,7 @@ final class WeComChannel implements OfflineChannel {
       LOG.warn("WeCom refused staff member {}'s user id {}: {} (shown in the console; not retried)",
           due.consultantId(), touser, why);
       metrics.wecom("unknown_user");
+      refused.put(due.consultantId(), touser);
       return store.refused(due.consultantId(), touser, a.errcode(), why).map(Outcome.failed(why));
     }
     lastError = error;

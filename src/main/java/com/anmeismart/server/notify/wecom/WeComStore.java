@@ -11,6 +11,8 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -29,9 +31,8 @@ public final class WeComStore {
       + "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET wecom_userid = EXCLUDED.wecom_userid, "
       + "errcode = EXCLUDED.errcode, error = EXCLUDED.error, seen_at = now()";
   private static final String REACHED = "DELETE FROM wecom_recipient_problems WHERE user_id = $1";
-  /** A refused id is skipped while the account still has it (an admin who fixes the id makes it tried again). */
-  private static final String REFUSED = "SELECT 1 FROM wecom_recipient_problems WHERE user_id = $1 "
-      + "AND lower(wecom_userid) = lower($2)";
+  /** Refused ids are skipped while the account still has them (an admin who fixes the id makes it tried again). */
+  private static final String REFUSED = "SELECT user_id, wecom_userid FROM wecom_recipient_problems";
   /** The staff whose current WeCom id was refused, by name, for the console. */
   private static final String PROBLEMS = "SELECT p.user_id, coalesce(u.display_name, u.full_name, u.username) AS name, "
       + "u.role, p.wecom_userid, p.errcode, p.error, p.seen_at FROM wecom_recipient_problems p "
@@ -89,9 +90,15 @@ public final class WeComStore {
     return pool.preparedQuery(REACHED).execute(Tuple.of(userId)).mapEmpty();
   }
 
-  /** Whether WeCom already refused this id for this staff member. */
-  public Future<Boolean> isRefused(UUID userId, String wecomUserid) {
-    return pool.preparedQuery(REFUSED).execute(Tuple.of(userId, wecomUserid)).map(rows -> rows.size() > 0);
+  /** Every refused id: staff member → the WeCom user id WeCom refused for them. */
+  public Future<Map<UUID, String>> refusedIds() {
+    return pool.preparedQuery(REFUSED).execute().map(rows -> {
+      Map<UUID, String> out = new HashMap<>();
+      for (Row r : rows) {
+        out.put(r.getUUID("user_id"), r.getString("wecom_userid"));
+      }
+      return out;
+    });
   }
 
   /** {@code [{user_id, display_name, role, wecom_userid, errcode, error, seen_at}]} for the console. */
