@@ -312,7 +312,7 @@ class WeComIT {
     // neither the secrets nor any token WeCom issued shows in the log, the audit, the metrics or /ready
     String everything = LogCapture.describe(log.events(e -> true))
         + server.db().rows("SELECT before::text, after::text, action FROM audit_log")
-        + server.management().get("/metrics", null).body() + server.management().get("/ready", null).body()
+        + server.metrics() + server.management().get("/ready", null).body()
         + server.http.get(path, admin).body() + server.http.get("/api/v1/admin/wecom/status", admin).body();
     assertThat(everything).contains("wecom.test_message").doesNotContain(WeComDouble.SECRET).doesNotContain(other);
     List<String> tokens = wecom.sends.stream().map(WeComDouble.Received::token).filter(t -> t != null).distinct()
