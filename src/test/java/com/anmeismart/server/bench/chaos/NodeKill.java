@@ -85,9 +85,11 @@ final class NodeKill extends Run {
           Duration.between(killed, Instant.now()).toMillis());
 
       until(loadStart + duration * restartAt);
+      Instant restart = Instant.now();
+      report.line("%6.1f s  node %d starting again", at(), victim);
       cluster.start(victim);
-      report.line("%6.1f s  node %d started again (new instance %d); every node sees 3 members", at(), victim,
-          instance(cluster, victim));
+      report.line("%6.1f s  node %d back (new instance %d) %d ms after its start; every node sees 3 members", at(),
+          victim, instance(cluster, victim), Duration.between(restart, Instant.now()).toMillis());
 
       steady.join();
       report.line("%6.1f s  load ended (%d registrations acknowledged)", at(), load.created.get());
