@@ -220,6 +220,19 @@ try {
   log('welcome guard: a phrase added, the preview drops the sentences, saved');
   await shoot(admin, 'settings');
 
+  // WeCom: off here (no WECOM_* env); the state in words, the secret a password field, the test button's refusal
+  await admin.locator('#wecom-state', { hasText: '未开启' }).waitFor({ timeout });
+  check(await admin.locator('#wecom-settings input[name=wecom_secret]').getAttribute('type') === 'password',
+    'the WeCom secret is not a password field');
+  check((await admin.locator('#wecom-settings input[name=wecom_secret]').getAttribute('placeholder')) === '未设置',
+    'the secret field does not say it is unset');
+  await admin.click('#wecom-test');
+  await admin.locator('#wecom-test-result', { hasText: '企业微信账号' }).waitFor({ timeout });
+  log('WeCom section: ' + (await admin.locator('#wecom-state').textContent()).trim() + '; test: '
+    + (await admin.locator('#wecom-test-result').textContent()).trim());
+  await admin.locator('#wecom-settings').scrollIntoViewIfNeeded();
+  await shoot(admin, 'wecom');
+
   // the customer's timeline
   await tab(admin, 'customers');
   await admin.fill('#customer-search input', process.env.CUSTOMER);

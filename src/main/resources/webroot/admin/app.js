@@ -672,7 +672,7 @@
 
     // ---- notification settings: assignment rules and the alert ladder ------------------------------------------
     Alpine.data('notifySettingsPanel', () => ({
-      n: null, err: null, saved: '',
+      n: null, err: null, saved: '', secret: '', clearSecret: false, wecom: null, testResult: '', testing: false,
       get ro() { return !Alpine.store('auth').isAdmin; },
       init() {
         window.addEventListener('tab-shown', (e) => { if (e.detail === 'settings') this.load(); });
@@ -684,17 +684,56 @@
         } catch (err) {
           this.err = err;
         }
+        this.loadWecom();
+      },
+      async loadWecom() {
+        try {
+          this.wecom = await call('GET', '/admin/wecom/status');
+        } catch (err) {
+          this.wecom = null;
+        }
+      },
+      // the channel's state in words (never a token or the secret: the server sends neither)
+      get wecomState() {
+        const w = this.wecom;
+        if (!w) return '';
+        if (w.token === 'off') {
+          return w.enabled ? '未配置完整（需要企业ID、AgentId 和 Secret）' : '未开启';
+        }
+        if (w.token === 'ok') return '已连接企业微信（可获取 access_token）';
+        if (w.token === 'checking') return '正在连接企业微信…';
+        return '无法获取 access_token：' + (w.error || '未知原因');
       },
       async save() {
         this.saved = '';
-        const { stored_document: ignored, ...body } = this.n;
+        const { stored_document: ignored, wecom_secret_set: readOnly, ...body } = this.n;
+        if (body.wecom_corp_id === '' || body.wecom_corp_id === null) delete body.wecom_corp_id;
+        if (body.wecom_agent_id === '' || body.wecom_agent_id === null) delete body.wecom_agent_id;
+        // write-only: sent only when typed (or cleared on purpose); omitted keeps the saved one
+        if (this.clearSecret) body.wecom_secret = '';
+        else if (this.secret.trim()) body.wecom_secret = this.secret.trim();
         try {
           this.n = await call('PUT', '/admin/notification-settings', body);
           this.err = null;
+          this.secret = '';
+          this.clearSecret = false;
           this.saved = '已保存，下一位新客户即按新规则分配';
+          this.loadWecom();
         } catch (err) {
           this.err = err;
         }
+      },
+      async testWecom() {
+        this.testResult = '';
+        this.testing = true;
+        try {
+          await call('POST', '/admin/wecom/test', {});
+          this.testResult = '测试消息已发出，请在企业微信中查看';
+        } catch (err) {
+          this.testResult = err.message;
+        }
+        this.testing = false;
+        this.loadWecom();
       },
     }));
 

@@ -55,7 +55,11 @@ public final class ErrorCatalogue {
       Map.entry("name_taken", "该名称已被使用"),
       Map.entry("admin_protected", "管理员账号只能通过管理接口修改"),
       Map.entry("mcp_unavailable", "MCP 服务没有响应，请稍后再试"),
-      Map.entry("unknown_tool", "没有这个工具，或它不在该密钥的工具组中"));
+      Map.entry("unknown_tool", "没有这个工具，或它不在该密钥的工具组中"),
+      // WeCom (企业微信)
+      Map.entry("wecom_no_userid", "您的账号还没有填写企业微信账号，请先在“员工”中填写"),
+      Map.entry("wecom_not_configured", "企业微信通知未开启或未配置完整（企业ID、AgentId、Secret）"),
+      Map.entry("wecom_refused", "企业微信没有送达测试消息，请检查配置和企业微信账号"));
 
   /** Code, English and zh-CN text per HTTP status: for errors raised without a code of their own. */
   private record Status(String code, String message, String zh) {

@@ -14,6 +14,7 @@ import com.anmeismart.server.mcp.McpKeys;
 import com.anmeismart.server.mcp.McpStore;
 import com.anmeismart.server.mcp.tools.ClinicStore;
 import com.anmeismart.server.notify.Assignments;
+import com.anmeismart.server.notify.wecom.WeComStore;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.chat.ConversationStore;
 import com.anmeismart.server.dashboard.DashboardQueries;
@@ -80,7 +81,10 @@ public final class HttpApiVerticle extends VerticleBase {
         new ClinicStore(pool, app.config().timeZone()));
     ConversationsApi conversations = new ConversationsApi(new ConversationStore(pool), new Assignments(pool),
         vertx.eventBus());
-    NotificationSettingsApi notifySettings = new NotificationSettingsApi(new SettingsStore(pool, vertx.eventBus()));
+    WeComStore wecomStore = new WeComStore(pool, new SecretBox(app.config().secretsKey()));
+    NotificationSettingsApi notifySettings = new NotificationSettingsApi(pool, new SettingsStore(pool, vertx.eventBus()),
+        wecomStore, app.config());
+    WeComApi wecom = new WeComApi(pool, users, wecomStore, vertx.eventBus());
     CatalogueApi catalogue = new CatalogueApi(new ClinicStore(pool, app.config().timeZone()));
     int presenceTtl = app.config().presenceTtlSeconds();
     NotificationsApi notifications = new NotificationsApi(new Inbox(pool, presenceTtl), new PushStore(pool),
@@ -109,6 +113,7 @@ public final class HttpApiVerticle extends VerticleBase {
     String ra = "/admin/registration-automation";
     api.get(ra + "/settings").handler(jwt).handler(console).handler(automation::getSettings);
     api.get("/admin/notification-settings").handler(jwt).handler(console).handler(notifySettings::get);
+    api.get("/admin/wecom/status").handler(jwt).handler(console).handler(wecom::status);
     api.get(ra + "/jobs").handler(jwt).handler(console).handler(automation::listJobs);
     api.get(ra + "/jobs/:id").handler(jwt).handler(console).handler(automation::getJob);
     api.post(ra + "/jobs/retry").consumes(JSON).handler(jwt).handler(console).handler(automation::retryJobs);
@@ -131,6 +136,7 @@ public final class HttpApiVerticle extends VerticleBase {
     api.put("/admin/users/:id").consumes(JSON).handler(adminUsers::update);
     api.put(ra + "/settings").consumes(JSON).handler(automation::putSettings);
     api.put("/admin/notification-settings").consumes(JSON).handler(notifySettings::put);
+    api.post("/admin/wecom/test").handler(wecom::test);
     api.post("/admin/mcp/tools/:id/test").consumes(JSON).handler(mcpCalls::testCall);
     // admins only, whoever else /admin/* lets in: the audit shows every change (SPEC §3: not operators)
     api.get("/admin/audit").handler(Access.roles(Set.of(Roles.ADMIN))).handler(audit::list);

@@ -59,6 +59,10 @@ public final class Addresses {
   public static final String MCP_CONFIG_SYNC = "mcp.config.sync";
   /** Local. Request, no body → reply {@code {groups, sessions}}: this node's MCP server is up (readiness). */
   public static final String MCP_STATUS = "mcp.status";
+  /** Local. Request → reply JSON (enabled, configured, token obtainable): this node's WeCom channel (/ready, console). */
+  public static final String WECOM_STATUS = "notify.wecom.status";
+  /** Local. "Send a test message to me" ({@link WeComTest} → {@link WeComTestResult}). */
+  public static final String WECOM_TEST = "notify.wecom.test";
   /**
    * Local. Request {@link ToolTestRequest} → reply {@link ToolTestResult}: an administrator's test call of a tool.
    */

@@ -22,7 +22,9 @@ public final class BusCodecs {
         new RecordCodec<>(ChatRequest.class, ChatRequest::toJson, ChatRequest::fromJson),
         new RecordCodec<>(ChatResult.class, ChatResult::toJson, ChatResult::fromJson),
         new RecordCodec<>(ToolTestRequest.class, ToolTestRequest::toJson, ToolTestRequest::fromJson),
-        new RecordCodec<>(ToolTestResult.class, ToolTestResult::toJson, ToolTestResult::fromJson));
+        new RecordCodec<>(ToolTestResult.class, ToolTestResult::toJson, ToolTestResult::fromJson),
+        new RecordCodec<>(WeComTest.class, WeComTest::toJson, WeComTest::fromJson),
+        new RecordCodec<>(WeComTestResult.class, WeComTestResult::toJson, WeComTestResult::fromJson));
   }
 
   public static void register(Vertx vertx) {

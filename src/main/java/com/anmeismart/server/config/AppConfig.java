@@ -55,6 +55,10 @@ public record AppConfig(
     String logFormat,
     boolean accessLog,
     int mcpKeyGraceSeconds,
+    String wecomCorpId,
+    Integer wecomAgentId,
+    String wecomSecret,
+    String wecomBaseUrl,
     ClusterConfig cluster) {
 
   /** Every key the server reads, in the order they are documented; the env store only looks at these. */
@@ -69,6 +73,7 @@ public record AppConfig(
       "PRESENCE_TTL_SECONDS", "ESCALATION_CHECK_MS", "PUSH_TIMEOUT_MS", "VAPID_SUBJECT", "TIME_ZONE",
       "CONSOLE_COUNTERS_MS", "HTTP_IDLE_TIMEOUT_SECONDS", "MCP_IDLE_TIMEOUT_SECONDS",
       "LOG_FORMAT", "ACCESS_LOG", "MCP_KEY_GRACE_SECONDS",
+      "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_BASE_URL",
       "CLUSTER", "CLUSTER_HOST", "CLUSTER_PORT", "CLUSTER_BUS_PORT", "CLUSTER_MEMBERS", "CLUSTER_NAME",
       "CLUSTER_CONFIG", "NODE_NAME");
 
@@ -120,9 +125,17 @@ public record AppConfig(
         string(json, "LOG_FORMAT", "text").toLowerCase(java.util.Locale.ROOT),
         bool(json, "ACCESS_LOG", false, problems),
         integer(json, "MCP_KEY_GRACE_SECONDS", 600, 0, 86_400, problems),
+        string(json, "WECOM_CORP_ID", null),
+        string(json, "WECOM_AGENT_ID", null) == null ? null
+            : integer(json, "WECOM_AGENT_ID", 0, 1, Integer.MAX_VALUE, problems),
+        string(json, "WECOM_SECRET", null),
+        string(json, "WECOM_BASE_URL", "https://qyapi.weixin.qq.com"),
         ClusterConfig.from(json, string(json, "PG_URL", null), problems));
     if (!com.anmeismart.server.ops.LogFormat.FORMATS.contains(config.logFormat())) {
       problems.add("LOG_FORMAT must be text or json (was '" + config.logFormat() + "')");
+    }
+    if (!config.wecomBaseUrl().matches("https?://[^\\s/]+(/\\S*)?")) {
+      problems.add("WECOM_BASE_URL must be an http(s) URL (was '" + config.wecomBaseUrl() + "')");
     }
     if (config.vapidSubject() != null && !config.vapidSubject().startsWith("mailto:")
         && !config.vapidSubject().startsWith("https://")) {
@@ -153,7 +166,7 @@ public record AppConfig(
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
         timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
-        mcpKeyGraceSeconds, cluster);
+        mcpKeyGraceSeconds, wecomCorpId, wecomAgentId, wecomSecret, wecomBaseUrl, cluster);
   }
 
   /** A copy with the cluster settings as this node uses them ({@link ClusterConfig#resolved()}). */
@@ -164,7 +177,7 @@ public record AppConfig(
         automationSweepMs, difyBreakerMaxFailures, difyBreakerResetMs, mcpSessionIdleSeconds, mcpMaxBodyBytes,
         mcpAllowedOrigins, mcpSseKeepAliveSeconds, presenceTtlSeconds, escalationCheckMs, pushTimeoutMs, vapidSubject,
         timeZone, consoleCountersMs, httpIdleTimeoutSeconds, mcpIdleTimeoutSeconds, logFormat, accessLog,
-        mcpKeyGraceSeconds, resolved);
+        mcpKeyGraceSeconds, wecomCorpId, wecomAgentId, wecomSecret, wecomBaseUrl, resolved);
   }
 
   /** The settings as key/values, secrets replaced by {@code ******}: safe to log. */
@@ -208,6 +221,10 @@ public record AppConfig(
     m.put("LOG_FORMAT", logFormat);
     m.put("ACCESS_LOG", accessLog);
     m.put("MCP_KEY_GRACE_SECONDS", mcpKeyGraceSeconds);
+    m.put("WECOM_CORP_ID", wecomCorpId);
+    m.put("WECOM_AGENT_ID", wecomAgentId);
+    m.put("WECOM_SECRET", hidden(wecomSecret));
+    m.put("WECOM_BASE_URL", wecomBaseUrl);
     m.putAll(cluster.describe());
     return m;
   }

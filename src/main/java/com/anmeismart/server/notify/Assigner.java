@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -63,12 +65,15 @@ final class Assigner {
   private final Supplier<Future<NotificationSettings>> notifications;
   private final Supplier<Future<AutomationSettings>> automation;
   private final Function<Broadcast, Future<NotifyResult>> broadcast;
+  /** Whether WeCom cards go out (the offer's ladder has a WeCom rung for a consultant with a WeCom user id). */
+  private final BooleanSupplier wecomOn;
   private boolean sweeping;
   private boolean sweepAgain;
 
   Assigner(Vertx vertx, Assignments store, UserStore users, OfflineSender sender, NotifyMetrics metrics,
            int presenceTtl, String baseUrl, Supplier<Future<NotificationSettings>> notifications,
-           Supplier<Future<AutomationSettings>> automation, Function<Broadcast, Future<NotifyResult>> broadcast) {
+           Supplier<Future<AutomationSettings>> automation, Function<Broadcast, Future<NotifyResult>> broadcast,
+           BooleanSupplier wecomOn) {
     this.vertx = vertx;
     this.store = store;
     this.users = users;
@@ -79,6 +84,7 @@ final class Assigner {
     this.notifications = notifications;
     this.automation = automation;
     this.broadcast = broadcast;
+    this.wecomOn = wecomOn;
   }
 
   /**
@@ -126,13 +132,21 @@ final class Assigner {
         Instant.now());
     String key = Payloads.offerKey(conversation);
     UUID notification = Inbox.notificationId(to, key);
-    boolean ladder = webPush && chosen.push();
+    List<OfflineSends.NewSend> rungs = new ArrayList<>(2);
+    if (webPush && chosen.push()) {
+      rungs.add(new OfflineSends.NewSend(to, customer.id(), conversation, WebPushChannel.NAME, "offer",
+          "unacknowledged", notification, Payloads.push(offer.toJson(), notification), s.ackSeconds() * 1000L));
+    }
+    if (wecomOn.getAsBoolean() && chosen.wecomUserid() != null) {
+      rungs.add(new OfflineSends.NewSend(to, customer.id(), conversation, WeComChannel.NAME, "offer",
+          "unacknowledged", notification, Payloads.wecom(offer.toJson(), chosen.wecomUserid()),
+          s.ackSeconds() * 1000L));
+    }
+    boolean ladder = !rungs.isEmpty();
     return Assignments.event(tx, conversation, to, "offered", seq, null)
-        .compose(v -> Inbox.record(tx, List.of(new Inbox.Recipient(to, true, chosen.push())),
+        .compose(v -> Inbox.record(tx, List.of(new Inbox.Recipient(to, true, chosen.push(), chosen.wecomUserid())),
             new UUID[] {notification}, "offer", key, offer.title(), offer.toJson(), conversation))
-        .compose(v -> !ladder ? Future.succeededFuture() : OfflineSends.schedule(tx, List.of(new OfflineSends.NewSend(
-            to, customer.id(), conversation, WebPushChannel.NAME, "offer", "unacknowledged", notification,
-            Payloads.push(offer.toJson(), notification), s.ackSeconds() * 1000L))))
+        .compose(v -> OfflineSends.schedule(tx, rungs))
         .map(v -> new Step(conversation, customer, ended, endedReason, to, offer.forNotification(notification), ladder,
             s.ackSeconds(), false));
   }

@@ -48,7 +48,7 @@ public final class Assignments {
   }
 
   /** A consultant chosen for an offer, and whether they have a Web Push subscription (for the ladder). */
-  record Chosen(UUID consultantId, boolean push) {
+  record Chosen(UUID consultantId, boolean push, String wecomUserid) {
   }
 
   /** SQL: the consultant named by {@code consultant} holds the live offer of {@code conversation} (the ladder's check). */
@@ -90,7 +90,9 @@ public final class Assignments {
       + "  LIMIT 1 FOR UPDATE OF r SKIP LOCKED) "
       + "UPDATE assignment_rotation r SET last_offered_at = clock_timestamp() FROM pick "
       + "WHERE r.consultant_id = pick.consultant_id "
-      + "RETURNING r.consultant_id, EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = r.consultant_id) AS push";
+      + "RETURNING r.consultant_id, "
+      + "EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = r.consultant_id) AS push, "
+      + "(SELECT u.wecom_userid FROM users u WHERE u.id = r.consultant_id) AS wecom_userid";
 
   private static final String INSERT_OFFERING = "INSERT INTO customer_assignments (conversation_id, customer_id, mode, "
       + "state, offered_to, offer_seq, offered_at, expires_at, tried) VALUES ($1, $2, $3, 'offering', $4, 1, now(), "
@@ -148,7 +150,7 @@ public final class Assignments {
         .compose(v -> tx.preparedQuery(CHOOSE).execute(Tuple.of(presenceTtl, tried.toArray(UUID[]::new), maxOpen,
             mode)))
         .map(rows -> rows.size() == 0 ? null : new Chosen(rows.iterator().next().getUUID("consultant_id"),
-            rows.iterator().next().getBoolean("push")));
+            rows.iterator().next().getBoolean("push"), rows.iterator().next().getString("wecom_userid")));
   }
 
   /** The first offer; null when the customer already has an assignment (a retried job). */

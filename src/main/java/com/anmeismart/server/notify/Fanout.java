@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 
 /**
  * Puts one notification in front of every active consultant: a live message on {@code client.consultant.<id>} for
@@ -29,13 +30,17 @@ final class Fanout {
   private final OfflineSends sends;
   private final OfflineSender sender;
   private final NotifyMetrics metrics;
+  /** Whether WeCom cards go out now (switched on and configured): the ladder's WeCom rung. */
+  private final BooleanSupplier wecomOn;
 
-  Fanout(EventBus bus, Inbox inbox, OfflineSends sends, OfflineSender sender, NotifyMetrics metrics) {
+  Fanout(EventBus bus, Inbox inbox, OfflineSends sends, OfflineSender sender, NotifyMetrics metrics,
+         BooleanSupplier wecomOn) {
     this.bus = bus;
     this.inbox = inbox;
     this.sends = sends;
     this.sender = sender;
     this.metrics = metrics;
+    this.wecomOn = wecomOn;
   }
 
   /**
@@ -79,6 +84,7 @@ final class Fanout {
             List<OfflineSends.NewSend> offlineSends = new ArrayList<>();
             int newInbox = 0;
             boolean ladder = false;
+            boolean wecom = wecomOn.getAsBoolean();
             for (Inbox.Written w : written) {
               Inbox.Recipient r = byUser.get(w.userId());
               if (r == null) {
@@ -90,6 +96,12 @@ final class Fanout {
                 offlineSends.add(new OfflineSends.NewSend(r.userId(), customerId, conversationId,
                     WebPushChannel.NAME, kind, r.online() ? "unacknowledged" : "offline", w.notificationId(),
                     Payloads.push(payload, w.notificationId()), r.online() ? ackSeconds * 1000L : 0));
+              }
+              if (wecom && r.wecomUserid() != null) {
+                ladder |= r.online();
+                offlineSends.add(new OfflineSends.NewSend(r.userId(), customerId, conversationId,
+                    WeComChannel.NAME, kind, r.online() ? "unacknowledged" : "offline", w.notificationId(),
+                    Payloads.wecom(payload, r.wecomUserid()), r.online() ? ackSeconds * 1000L : 0));
               }
             }
             metrics.sent("inbox", newInbox);

@@ -27,7 +27,7 @@ public final class Inbox {
 
   /** Every active user of a role, whether they are online now, and whether they have a Web Push subscription. */
   private static final String RECIPIENTS = "SELECT u.id, " + Presence.onlineCondition("u", "$2") + " AS online, "
-      + "EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = u.id) AS push "
+      + "EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = u.id) AS push, u.wecom_userid "
       + "FROM users u WHERE u.role = $1 AND u.is_active";
 
   /**
@@ -94,7 +94,8 @@ public final class Inbox {
       + "WHERE id = $1 AND user_id = $2 RETURNING " + COLUMNS + ", delivered_at = now() AS first";
 
   /** Someone a notification is for, whether they are online now, and whether they subscribed to Web Push. */
-  public record Recipient(UUID userId, boolean online, boolean push) {
+  /** @param wecomUserid the staff member's WeCom user id, or null (no WeCom cards) */
+  public record Recipient(UUID userId, boolean online, boolean push, String wecomUserid) {
   }
 
   /** A recipient's row as written: new now, or there from an earlier attempt (and then maybe already pushed). */
@@ -137,7 +138,8 @@ public final class Inbox {
   private static List<Recipient> recipients(RowSet<Row> rows) {
     List<Recipient> out = new ArrayList<>(rows.size());
     for (Row r : rows) {
-      out.add(new Recipient(r.getUUID("id"), r.getBoolean("online"), r.getBoolean("push")));
+      out.add(new Recipient(r.getUUID("id"), r.getBoolean("online"), r.getBoolean("push"),
+          r.getString("wecom_userid")));
     }
     return out;
   }

@@ -7,6 +7,8 @@ import com.anmeismart.server.bus.NewCustomer;
 import com.anmeismart.server.bus.NotifyResult;
 import com.anmeismart.server.config.AppConfig;
 import com.anmeismart.server.db.InstanceLock;
+import com.anmeismart.server.notify.wecom.WeComClient;
+import com.anmeismart.server.notify.wecom.WeComStore;
 import com.anmeismart.server.ops.LogFields;
 import com.anmeismart.server.security.SecretBox;
 import com.anmeismart.server.accounts.UserStore;
@@ -63,6 +65,7 @@ public final class NotificationVerticle extends VerticleBase {
   private UserStore users;
   private Assigner assigner;
   private AlertOutbox outbox;
+  private WeComClient wecomClient;
   private boolean draining;
   private boolean drainAgain;
 
@@ -88,19 +91,23 @@ public final class NotificationVerticle extends VerticleBase {
     users = new UserStore(pool);
     PushStore pushStore = new PushStore(pool);
     outbox = new AlertOutbox(pool);
+    wecomClient = new WeComClient(vertx, config.pushTimeoutMs());
+    WeComChannel wecom = new WeComChannel(vertx, wecomClient, new WeComStore(pool, new SecretBox(config.secretsKey())),
+        notifications::current, config, metrics);
     Future<InstanceLock> instance = app.database().instanceLock(vertx);
     return instance
-        .compose(lock -> WebPush.start(vertx, pushStore, new SecretBox(config.secretsKey()),
+        .compose(lock -> wecom.start())
+        .compose(v -> WebPush.start(vertx, pushStore, new SecretBox(config.secretsKey()),
             config.vapidSubjectOrDefault(), config.pushTimeoutMs()))
         .compose(webPush -> {
           push = webPush;
           InstanceLock lock = instance.result();
           OfflineSends sends = new OfflineSends(pool);
           OfflineSender sender = new OfflineSender(vertx, sends,
-              List.of(new WebPushChannel(webPush, pushStore, inbox, metrics)), lock, metrics);
-          fanout = new Fanout(vertx.eventBus(), inbox, sends, sender, metrics);
+              List.of(new WebPushChannel(webPush, pushStore, inbox, metrics), wecom), lock, metrics);
+          fanout = new Fanout(vertx.eventBus(), inbox, sends, sender, metrics, wecom::on);
           assigner = new Assigner(vertx, new Assignments(pool), users, sender, metrics, config.presenceTtlSeconds(),
-              config.publicBaseUrl(), notifications::current, settings::current, this::broadcast);
+              config.publicBaseUrl(), notifications::current, settings::current, this::broadcast, wecom::on);
           Escalation escalation = new Escalation(inbox, fanout, users, assigner, this::alertAdmins, settings::current,
               notifications::current, config.publicBaseUrl(), lock);
           // the engine's request and this node's alerts are handled here (local consumers, also when clustered);
@@ -241,6 +248,9 @@ public final class NotificationVerticle extends VerticleBase {
   public Future<?> stop() {
     if (metrics != null) {
       metrics.close();
+    }
+    if (wecomClient != null) {
+      wecomClient.close();
     }
     return push == null ? Future.succeededFuture() : push.close();
   }

@@ -28,7 +28,8 @@ public final class NotifyMetrics {
     fanout = Timer.builder("notify_fanout").description("A notification's fan-out: recipients, inbox, live sends")
         .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
     // every known series exists from the start at 0, so rates and alerts work before the first event
-    List.of("live", "inbox", "push", "admin").forEach(channel -> sentCounter(channel));
+    List.of("live", "inbox", "push", "admin", "wecom").forEach(channel -> sentCounter(channel));
+    List.of("sent", "throttled", "unknown_user", "refused", "no_answer").forEach(outcome -> wecomCounter(outcome));
     List.of("gone", "rejected", "error").forEach(reason -> pushFailureCounter(reason));
     List.of("written", "nothing_new", "switched_off").forEach(outcome -> adminAlertCounter(outcome));
     delivery(registry);
@@ -47,6 +48,16 @@ public final class NotifyMetrics {
     if (n > 0) {
       sentCounter(channel).increment(n);
     }
+  }
+
+  /** A WeCom send's outcome: sent, throttled, unknown_user, refused, no_answer (never a token or id in a tag). */
+  void wecom(String outcome) {
+    wecomCounter(outcome).increment();
+  }
+
+  private Counter wecomCounter(String outcome) {
+    return Counter.builder("notify_wecom_sends").tag("outcome", outcome)
+        .description("WeCom application messages, by what WeCom answered").register(registry);
   }
 
   private Counter sentCounter(String channel) {

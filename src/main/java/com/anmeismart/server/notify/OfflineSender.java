@@ -28,6 +28,12 @@ final class OfflineSender {
   /** Retries of a send that may pass later, before it counts as failed. */
   static final int MAX_ATTEMPTS = 5;
   private static final double[] RETRY_SECONDS = {5, 15, 60, 300};
+  /**
+   * Attempts of a send a provider's rate limit refused, each {@link OfflineChannel.Outcome#retryIn} apart (WeCom:
+   * 15 s, so about 30 minutes), before it counts as failed: a limit clears within a minute or an hour, and the
+   * alert is still worth having then.
+   */
+  static final int THROTTLED_ATTEMPTS = 120;
 
   private final Vertx vertx;
   private final OfflineSends sends;
@@ -119,7 +125,11 @@ final class OfflineSender {
             d.consultantId(), d.conversationId(), d.reason(), late);
         return sends.sent(d.id(), outcome.providerId()).map(true);
       }
-      if (outcome.retryable() && d.attempts() < MAX_ATTEMPTS) {
+      if (outcome.retryable() && outcome.retryIn() > 0 && d.attempts() < THROTTLED_ATTEMPTS) {
+        metrics.offlineSend(d.channel(), d.kind(), d.reason(), "throttled");
+        return sends.retry(d.id(), outcome.error(), outcome.retryIn()).map(false);
+      }
+      if (outcome.retryable() && outcome.retryIn() <= 0 && d.attempts() < MAX_ATTEMPTS) {
         metrics.offlineSend(d.channel(), d.kind(), d.reason(), "retry");
         return sends.retry(d.id(), outcome.error(), RETRY_SECONDS[Math.min(d.attempts(), RETRY_SECONDS.length) - 1])
             .map(false);

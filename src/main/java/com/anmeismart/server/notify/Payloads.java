@@ -54,6 +54,23 @@ final class Payloads {
         .put("link", payload.getString("link")).put("notification_id", notificationId.toString());
   }
 
+  /**
+   * What a WeCom card is built from ({@link WeComChannel#card}): the title, the customer (name, interests, source,
+   * registered_at, for the waited time at send time), the link, and the staff member's WeCom user id.
+   */
+  static JsonObject wecom(JsonObject payload, String wecomUserid) {
+    JsonObject customer = payload.getJsonObject("customer", new JsonObject());
+    String kind = payload.getString("type", "new_customer");
+    boolean escalation = payload.getBoolean("escalated", false);
+    return new JsonObject().put("touser", wecomUserid).put("title", payload.getString("title"))
+        .put("kind_label", "offer".equals(kind) ? "分配给您的新客户" : escalation ? "等待认领超时" : "新客户注册")
+        .put("customer", new JsonObject().put("display_name", customer.getString("display_name",
+                customer.getString("username")))
+            .put("interests", customer.getJsonArray("interests")).put("source", customer.getString("source"))
+            .put("registered_at", customer.getString("registered_at")))
+        .put("conversation_id", payload.getString("conversation_id")).put("link", payload.getString("link"));
+  }
+
   /** Where the consultant page opens the conversation: absolute with PUBLIC_BASE_URL, else relative. */
   static String link(String baseUrl, UUID conversationId) {
     String base = baseUrl == null ? "" : baseUrl.replaceAll("/+$", "");

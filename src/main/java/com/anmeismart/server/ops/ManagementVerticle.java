@@ -63,6 +63,14 @@ public final class ManagementVerticle extends VerticleBase {
       promise.complete(app.node().active() ? Status.OK(data) : Status.KO(data));
     });
 
+    // the WeCom channel (token obtainable or not, or off): reported, never a reason to be unready (Web Push and the
+    // pages still alert)
+    ready.register("wecom", CHECK_TIMEOUT_MS, promise -> vertx.eventBus().<JsonObject>request(Addresses.WECOM_STATUS,
+            null, new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
+        .onSuccess(reply -> promise.complete(Status.OK(reply.body())))
+        .onFailure(t -> promise.complete(Status.OK(new JsonObject().put("token", "unknown")
+            .put("error", t.getMessage())))));
+
     Router router = Router.router(vertx);
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
     router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));

@@ -15,18 +15,27 @@ import java.util.Set;
  *                             (2–300): the alert ladder
  * @param maxOpenConversations a consultant with this many open conversations (claimed, not closed; live offers count
  *                             too) is offered no more customers (1–500)
+ * @param wecomEnabled         WeCom (企业微信) application messages on or off; null: not saved, the {@code WECOM_*}
+ *                             env values decide (on when corp id, agent id and secret are all given)
+ * @param wecomCorpId          the corp id (企业ID); null: not saved, {@code WECOM_CORP_ID} applies
+ * @param wecomAgentId         the self-built app's AgentId; null: not saved, {@code WECOM_AGENT_ID} applies. (The
+ *                             secret is not in this document: notify/wecom/WeComStore keeps it sealed, so neither the
+ *                             audit nor an export carries it.)
  */
 public record NotificationSettings(String assignmentMode, int offerSeconds, int ackSeconds,
-                                   int maxOpenConversations) {
+                                   int maxOpenConversations, Boolean wecomEnabled, String wecomCorpId,
+                                   Integer wecomAgentId) {
 
   public static final String BROADCAST = "broadcast";
   public static final String ROUND_ROBIN = "round_robin";
   public static final String LEAST_LOADED = "least_loaded";
 
-  public static final NotificationSettings DEFAULTS = new NotificationSettings(BROADCAST, 60, 10, 20);
+  public static final NotificationSettings DEFAULTS = new NotificationSettings(BROADCAST, 60, 10, 20, null, null,
+      null);
 
   private static final SchemaRules RULES = new SchemaRules("notification-settings");
-  private static final Set<String> FIELDS = Set.copyOf(DEFAULTS.toJson().fieldNames());
+  private static final Set<String> FIELDS = Set.of("assignment_mode", "offer_seconds", "ack_seconds",
+      "max_open_conversations", "wecom_enabled", "wecom_corp_id", "wecom_agent_id");
 
   /** Whether customers are offered to one consultant at a time. */
   public boolean offers() {
@@ -34,8 +43,19 @@ public record NotificationSettings(String assignmentMode, int offerSeconds, int 
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("assignment_mode", assignmentMode).put("offer_seconds", offerSeconds)
+    JsonObject json = new JsonObject().put("assignment_mode", assignmentMode).put("offer_seconds", offerSeconds)
         .put("ack_seconds", ackSeconds).put("max_open_conversations", maxOpenConversations);
+    // the WeCom fields only once saved: absent, the env values are their defaults (see NotificationSettingsApi)
+    if (wecomEnabled != null) {
+      json.put("wecom_enabled", wecomEnabled);
+    }
+    if (wecomCorpId != null) {
+      json.put("wecom_corp_id", wecomCorpId);
+    }
+    if (wecomAgentId != null) {
+      json.put("wecom_agent_id", wecomAgentId);
+    }
+    return json;
   }
 
   /** The document's definition for {@link SettingsStore}. */
@@ -64,7 +84,8 @@ public record NotificationSettings(String assignmentMode, int offerSeconds, int 
     public NotificationSettings fromJson(JsonObject valid) {
       JsonObject d = DEFAULTS.toJson().mergeIn(valid, false);
       return new NotificationSettings(d.getString("assignment_mode"), d.getInteger("offer_seconds"),
-          d.getInteger("ack_seconds"), d.getInteger("max_open_conversations"));
+          d.getInteger("ack_seconds"), d.getInteger("max_open_conversations"), d.getBoolean("wecom_enabled"),
+          d.getString("wecom_corp_id"), d.getInteger("wecom_agent_id"));
     }
 
     @Override

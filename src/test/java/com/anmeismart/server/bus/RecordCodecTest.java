@@ -21,22 +21,24 @@ class RecordCodecTest {
   static final Instant AT = Instant.parse("2026-12-02T08:30:00.123Z");
 
   /** A sample of every payload record, with every field set (and the optional ones null where they may be). */
-  static final Map<Class<?>, Object> SAMPLES = Map.of(
-      WelcomeRequest.class, new WelcomeRequest(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), AT,
-          "欢迎来到安美智享！🌟", AT.plusSeconds(3), AT.plusSeconds(30), false),
-      WelcomeResult.class, new WelcomeResult("您好，王小美！", "dify", UUID.randomUUID().toString(), "v2", 812,
-          "first_text_deadline", true),
-      NewCustomer.class, new NewCustomer(UUID.randomUUID(), "王小美", UUID.randomUUID(), AT, UUID.randomUUID(), 5,
-          true, false),
-      NotifyResult.class, new NotifyResult(3, 7, 2),
-      AdminAlert.class, new AdminAlert("settings_invalid", "设置无效",
-          new JsonObject().put("errors", new JsonObject().put("rollout_percent", "must be an integer")), AT),
-      ChatRequest.class, new ChatRequest("welcome", UUID.randomUUID(), "你好", new JsonObject().put("a", 1), null,
-          15_000),
-      ChatResult.class, new ChatResult("回答", "local-agent", "local-agent", "dify-conv-1", 120),
-      ToolTestRequest.class, new ToolTestRequest(UUID.randomUUID(), "get_user_profile",
-          new JsonObject().put("user_id", UUID.randomUUID().toString()), UUID.randomUUID(), "admin:root_admin"),
-      ToolTestResult.class, new ToolTestResult(false, true, "{\"error\":\"未找到\"}", 42));
+  static final Map<Class<?>, Object> SAMPLES = Map.ofEntries(
+      Map.entry(WelcomeRequest.class, new WelcomeRequest(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), AT,
+          "欢迎来到安美智享！🌟", AT.plusSeconds(3), AT.plusSeconds(30), false)),
+      Map.entry(WelcomeResult.class, new WelcomeResult("您好，王小美！", "dify", UUID.randomUUID().toString(), "v2", 812,
+          "first_text_deadline", true)),
+      Map.entry(NewCustomer.class, new NewCustomer(UUID.randomUUID(), "王小美", UUID.randomUUID(), AT, UUID.randomUUID(), 5,
+          true, false)),
+      Map.entry(NotifyResult.class, new NotifyResult(3, 7, 2)),
+      Map.entry(AdminAlert.class, new AdminAlert("settings_invalid", "设置无效",
+          new JsonObject().put("errors", new JsonObject().put("rollout_percent", "must be an integer")), AT)),
+      Map.entry(ChatRequest.class, new ChatRequest("welcome", UUID.randomUUID(), "你好", new JsonObject().put("a", 1), null,
+          15_000)),
+      Map.entry(ChatResult.class, new ChatResult("回答", "local-agent", "local-agent", "dify-conv-1", 120)),
+      Map.entry(ToolTestRequest.class, new ToolTestRequest(UUID.randomUUID(), "get_user_profile",
+          new JsonObject().put("user_id", UUID.randomUUID().toString()), UUID.randomUUID(), "admin:root_admin")),
+      Map.entry(ToolTestResult.class, new ToolTestResult(false, true, "{\"error\":\"未找到\"}", 42)),
+      Map.entry(WeComTest.class, new WeComTest(UUID.randomUUID(), "li.zhang", "张丽")),
+      Map.entry(WeComTestResult.class, new WeComTestResult(false, null, 45009, "api freq out of limit")));
 
   @Test
   void everyRecordCrossesTheWireUnchanged() {

@@ -273,8 +273,10 @@ public final class DifyDouble implements AutoCloseable {
     s.thought("", "", "").thought("get_user_profile", input, "");
     String name = inputs.getString("full_name") != null ? inputs.getString("full_name") : inputs.getString("username");
     String interests = inputs.getString("interests", "");
-    String text = name + "您好，欢迎来到安美智享！" + (interests.isEmpty() ? "" : "看到您对" + interests + "感兴趣，")
-        + "我是您的专属AI咨询助手，有任何问题都可以随时问我，专业顾问也会尽快与您联系。";
+    // several sentences: the welcome guard releases the stream sentence by sentence, so a page sees it grow per
+    // sentence (as with a real agent's welcome)
+    String text = name + "您好，欢迎来到安美智享！" + (interests.isEmpty() ? "" : "看到您对" + interests + "感兴趣。")
+        + "我是您的专属AI咨询助手，有任何问题都可以随时问我。专业顾问也会尽快与您联系。";
     java.util.List<String> chunks = new java.util.ArrayList<>();
     for (int i = 0; i < text.length(); i += 4) {
       chunks.add(text.substring(i, Math.min(text.length(), i + 4)));

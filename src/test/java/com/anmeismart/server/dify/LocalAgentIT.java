@@ -32,7 +32,7 @@ class LocalAgentIT {
   static void start() {
     server = TestApp.start(null);
     db = server.db();
-    metricsAtStart = server.management().get("/metrics", null).body();
+    metricsAtStart = server.metrics();
     rowsAtStart = db.count("SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages) "
         + "+ (SELECT count(*) FROM automation_jobs) + (SELECT count(*) FROM notifications)");
   }

@@ -154,7 +154,7 @@ class WelcomeGuardIT {
     assertThat(replaced.seen()).doesNotContain("第一").doesNotContain("保证");
 
     // recorded: metrics by result and rule, the customer's timeline, the dashboard
-    String metrics = server.management().get("/metrics", null).body();
+    String metrics = server.metrics();
     assertThat(metrics).contains("welcome_guard_total{").contains("result=\"replaced\"")
         .contains("welcome_guard_rules_total{").contains("rule=\"person.other_name\"");
     JsonObject timeline = server.http.get("/api/v1/admin/registration-automation/customers/" + replaced.userId()

@@ -133,7 +133,7 @@ class McpSafetyIT {
       assertThat(sse.headers().firstValue("Retry-After")).isPresent();
 
       // counted and logged
-      assertThat(server.management().get("/metrics", null).body()).contains("mcp_quota_refused_total{")
+      assertThat(server.metrics()).contains("mcp_quota_refused_total{")
           .contains("limit=\"rate\"");
       Poll.until(Duration.ofSeconds(5), "refusals in the call log", () -> server.db().count(
           "SELECT count(*) FROM mcp_call_logs WHERE tool_name = 'basic_inquiry' AND NOT success "

@@ -120,7 +120,7 @@ class AlertLadderIT {
       assertThat((String) row.get("provider_id")).startsWith(pushService.origin() + "/message/");
       assertThat(server.db().one("SELECT pushed_at FROM notifications WHERE id = ?::uuid", notification)
           .get("pushed_at")).isNotNull();
-      assertThat(server.management().get("/metrics", null).body())
+      assertThat(server.metrics())
           .containsPattern("notify_offline_sends_total\\{channel=\"web_push\",kind=\"new_customer\",outcome=\"sent\","
               + "reason=\"unacknowledged\"} [1-9]")
           .contains("notify_offline_send_lateness_seconds_bucket");

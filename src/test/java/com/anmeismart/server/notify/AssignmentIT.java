@@ -316,7 +316,7 @@ class AssignmentIT {
 
   static double offers(TestApp app) {
     var m = java.util.regex.Pattern.compile("notify_offers_total\\{outcome=\"offered\"} ([0-9.]+)")
-        .matcher(app.management().get("/metrics", null).body());
+        .matcher(app.metrics());
     return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 }

@@ -95,13 +95,15 @@ class NotificationSettingsIT {
 
     announced.clear();
     Http.Res saved = http.put(PATH, new JsonObject().put("assignment_mode", "round_robin").put("ack_seconds", 5)
-        .put("wecom_enabled", true), admin);
+        .put("colour", "pink"), admin);
     assertThat(saved.status()).as(saved.body()).isEqualTo(200);
     JsonObject now = http.get(PATH, admin).json();
     assertThat(now.getString("assignment_mode")).isEqualTo("round_robin");
     assertThat(now.getInteger("ack_seconds")).isEqualTo(5);
     assertThat(now.getInteger("offer_seconds")).as("omitted fields keep their values").isEqualTo(60);
-    assertThat(now.containsKey("wecom_enabled")).as("a field no setting has is ignored, not stored").isFalse();
+    assertThat(now.containsKey("colour")).as("a field no setting has is ignored, not stored").isFalse();
+    assertThat(now.getBoolean("wecom_enabled")).as("WeCom off: nothing saved, no WECOM_* env").isFalse();
+    assertThat(now.getBoolean("wecom_secret_set")).isFalse();
     JsonObject audit = http.get("/api/v1/admin/audit?limit=1", admin).json().getJsonArray("items").getJsonObject(0);
     assertThat(audit.getString("action")).isEqualTo("settings.update");
     assertThat(audit.getString("target_id")).isEqualTo("notification_settings");
