@@ -38,10 +38,7 @@ final class ConversationsApi {
 
   /** GET /conversations?status=&limit=&offset= → own (customer), claimed or new (consultant), all (admin). */
   void list(RoutingContext ctx) {
-    String role = Access.role(ctx);
-    if (!Set.of(Roles.CUSTOMER, Roles.CONSULTANT, Roles.ADMIN).contains(role)) {
-      throw ApiException.forbidden("Conversations are for customers, consultants and admins");
-    }
+    String role = readerRole(ctx);
     String status = Params.oneOf(ctx, "status", STATUSES);
     int limit = Params.integer(ctx, "limit", 50, 1, 200);
     int offset = Params.integer(ctx, "offset", 0, 0, 1_000_000);
@@ -55,9 +52,9 @@ final class ConversationsApi {
 
   /** GET /conversations/{id} → the conversation, for its participants (and consultants, while it is open). */
   void get(RoutingContext ctx) {
+    String role = readerRole(ctx);
     UUID id = Params.uuid(ctx, "id");
     UUID caller = Access.userId(ctx);
-    String role = Access.role(ctx);
     store.get(id)
         .map(found -> {
           JsonObject c = found.orElseThrow(() -> ApiException.notFound("Conversation"));
@@ -71,11 +68,11 @@ final class ConversationsApi {
 
   /** GET /conversations/{id}/messages?after=&limit= → {items, next_after}, oldest first. */
   void messages(RoutingContext ctx) {
+    String role = readerRole(ctx);
     UUID id = Params.uuid(ctx, "id");
     long after = Params.integer(ctx, "after", 0, 0, Integer.MAX_VALUE);
     int limit = Params.integer(ctx, "limit", 100, 1, 500);
     UUID caller = Access.userId(ctx);
-    String role = Access.role(ctx);
     store.get(id)
         .compose(found -> {
           JsonObject c = found.orElseThrow(() -> ApiException.notFound("Conversation"));
@@ -91,18 +88,21 @@ final class ConversationsApi {
 
   /** POST /conversations/{id}/messages {content} → 201 message, published live. */
   void send(RoutingContext ctx) {
+    String role = Access.role(ctx);
+    String senderType = Roles.CUSTOMER.equals(role) ? "customer" : Roles.CONSULTANT.equals(role) ? "consultant" : null;
+    if (senderType == null) { // the role, before any lookup: no other role ever writes here (OpenAPI x-roles)
+      throw ApiException.forbidden("Only the customer and the consultant who claimed it can write here");
+    }
     UUID id = Params.uuid(ctx, "id");
     String content = MESSAGE.validBody(ctx).getString("content").strip();
     if (content.isEmpty()) {
       throw ApiException.invalid("content", "must not be blank", "不能为空");
     }
     UUID caller = Access.userId(ctx);
-    String role = Access.role(ctx);
-    String senderType = Roles.CUSTOMER.equals(role) ? "customer" : Roles.CONSULTANT.equals(role) ? "consultant" : null;
     store.get(id)
         .compose(found -> {
           JsonObject c = found.orElseThrow(() -> ApiException.notFound("Conversation"));
-          if (senderType == null || !mayWrite(c, caller)) {
+          if (!mayWrite(c, caller)) {
             throw ApiException.forbidden("Only the customer and the consultant who claimed it can write here");
           }
           return store.send(id, caller, senderType, content).map(sent -> {
@@ -206,6 +206,15 @@ final class ConversationsApi {
       c.getJsonObject("customer").remove("phone");
     }
     return c;
+  }
+
+  /** The caller's role when it may read conversations at all (before any lookup: OpenAPI x-roles); 403 otherwise. */
+  private static String readerRole(RoutingContext ctx) {
+    String role = Access.role(ctx);
+    if (!Set.of(Roles.CUSTOMER, Roles.CONSULTANT, Roles.ADMIN).contains(role)) {
+      throw ApiException.forbidden("Conversations are for customers, consultants and admins");
+    }
+    return role;
   }
 
   /** Customers their own; consultants what they claimed, and new unclaimed ones (to decide); admins all. */

@@ -52,6 +52,7 @@ public final class HttpApiVerticle extends VerticleBase {
   private final AppContext app;
   private PasswordHasher hasher;
   private Bridge bridge;
+  private Router api;
 
   public HttpApiVerticle(AppContext app) {
     this.app = app;
@@ -96,12 +97,14 @@ public final class HttpApiVerticle extends VerticleBase {
     var jwt = Access.bearer(JWTAuthHandler.create(tokens.auth()));
     var staff = Access.roles(Set.of(Roles.CONSULTANT, Roles.ADMIN));
 
-    Router api = Router.router(vertx);
+    api = Router.router(vertx);
     api.route().handler(RequestGuard.mediaType());
     api.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     api.route().handler(RequestGuard::text);
     api.route().failureHandler(ApiErrors::handle);
 
+    // Every route here is an operation of resources/openapi/api.json (OpenApiIT checks both ways): add it there too.
+    api.get("/openapi.json").handler(OpenApi.get()::serve);
     api.post("/auth/register").consumes(JSON).handler(registerLimit).handler(auth::register);
     api.post("/auth/login").consumes(JSON).handler(loginLimit).handler(auth::login);
     api.get("/auth/me").handler(jwt).handler(auth::me);
@@ -195,6 +198,11 @@ public final class HttpApiVerticle extends VerticleBase {
         .setMaxWebSocketFrameSize((int) BODY_LIMIT).setMaxWebSocketMessageSize((int) BODY_LIMIT);
     return Servers.listen(vertx, vertx.createHttpServer(options).requestHandler(root)
         .invalidRequestHandler(ApiErrors::invalidRequest), "HTTP_PORT", app.config().httpPort());
+  }
+
+  /** The {@code /api/v1} router, once started (the route check of OpenApiIT reads its routes). */
+  Router apiRouter() {
+    return api;
   }
 
   @Override

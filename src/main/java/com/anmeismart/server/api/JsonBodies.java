@@ -10,15 +10,12 @@ import io.vertx.json.schema.OutputFormat;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.Validator;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A request body checked against a JSON Schema in {@code resources/schemas}. Errors come back per field, in English
+ * A request body checked against its JSON Schema in the OpenAPI document ({@link OpenApi}; written in
+ * {@code resources/schemas}). Errors come back per field, in English
  * ({@code details}) and zh-CN ({@code details_zh}): a property's {@code x-error} / {@code x-error-zh} text when the
  * schema has one (written for people), else the validator's message and the keyword's zh-CN text
  * ({@link SchemaMessages}).
@@ -40,16 +37,13 @@ public final class JsonBodies {
     return new JsonBodies(schema);
   }
 
-  /** Loads {@code schemas/<name>.json} from the classpath (at class or verticle set-up, not per request). */
+  /**
+   * The request body schema {@code name} of the OpenAPI document ({@code components/schemas/<name>}, written in
+   * {@code schemas/<name>.json}): requests are checked against what the document publishes (at class or verticle
+   * set-up, not per request). A schema the document doesn't contain fails here, at start.
+   */
   public static JsonBodies schema(String name) {
-    try (InputStream in = JsonBodies.class.getResourceAsStream("/schemas/" + name + ".json")) {
-      if (in == null) {
-        throw new IllegalStateException("missing schema " + name);
-      }
-      return new JsonBodies(new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return new JsonBodies(OpenApi.get().bodySchema(name));
   }
 
   /** The body as a JSON object (decoded and checked once, by {@link RequestGuard}), or 400 {@code invalid_json}. */

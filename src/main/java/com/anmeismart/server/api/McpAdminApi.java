@@ -67,7 +67,9 @@ final class McpAdminApi {
     JsonObject body = UPDATE.validBody(ctx);
     store.updateGroup(id, change(body), Access.actor(ctx))
         .compose(group -> applied().map(group))
-        .onSuccess(group -> Responses.json(ctx, 200, group.orElseThrow(() -> ApiException.notFound("MCP group"))))
+        // thrown in map, not in onSuccess: there nothing would answer the request (found by OpenApiIT: it hung)
+        .map(group -> group.orElseThrow(() -> ApiException.notFound("MCP group")))
+        .onSuccess(group -> Responses.json(ctx, 200, group))
         .onFailure(t -> ctx.fail(mapped(t)));
   }
 
@@ -175,7 +177,8 @@ final class McpAdminApi {
         body.getJsonObject("config_data"), quota(body));
     store.updateTool(id, change, Access.actor(ctx))
         .compose(tool -> applied().map(tool))
-        .onSuccess(tool -> Responses.json(ctx, 200, tool.orElseThrow(() -> ApiException.notFound("MCP tool"))))
+        .map(tool -> tool.orElseThrow(() -> ApiException.notFound("MCP tool")))
+        .onSuccess(tool -> Responses.json(ctx, 200, tool))
         .onFailure(t -> ctx.fail(mapped(t)));
   }
 

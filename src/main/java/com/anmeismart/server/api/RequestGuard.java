@@ -22,7 +22,7 @@ import java.util.Map;
  *   <li>{@link #text}, after it: every JSON body is decoded once, here, and every string in it (keys included, at
  *   any depth) must be text PostgreSQL can store: no NUL (U+0000: PostgreSQL's text and jsonb refuse it)
  *   and no unpaired UTF-16 surrogate (it has no UTF-8 form: the driver would write {@code ?} or invalid bytes).
- *   Numbers must be finite. Query parameters are held to the same rule. A violation is a 400 naming the field,
+ *   Numbers must be finite; nesting at most {@link #MAX_DEPTH} levels. Query parameters are held to the same rule. A violation is a 400 naming the field,
  *   never a database error later. Handlers get the decoded body from {@link #json}.</li>
  * </ul>
  */
@@ -35,6 +35,12 @@ final class RequestGuard {
   private static final String SURROGATE_ZH = "含有无效的 Unicode 字符（不成对的代理项）";
   private static final String NUMBER_EN = "must be a finite number";
   private static final String NUMBER_ZH = "须为有效的数字";
+  /**
+   * Deepest nesting a body may have. No field of the API needs more than a few levels; a value ~1,000 deep (Jackson
+   * parses up to 1,000) overflowed the event loop's stack when the stored value was encoded again for the answer,
+   * and the request was never answered (RestFuzzIT's "deep value in a field" on {@code PUT /mcp/tools/{id}}).
+   */
+  static final int MAX_DEPTH = 64;
 
   private RequestGuard() {
   }
@@ -80,7 +86,7 @@ final class RequestGuard {
         throw ApiException.badRequest("invalid_json", "Body is not valid JSON", null);
       }
       FieldErrors errors = new FieldErrors();
-      check(value, null, "", errors);
+      check(value, null, "", 0, errors);
       if (!errors.isEmpty()) {
         throw ApiException.invalid(errors);
       }
@@ -107,8 +113,11 @@ final class RequestGuard {
    * Walks a decoded value; {@code field} is the top-level field the value belongs to (the name the pages show the
    * error next to), {@code path} its JSON pointer (in the English message, for developers).
    */
-  private static void check(Object value, String field, String path, FieldErrors errors) {
-    if (value instanceof JsonObject o) {
+  private static void check(Object value, String field, String path, int depth, FieldErrors errors) {
+    if ((value instanceof JsonObject || value instanceof JsonArray) && depth >= MAX_DEPTH) {
+      errors.add(field != null ? field : "body", "is nested deeper than " + MAX_DEPTH + " levels (at " + path + ")",
+          "嵌套层数超过 " + MAX_DEPTH + " 层");
+    } else if (value instanceof JsonObject o) {
       for (Map.Entry<String, Object> e : o) {
         String key = e.getKey();
         String childField = field != null ? field : printable(key);
@@ -116,11 +125,11 @@ final class RequestGuard {
         if (!storable(key)) {
           errors.add(childField, "the key at " + childPath + " " + reason(key), reasonZh(key));
         }
-        check(e.getValue(), childField, childPath, errors);
+        check(e.getValue(), childField, childPath, depth + 1, errors);
       }
     } else if (value instanceof JsonArray a) {
       for (int i = 0; i < a.size(); i++) {
-        check(a.getValue(i), field != null ? field : "body", path + "/" + i, errors);
+        check(a.getValue(i), field != null ? field : "body", path + "/" + i, depth + 1, errors);
       }
     } else if (value instanceof String s) {
       if (!storable(s)) {

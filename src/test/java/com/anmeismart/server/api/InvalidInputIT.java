@@ -264,6 +264,20 @@ class InvalidInputIT {
         .isEqualTo(200);
   }
 
+  /** Deep nesting is refused before any handler (a ~1,000-deep config_data once overflowed the encoder's stack). */
+  @Test
+  void valuesNestedDeeperThanTheLimitAreRefusedNamingTheField() {
+    String tool = http.get("/api/v1/mcp/tools", admin).json().getJsonArray("items").getJsonObject(0).getString("id");
+    String deep = "{\"a\":".repeat(900) + "1" + "}".repeat(900);
+    Http.Res res = http.raw("PUT", "/api/v1/mcp/tools/" + tool, "application/json",
+        ("{\"config_data\":" + deep + "}").getBytes(StandardCharsets.UTF_8), admin);
+    refusedNaming(res, "config_data", "config_data nested 900 levels");
+    String limit = "{\"a\":".repeat(RequestGuard.MAX_DEPTH - 1) + "1" + "}".repeat(RequestGuard.MAX_DEPTH - 1);
+    Http.Res ok = http.raw("PUT", "/api/v1/mcp/tools/" + tool, "application/json",
+        ("{\"config_data\":" + limit + "}").getBytes(StandardCharsets.UTF_8), admin);
+    assertThat(ok.status()).as(ok.body()).isEqualTo(200);
+  }
+
   @Test
   void theServerIsHealthyAfterAllOfIt() {
     assertThat(server.management().get("/ready", null).status()).isEqualTo(200);
