@@ -5,7 +5,7 @@
 #   bench/chaos.sh kill-burst  [registrations=1000] [kills=3] [concurrency=16] [difyMs=1000 (0: local agent)]
 #   bench/chaos.sh dify-faults [rate=5] [duration=90] [difyMs=500] [breakerResetMs=5000] [boundMs=3000]
 #   bench/chaos.sh pg-restart  [rate=5] [duration=60] [downSeconds=8]
-#   bench/chaos.sh node-kill   (a cluster node killed: needs clustered mode, not in this build yet)
+#   bench/chaos.sh node-kill   [rate=2] [duration=45] [victim=2] [difyMs=2000] [killAt=0.35] [restartAt=0.7]
 # The server is the fat jar as its own process (built when missing or older than the sources); the load generator,
 # the ledger and the fault injection run in a separate JVM (src/test/java/.../bench/chaos); the Dify double and the
 # external PostgreSQL (zonky's binaries) are processes of their own. Logs stay in the run's /tmp/anmei-chaos-* dir.

@@ -4,6 +4,7 @@ import static io.gatling.javaapi.core.CoreDsl.StringBody;
 import static io.gatling.javaapi.core.CoreDsl.asLongAs;
 import static io.gatling.javaapi.core.CoreDsl.bodyString;
 import static io.gatling.javaapi.core.CoreDsl.exec;
+import static io.gatling.javaapi.core.CoreDsl.foreach;
 import static io.gatling.javaapi.core.CoreDsl.group;
 import static io.gatling.javaapi.core.CoreDsl.jsonPath;
 import static io.gatling.javaapi.core.CoreDsl.pause;
@@ -20,9 +21,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,6 +48,18 @@ public final class Consultant {
   private static final AtomicInteger NEXT = new AtomicInteger();
   /** Sockets that got their presence notice. */
   static final AtomicInteger ONLINE = new AtomicInteger();
+  /**
+   * Customers offered to one consultant (assignment modes other than broadcast; their {@code offer} frame reached
+   * some socket): the other sockets don't expect them.
+   */
+  static final Set<String> OFFERED = ConcurrentHashMap.newKeySet();
+  /** Customers broadcast to the consultants (a new_customer frame reached some socket). */
+  static final Set<String> BROADCAST = ConcurrentHashMap.newKeySet();
+  /** Customers a consultant claimed (200) from the list. */
+  static final Set<String> CLAIMED = ConcurrentHashMap.newKeySet();
+
+  /** The group of the check that every offer a page got was accepted (200): one per consultant socket. */
+  public static final String OFFER_ACCEPTED = "every offer on this socket accepted";
 
   private Consultant() {
   }
@@ -53,6 +68,9 @@ public final class Consultant {
     STAFF.clear();
     NEXT.set(0);
     ONLINE.set(0);
+    OFFERED.clear();
+    BROADCAST.clear();
+    CLAIMED.clear();
   }
 
   /** Logs in as the next staff account, opens the bridge and waits (≤ 10 s) until it is counted online. */
@@ -60,7 +78,8 @@ public final class Consultant {
     return exec(s -> {
       Setup.Staff staff = STAFF.get(NEXT.getAndIncrement() % STAFF.size());
       return s.set("consultant_id", staff.id()).set("username", staff.username())
-          .set("received", new HashMap<String, Long>());
+          .set("received", new HashMap<String, Long>()).set("offers", new LinkedHashMap<String, Integer>())
+          .set("told", new HashSet<String>());
     })
         .exec(http("consultant: login").post("/api/v1/auth/login")
             .body(StringBody("{\"username_or_email\":\"#{username}\",\"password\":\"" + Target.PASSWORD + "\"}"))
@@ -117,8 +136,19 @@ public final class Consultant {
       String type = f.bodyType();
       if ("presence".equals(type) && !s.contains("online")) {
         s = s.set("online", true).set("t_online", f.at());
-      } else if ("new_customer".equals(type) && !f.body().path("escalated").asBoolean(false)) {
-        received.putIfAbsent(f.body().path("customer").path("id").asText(), f.at());
+      } else if ("new_customer".equals(type)) {
+        String customer = f.body().path("customer").path("id").asText();
+        s.<Set<String>>get("told").add(customer);
+        BROADCAST.add(customer);
+        if (!f.body().path("escalated").asBoolean(false)) {
+          received.putIfAbsent(customer, f.at());
+        }
+      } else if ("offer".equals(type)) {
+        // offered to this page alone: its alert, and a conversation to accept (0: not tried yet)
+        String customer = f.body().path("customer").path("id").asText();
+        OFFERED.add(customer);
+        received.putIfAbsent(customer, f.at());
+        s.<Map<String, Integer>>get("offers").putIfAbsent(f.body().path("conversation_id").asText(), 0);
       } else if ("err".equals(f.frame().path("type").asText())) {
         s = s.markAsFailed(); // the bridge refused a frame (token, address): this page is broken
       }
@@ -133,7 +163,8 @@ public final class Consultant {
     Set<String> expected = new HashSet<>();
     long cutoff = System.currentTimeMillis() - boundMs;
     Customer.REGISTERED_AT.forEach((id, at) -> {
-      if (at <= cutoff && at >= s.getLong("t_online")) {
+      // a customer offered to one consultant is expected on that socket only (it has its offer in received)
+      if (at <= cutoff && at >= s.getLong("t_online") && !OFFERED.contains(id)) {
         expected.add(id);
       }
     });
@@ -149,13 +180,13 @@ public final class Consultant {
   }
 
   /**
-   * The consultant's work in {@link ClinicDay}: the list of conversations (claimed and new), claiming one that is
-   * still unclaimed (200, or 409 when a colleague was faster) and replying in it.
+   * The consultant's work in {@link ClinicDay}: the list of conversations (claimed and new), claiming one of the
+   * broadcast customers that is still unclaimed (200, or 409 when a colleague was faster) and replying in it.
    */
   public static ChainBuilder work() {
     return exec(http("consultant: conversations").get("/api/v1/conversations?limit=50").header(Customer.AUTH,
             Customer.BEARER)
-        .check(status().is(200), bodyString().transform(Consultant::unclaimed).saveAs("unclaimed")))
+        .check(status().is(200), bodyString().transformWithSession(Consultant::unclaimed).saveAs("unclaimed")))
         .doIf(s -> !s.<List<String>>get("unclaimed").isEmpty()).then(
             exec(s -> {
               List<String> ids = s.get("unclaimed");
@@ -163,18 +194,82 @@ public final class Consultant {
             })
                 .exec(http("consultant: claim").post("/api/v1/conversations/#{claim_id}/claim")
                     .header(Customer.AUTH, Customer.BEARER)
-                    .check(status().in(200, 409).saveAs("claim_status")))
+                    .check(status().in(200, 409).saveAs("claim_status"),
+                        jsonPath("$.customer.id").optional().saveAs("claimed_customer")))
                 .doIf(s -> s.getInt("claim_status") == 200).then(
+                    exec(s -> {
+                      CLAIMED.add(s.getString("claimed_customer"));
+                      return s;
+                    }),
                     exec(http("consultant: reply").post("/api/v1/conversations/#{claim_id}/messages")
                         .header(Customer.AUTH, Customer.BEARER)
                         .body(StringBody("{\"content\":\"您好，我是您的专属顾问，很高兴为您服务。\"}"))
                         .check(status().is(201)))));
   }
 
-  private static List<String> unclaimed(String body) {
+  /**
+   * Accepts each offer this page got and has not tried yet ({@code POST /conversations/{id}/accept}, 200 expected:
+   * offers last {@code offer_seconds}, far longer than a round) and greets the customer, as the page's 接受 button
+   * does.
+   */
+  public static ChainBuilder acceptOffers() {
+    return foreach(Consultant::untried, "offer_id").on(
+        exec(http("consultant: accept offer").post("/api/v1/conversations/#{offer_id}/accept")
+            .header(Customer.AUTH, Customer.BEARER)
+            .check(status().saveAs("accept_status"), status().is(200)))
+            .exec(s -> {
+              s.<Map<String, Integer>>get("offers").put(s.getString("offer_id"),
+                  s.contains("accept_status") ? s.getInt("accept_status") : -1);
+              return s;
+            })
+            .doIf(s -> s.contains("accept_status") && s.getInt("accept_status") == 200).then(
+                exec(http("consultant: reply to offer").post("/api/v1/conversations/#{offer_id}/messages")
+                    .header(Customer.AUTH, Customer.BEARER)
+                    .body(StringBody("{\"content\":\"您好，我是系统为您分配的顾问，很高兴为您服务。\"}"))
+                    .check(status().is(201))))
+            .exec(s -> s.remove("accept_status")));
+  }
+
+  /**
+   * After the page's last look at its socket: the offers it got are accepted (those of the last moments first), and
+   * the check {@link #OFFER_ACCEPTED} fails the user when one was refused.
+   */
+  public static ChainBuilder offersAccepted() {
+    return exec(acceptOffers()).exec(group(OFFER_ACCEPTED).on(exec(s -> {
+      Map<String, Integer> offers = s.get("offers");
+      return offers.values().stream().allMatch(status -> status == 200) ? s : s.markAsFailed();
+    })));
+  }
+
+  private static List<Object> untried(Session s) {
+    List<Object> ids = new ArrayList<>();
+    s.<Map<String, Integer>>get("offers").forEach((id, status) -> {
+      if (status == 0) {
+        ids.add(id);
+      }
+    });
+    return ids;
+  }
+
+  /**
+   * Whether every customer broadcast to the consultants has been claimed by one of them (checked at the end of a
+   * {@link ClinicDay}, once the last one's alert and a round after it are past).
+   */
+  static boolean broadcastsClaimed() {
+    return Customer.REGISTERED_AT.keySet().stream().filter(BROADCAST::contains).allMatch(CLAIMED::contains);
+  }
+
+  /**
+   * The open, unclaimed conversations of customers this page was told of by a {@code new_customer} frame: what its
+   * cards show as 等待认领. A customer offered to one consultant is not among them (it is theirs to accept; claiming
+   * one's own offer from the list would be accepting it behind the offer's back).
+   */
+  private static List<String> unclaimed(String body, Session s) {
+    Set<String> told = s.get("told");
     List<String> ids = new ArrayList<>();
     for (JsonNode c : Customer.parse(body).path("items")) {
-      if (c.path("consultant").isNull() && "open".equals(c.path("status").asText())) {
+      if (c.path("consultant").isNull() && "open".equals(c.path("status").asText())
+          && told.contains(c.path("customer").path("id").asText())) {
         ids.add(c.path("id").asText());
       }
     }

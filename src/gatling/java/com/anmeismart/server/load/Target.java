@@ -73,6 +73,11 @@ public final class Target {
         + Long.toString(Math.floorMod(System.nanoTime(), 1_296L), 36);
   }
 
+  public static String param(String key, String def) {
+    String v = System.getProperty(key);
+    return v == null || v.isBlank() ? def : v;
+  }
+
   public static int intParam(String key, int def) {
     return Integer.getInteger(key, def);
   }

@@ -14,7 +14,8 @@ import java.util.Map;
  *       {@code DATA_DIR};</li>
  *   <li>{@code dify-faults} ({@link DifyFaults}): Dify stalls, errors, disappears and returns under a steady rate;</li>
  *   <li>{@code pg-restart} ({@link PgRestart}): an external PostgreSQL restarted twice under a steady rate;</li>
- *   <li>{@code node-kill}: a cluster node killed — needs clustered mode (not in this build yet).</li>
+ *   <li>{@code node-kill} ({@link NodeKill}): one of three cluster nodes ({@code bench/cluster.sh}) killed with
+ *       SIGKILL under a steady rate spread over the nodes, started again later.</li>
  * </ul>
  */
 public final class Chaos {
@@ -40,13 +41,7 @@ public final class Chaos {
       case "kill-burst" -> new KillBurst(params);
       case "dify-faults" -> new DifyFaults(params);
       case "pg-restart" -> new PgRestart(params);
-      case "node-kill" -> {
-        // the hook for clustered mode: a NodeKill run starting bench/cluster.sh's nodes, killing one mid-burst and
-        // tallying with the same Registrations/Ledger/Report, goes here once clustering is merged
-        System.err.println("node-kill needs clustered mode (bench/cluster.sh), which this build does not have yet");
-        System.exit(2);
-        yield null;
-      }
+      case "node-kill" -> new NodeKill(params);
       default -> {
         usage();
         yield null;

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -52,6 +53,20 @@ final class Ledger {
   private static final String UNFINISHED = "SELECT count(*) FROM automation_jobs j JOIN users u ON u.id = j.user_id "
       + "WHERE u.username LIKE ? AND j.status NOT IN ('succeeded', 'dead', 'skipped')";
 
+  private static final String RUNNING_ON = "SELECT j.id FROM automation_jobs j JOIN users u ON u.id = j.user_id "
+      + "WHERE u.username LIKE ? AND j.status = 'running' AND j.lease_instance = ?";
+  // a crash-reclaim counts as an attempt (automation_jobs.attempts): a job of the run taken over after a kill has two
+  private static final String RECLAIMED = "SELECT j.id FROM automation_jobs j JOIN users u ON u.id = j.user_id "
+      + "WHERE u.username LIKE ? AND j.attempts > 1 AND j.created_at < ? "
+      + "AND (j.finished_at IS NULL OR j.finished_at > ?)";
+  // lease_instance stays on a finished job: the instance whose lease finished it
+  private static final String JOBS = "SELECT id, status, attempts, finished_at, lease_instance FROM automation_jobs "
+      + "WHERE id = ANY(?)";
+
+  /** One job as stored: who finished it (the instance of its last lease) and when. */
+  record Job(UUID id, String status, int attempts, Instant finishedAt, Integer instance) {
+  }
+
   private final String jdbcUrl;
 
   Ledger(String jdbcUrl) {
@@ -90,6 +105,52 @@ final class Ledger {
         return rs.getLong(1);
       }
     }
+  }
+
+  /** The run's jobs running under the lease of server instance {@code instance} (db/InstanceLock's number). */
+  List<UUID> runningOn(String prefix, int instance) throws SQLException {
+    List<UUID> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(jdbcUrl); PreparedStatement ps = c.prepareStatement(RUNNING_ON)) {
+      ps.setString(1, prefix + "%");
+      ps.setInt(2, instance);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getObject(1, UUID.class));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The run's jobs created before {@code at}, unfinished then, and claimed more than once. */
+  List<UUID> reclaimed(String prefix, Instant at) throws SQLException {
+    List<UUID> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(jdbcUrl); PreparedStatement ps = c.prepareStatement(RECLAIMED)) {
+      ps.setString(1, prefix + "%");
+      ps.setTimestamp(2, java.sql.Timestamp.from(at));
+      ps.setTimestamp(3, java.sql.Timestamp.from(at));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getObject(1, UUID.class));
+        }
+      }
+    }
+    return out;
+  }
+
+  List<Job> jobs(List<UUID> ids) throws SQLException {
+    List<Job> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(jdbcUrl); PreparedStatement ps = c.prepareStatement(JOBS)) {
+      ps.setArray(1, c.createArrayOf("uuid", ids.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Job(rs.getObject("id", UUID.class), rs.getString("status"), rs.getInt("attempts"),
+              rs.getTimestamp("finished_at") == null ? null : rs.getTimestamp("finished_at").toInstant(),
+              (Integer) rs.getObject("lease_instance")));
+        }
+      }
+    }
+    return out;
   }
 
   List<Customer> customers(String prefix) throws SQLException {

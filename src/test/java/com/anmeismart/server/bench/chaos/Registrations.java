@@ -27,6 +27,10 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code Retry-After}; a request that was sent but got no answer (the connection broke, or no answer in time) leaves
  * the client not knowing whether it registered, so it tries again and takes a 409 "username taken" as "it did".
  * Every answer is counted as the client saw it. A registration gives up after {@code giveUp}.
+ *
+ * <p>With several servers (a cluster's nodes), registration {@code i} goes to node {@code i mod n} first, and a
+ * client whose node refuses the connection or breaks it moves on to the next node, as behind a load balancer that
+ * takes a dead node out.
  */
 final class Registrations {
 
@@ -48,14 +52,18 @@ final class Registrations {
   private static final String PASSWORD = "correct-horse-battery";
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
-  private final URI register;
+  private final List<URI> register;
   private final Duration giveUp;
   private final Map<String, Result> results = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> seen = new ConcurrentHashMap<>();
   final AtomicInteger created = new AtomicInteger();
 
   Registrations(String baseUrl, Duration giveUp) {
-    this.register = URI.create(baseUrl + "/api/v1/auth/register");
+    this(List.of(baseUrl), giveUp);
+  }
+
+  Registrations(List<String> baseUrls, Duration giveUp) {
+    this.register = baseUrls.stream().map(b -> URI.create(b + "/api/v1/auth/register")).toList();
     this.giveUp = giveUp;
   }
 
@@ -64,7 +72,8 @@ final class Registrations {
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     for (int i = 0; i < n; i++) {
       String name = prefix + i;
-      pool.execute(() -> register(name));
+      int node = i % register.size();
+      pool.execute(() -> register(name, node));
     }
     pool.shutdown();
     if (!pool.awaitTermination(giveUp.toSeconds() * n, TimeUnit.SECONDS)) {
@@ -86,7 +95,8 @@ final class Registrations {
         Thread.sleep(wait); // the schedule of an open model, not a synchronisation
       }
       String name = prefix + i;
-      pool.execute(() -> register(name));
+      int node = i % register.size();
+      pool.execute(() -> register(name, node));
     }
     pool.shutdown();
     if (!pool.awaitTermination(giveUp.toSeconds() + 120, TimeUnit.SECONDS)) {
@@ -94,7 +104,8 @@ final class Registrations {
     }
   }
 
-  private void register(String username) {
+  private void register(String username, int firstNode) {
+    int node = firstNode;
     String body = new JsonObject().put("username", username).put("email", username + "@example.com")
         .put("password", PASSWORD).encode();
     Instant deadline = Instant.now().plus(giveUp);
@@ -103,7 +114,7 @@ final class Registrations {
     String last = "";
     while (Instant.now().isBefore(deadline)) {
       attempts++;
-      HttpRequest req = HttpRequest.newBuilder(register).timeout(Duration.ofSeconds(60))
+      HttpRequest req = HttpRequest.newBuilder(register.get(node)).timeout(Duration.ofSeconds(60))
           .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
       long backoffMs;
       try {
@@ -134,6 +145,7 @@ final class Registrations {
       } catch (ConnectException e) {
         count("connection refused (nothing sent)");
         backoffMs = 200;
+        node = (node + 1) % register.size();
         last = "connection refused";
       } catch (HttpTimeoutException e) {
         count("no answer within 60 s (sent)");
@@ -144,6 +156,7 @@ final class Registrations {
         count("connection lost before the answer (sent): " + e.getMessage());
         answerLost = true;
         backoffMs = 200;
+        node = (node + 1) % register.size();
         last = e.getClass().getSimpleName() + ": " + e.getMessage();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
