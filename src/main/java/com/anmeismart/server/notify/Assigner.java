@@ -166,7 +166,7 @@ final class Assigner {
       // this process made the offer: it looks again when it runs out (any node's periodic pass would too)
       sweepIn(Duration.between(Instant.now(), step.offer().expiresAt()).toMillis() + 20);
       if (step.ladder()) {
-        sender.sweepIn(step.ackSeconds() * 1000L);
+        sender.sweepIn(step.ackSeconds() * 1000L + OfflineSender.DUE_MARGIN_MS);
       }
       return Future.succeededFuture(new NotifyResult(0, 0, 0, 1));
     }

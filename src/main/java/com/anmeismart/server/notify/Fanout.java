@@ -105,11 +105,14 @@ final class Fanout {
               }
             }
             metrics.sent("inbox", newInbox);
+            // offline consultants' sends go out now; a row another attempt already sent is not due any more. The
+            // ladder's pass is timed from the rows' own due time (written by this statement, in PostgreSQL's clock),
+            // not from before it: a pass a moment early finds nothing due and the row waits for the periodic pass
+            Future<List<UUID>> scheduled = sends.schedule(offlineSends);
             if (ladder) {
-              sender.sweepIn(ackSeconds * 1000L);
+              scheduled.onSuccess(rows -> sender.sweepIn(ackSeconds * 1000L + OfflineSender.DUE_MARGIN_MS));
             }
-            // offline consultants' sends go out now; a row another attempt already sent is not due any more
-            return sends.schedule(offlineSends).compose(sender::sendNow)
+            return scheduled.compose(sender::sendNow)
                 .map(pushed -> new NotifyResult(live, offline, pushed));
           });
     });

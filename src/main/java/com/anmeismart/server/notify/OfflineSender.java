@@ -60,6 +60,9 @@ final class OfflineSender {
     return sends.lease(ids.size(), LEASE_SECONDS, instance.number(), ids).compose(this::process);
   }
 
+  /** Added to a ladder pass's delay so it comes just after its rows' due time, never just before it. */
+  static final long DUE_MARGIN_MS = 20;
+
   /** A pass at {@code delayMs} from now (a ladder row this process scheduled falls due then). */
   void sweepIn(long delayMs) {
     vertx.setTimer(Math.max(1, delayMs), id -> sweep());
